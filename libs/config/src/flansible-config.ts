@@ -1,0 +1,30 @@
+export type Deployment = 'embedded' | 'distributed';
+
+/** The validated configuration, read once at boot. Also the DI token for it. */
+export class FlansibleConfig {
+  readonly host!: string;
+  readonly port!: number;
+  readonly rbacFile!: string;
+  readonly playbookRoot!: string;
+  readonly inventoryRoot!: string;
+  /** Inventory used when a request names none: a name under inventoryRoot or a path inside it. */
+  readonly defaultInventory!: string;
+  /** Vault password files must resolve inside this directory. */
+  readonly vaultRoot!: string;
+  readonly dataDir!: string;
+  readonly amqpUrl!: string | null;
+  readonly databaseUrl!: string | null;
+  readonly taskTimeoutSeconds!: number;
+  readonly runnerConcurrency!: number;
+  /** How long a publish may wait for the broker's confirm before the gateway answers 503. */
+  readonly publishTimeoutMs!: number;
+
+  constructor(values: Omit<FlansibleConfig, 'deployment'>) {
+    Object.assign(this, values);
+  }
+
+  /** No broker URL → gateway and runner share one process over an in-process queue. */
+  get deployment(): Deployment {
+    return this.amqpUrl ? 'distributed' : 'embedded';
+  }
+}

@@ -1,0 +1,115 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { FlansibleConfig } from './flansible-config';
+
+/** A bad configuration value; the message names the key and is printed as the one line at boot. */
+export class ConfigError extends Error {}
+
+type Parsed = Omit<FlansibleConfig, 'deployment'>;
+type RawValue = string | number | boolean | null | undefined;
+
+interface KeySpec<K extends keyof Parsed> {
+  /** Key in config/flansible.yml; the environment variable is FLANSIBLE_ + upper case. */
+  file: string;
+  parse: (value: RawValue, name: string) => Parsed[K];
+  default: RawValue;
+}
+
+const text = (value: RawValue, name: string): string => {
+  const s = value === null || value === undefined ? '' : String(value).trim();
+  if (!s) throw new ConfigError(`${name} must not be empty`);
+  if (/[\0\n\r]/.test(s)) throw new ConfigError(`${name} must not contain control characters`);
+  return s;
+};
+const optionalText = (value: RawValue, name: string): string | null =>
+  value === null || value === undefined || String(value).trim() === '' ? null : text(value, name);
+const path = (value: RawValue, name: string): string => resolve(text(value, name));
+const integer =
+  (min: number, max: number) =>
+  (value: RawValue, name: string): number => {
+    const s = text(value, name);
+    if (!/^\d+$/.test(s) || Number(s) < min || Number(s) > max) {
+      throw new ConfigError(`${name} must be a whole number from ${min} to ${max} (got "${s}")`);
+    }
+    return Number(s);
+  };
+const url =
+  (...protocols: string[]) =>
+  (value: RawValue, name: string): string | null => {
+    const s = optionalText(value, name);
+    if (s === null) return null;
+    let parsed: URL;
+    try {
+      parsed = new URL(s);
+    } catch {
+      throw new ConfigError(`${name} must be a URL (${protocols.join(' or ')})`);
+    }
+    if (!protocols.includes(parsed.protocol)) {
+      throw new ConfigError(`${name} must use ${protocols.join(' or ')} (got "${parsed.protocol}")`);
+    }
+    return s;
+  };
+
+const KEYS: { [K in keyof Parsed]: KeySpec<K> } = {
+  host: { file: 'host', parse: text, default: '127.0.0.1' },
+  port: { file: 'port', parse: integer(1, 65535), default: 3000 },
+  rbacFile: { file: 'rbac_file', parse: path, default: './rbac.json' },
+  playbookRoot: { file: 'playbook_root', parse: path, default: './playbooks' },
+  inventoryRoot: { file: 'inventory_root', parse: path, default: './inventories' },
+  defaultInventory: { file: 'default_inventory', parse: text, default: 'localhost' },
+  vaultRoot: { file: 'vault_root', parse: path, default: './vault' },
+  dataDir: { file: 'data_dir', parse: path, default: './data' },
+  amqpUrl: { file: 'amqp_url', parse: url('amqp:', 'amqps:'), default: null },
+  databaseUrl: { file: 'database_url', parse: url('postgres:', 'postgresql:'), default: null },
+  taskTimeoutSeconds: { file: 'task_timeout', parse: integer(1, 7 * 24 * 3600), default: 3600 },
+  runnerConcurrency: { file: 'runner_concurrency', parse: integer(1, 256), default: 4 },
+  publishTimeoutMs: { file: 'publish_timeout_ms', parse: integer(100, 60000), default: 3000 },
+};
+
+export const DEFAULT_CONFIG_FILE = 'config/flansible.yml';
+
+export function envName(fileKey: string): string {
+  return `FLANSIBLE_${fileKey.toUpperCase()}`;
+}
+
+function readConfigFile(file: string): Record<string, RawValue> {
+  if (!existsSync(file)) return {};
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`FLANSIBLE_CONFIG_FILE ${file} is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError(`FLANSIBLE_CONFIG_FILE ${file} must hold a mapping of keys to values`);
+  }
+  const known = new Set(Object.values(KEYS).map((k) => k.file));
+  for (const key of Object.keys(parsed)) {
+    if (!known.has(key)) throw new ConfigError(`${envName(key)}: unknown key "${key}" in ${file}`);
+  }
+  return parsed as Record<string, RawValue>;
+}
+
+/**
+ * Reads config/flansible.yml (or FLANSIBLE_CONFIG_FILE), lets every key be overridden by its
+ * FLANSIBLE_* environment variable, and validates the lot. Throws ConfigError naming the key.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): FlansibleConfig {
+  const file = resolve(env.FLANSIBLE_CONFIG_FILE ?? DEFAULT_CONFIG_FILE);
+  const fromFile = readConfigFile(file);
+  const values: Record<string, unknown> = {};
+  for (const [prop, spec] of Object.entries(KEYS) as [keyof Parsed, KeySpec<keyof Parsed>][]) {
+    const name = envName(spec.file);
+    const raw = env[name] ?? fromFile[spec.file] ?? spec.default;
+    values[prop] = spec.parse(raw, name);
+  }
+  const config = new FlansibleConfig(values as Parsed);
+  if (config.amqpUrl && !config.databaseUrl) {
+    throw new ConfigError(
+      'FLANSIBLE_DATABASE_URL must be set when FLANSIBLE_AMQP_URL is: separate processes need a shared PostgreSQL store',
+    );
+  }
+  return config;
+}

@@ -1,0 +1,18 @@
+/**
+ * The grammar of every string that reaches a command line. Each one rejects NUL, newlines and
+ * a leading `-` (so no value can be read as an option), whatever else it allows.
+ */
+export const FieldGrammar = {
+  /** Ansible host patterns: names, groups, globs, ranges, `:`/`,` unions, `&`/`!` and `~regex`. */
+  hostPattern: /^(?!-)[A-Za-z0-9_.:,*?!&~\[\]\-^@=+]{1,1024}$/,
+  /** Module names, short or fully qualified (`ping`, `ansible.builtin.find`). */
+  module: /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,3}$/,
+  becomeMethod: /^[A-Za-z_][A-Za-z0-9_.]{0,99}$/,
+  /** POSIX-ish user names. */
+  becomeUser: /^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,63}$/,
+  gitRemote: /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$/,
+  /** Git branch names (no `..`, no `@{`, no trailing `.lock` or `/`, per git-check-ref-format). */
+  gitBranch: /^(?!.*\.\.)(?!.*@\{)(?!.*\/\/)(?!.*(\.lock|\/|\.)$)[A-Za-z0-9_][A-Za-z0-9_./+-]{0,199}$/,
+  /** A path a request names (resolved inside its root afterwards). */
+  path: /^(?!-)[^\0\r\n]{1,4096}$/,
+} as const;

@@ -1,0 +1,5 @@
+export * from './job-status';
+export * from './field-grammar';
+export * from './job-message';
+export * from './topology';
+export * from './error-body';

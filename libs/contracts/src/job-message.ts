@@ -1,0 +1,78 @@
+/**
+ * What the gateway puts on the bus and the runner executes. Paths are already resolved by the
+ * gateway to real absolute paths inside their configured roots; the runner re-checks them.
+ */
+export const JobKind = {
+  Command: 'command',
+  Playbook: 'playbook',
+  Git: 'git',
+} as const;
+export type JobKind = (typeof JobKind)[keyof typeof JobKind];
+
+/** Options shared by ad-hoc commands and playbooks. */
+export interface AnsibleRunOptions {
+  inventoryPath: string;
+  extraVars?: Record<string, unknown>;
+  forks?: number;
+  verboseLevel?: number;
+  become?: boolean;
+  becomeMethod?: string;
+  becomeUser?: string;
+}
+
+export interface CommandJobSpec extends AnsibleRunOptions {
+  kind: typeof JobKind.Command;
+  hostPattern: string;
+  module: string;
+  /** An object goes to `-a` as JSON; a string is passed to `-a` as it is. */
+  moduleArgs?: string | Record<string, unknown>;
+}
+
+export interface PlaybookJobSpec extends AnsibleRunOptions {
+  kind: typeof JobKind.Playbook;
+  playbookDir: string;
+  playbookPath: string;
+  vaultFile?: string;
+  /** `git pull` playbookDir before running. */
+  updateGitRepo?: boolean;
+}
+
+export interface GitJobSpec {
+  kind: typeof JobKind.Git;
+  repoDir: string;
+  remote: string;
+  branch: string;
+  /** fetch + hard reset to remote/branch before the pull. */
+  reset: boolean;
+}
+
+export type JobSpec = CommandJobSpec | PlaybookJobSpec | GitJobSpec;
+
+export const JOB_MESSAGE_SCHEMA_VERSION = 1;
+
+export interface JobMessage {
+  schemaVersion: typeof JOB_MESSAGE_SCHEMA_VERSION;
+  jobId: string;
+  submittedBy: string;
+  submittedAt: string;
+  spec: JobSpec;
+}
+
+/** The inventory a job runs against, for headers, access checks and history (null for git). */
+export function inventoryOf(spec: JobSpec): string | null {
+  return spec.kind === JobKind.Git ? null : spec.inventoryPath;
+}
+
+/** Narrow check used by consumers before trusting a message body. */
+export function isJobMessage(value: unknown): value is JobMessage {
+  if (typeof value !== 'object' || value === null) return false;
+  const m = value as Partial<JobMessage>;
+  return (
+    m.schemaVersion === JOB_MESSAGE_SCHEMA_VERSION &&
+    typeof m.jobId === 'string' &&
+    typeof m.submittedBy === 'string' &&
+    typeof m.spec === 'object' &&
+    m.spec !== null &&
+    Object.values(JobKind).includes((m.spec as JobSpec).kind)
+  );
+}
