@@ -1,0 +1,67 @@
+import { FlansibleConfig } from '@flansible/config';
+import { Logger } from '@nestjs/common';
+import Database from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Pool } from 'pg';
+import { JobStore } from './job-store';
+import { KyselyJobStore } from './kysely-job-store';
+import { StoreDatabase } from './store-database';
+
+/** The embedded deployment's database file, under the data directory. */
+export const SQLITE_FILE_NAME = 'flansible.sqlite';
+
+const logger = new Logger('JobStore');
+
+/**
+ * The store for this configuration: PostgreSQL when databaseUrl is set (distributed), otherwise
+ * SQLite at <dataDir>/flansible.sqlite (embedded; the directory is created). Not yet migrated:
+ * call migrate() before use (StoreModule does). Usable outside Nest (tests, bench).
+ */
+export function createJobStore(config: Pick<FlansibleConfig, 'dataDir' | 'databaseUrl'>): JobStore {
+  return config.databaseUrl ? createPostgresJobStore(config.databaseUrl) : createSqliteJobStore(config.dataDir);
+}
+
+export function createSqliteJobStore(dataDir: string): KyselyJobStore {
+  mkdirSync(dataDir, { recursive: true });
+  const file = join(dataDir, SQLITE_FILE_NAME);
+  const database = new Database(file);
+  // WAL: readers (status, output, stream) never block the runner's writes.
+  database.pragma('journal_mode = WAL');
+  // Wait for a lock instead of failing at once should another connection hold it.
+  database.pragma('busy_timeout = 5000');
+  // SQLite leaves foreign keys off per connection by default; deleteJob relies on the cascade.
+  database.pragma('foreign_keys = ON');
+  // Safe with WAL (no corruption); only the last commits may be lost on power failure.
+  database.pragma('synchronous = NORMAL');
+  logger.log(`SQLite store at ${file}`);
+  const db = new Kysely<StoreDatabase>({ dialect: new SqliteDialect({ database }) });
+  return new KyselyJobStore(db, 'sqlite');
+}
+
+export function createPostgresJobStore(databaseUrl: string): KyselyJobStore {
+  const pool = new Pool({
+    connectionString: databaseUrl,
+    // A database that is down fails requests quickly rather than hanging them.
+    connectionTimeoutMillis: 10_000,
+    application_name: 'flansible',
+  });
+  const where = describePostgresUrl(databaseUrl);
+  // An idle client losing its connection emits on the pool; unhandled, that would end the process.
+  // The pool replaces the client on the next query.
+  pool.on('error', (err) => logger.warn(`PostgreSQL connection to ${where} lost: ${err.message}`));
+  logger.log(`PostgreSQL store at ${where}`);
+  const db = new Kysely<StoreDatabase>({ dialect: new PostgresDialect({ pool }) });
+  return new KyselyJobStore(db, 'postgres');
+}
+
+/** host:port/database, never the password. */
+function describePostgresUrl(databaseUrl: string): string {
+  try {
+    const url = new URL(databaseUrl);
+    return `${url.host}${url.pathname}`;
+  } catch {
+    return '(unparsable URL)';
+  }
+}

@@ -1,0 +1,7 @@
+export { JobStore } from './job-store';
+export type { JobRecord, NewJob } from './job-store';
+export { StoreModule } from './store.module';
+export { createJobStore, SQLITE_FILE_NAME } from './create-job-store';
+// For specs and e2e suites that run against PostgreSQL: one throwaway database per run.
+export { createTestPostgresDatabase, TEST_POSTGRES_URL } from './testing/test-postgres-database';
+export type { TestPostgresDatabase } from './testing/test-postgres-database';
