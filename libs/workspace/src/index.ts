@@ -1,0 +1,3 @@
+export * from './resolve-inside-root';
+export * from './workspace.service';
+export * from './workspace.module';
