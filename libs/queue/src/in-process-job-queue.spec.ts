@@ -1,0 +1,178 @@
+import { Logger } from '@nestjs/common';
+import { JOB_MESSAGE_SCHEMA_VERSION, JobKind, JobMessage, Topology } from '@flansible/contracts';
+import { InProcessJobQueue } from './in-process-job-queue';
+import { DeliveryInfo, QueueUnavailableError } from './job-queue';
+
+let nextId = 0;
+function job(): JobMessage {
+  return {
+    schemaVersion: JOB_MESSAGE_SCHEMA_VERSION,
+    jobId: `job-${++nextId}`,
+    submittedBy: 'alice',
+    submittedAt: new Date().toISOString(),
+    spec: { kind: JobKind.Command, hostPattern: 'all', module: 'ping', inventoryPath: '/srv/hosts.yml' },
+  };
+}
+
+function gate(): { wait: Promise<void>; release: () => void } {
+  let release!: () => void;
+  const wait = new Promise<void>((resolve) => (release = resolve));
+  return { wait, release };
+}
+
+/** Lets queued microtasks and handler continuations run. */
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 1000; i++) {
+    if (condition()) return;
+    await settle();
+  }
+  throw new Error(`never reached: ${what}`);
+}
+
+beforeAll(() => Logger.overrideLogger(false));
+afterAll(() => Logger.overrideLogger(['log', 'error', 'warn', 'debug', 'verbose']));
+
+describe('InProcessJobQueue', () => {
+  it('delivers jobs in the order they were published, including those published before consume()', async () => {
+    const queue = new InProcessJobQueue();
+    const jobs = [job(), job(), job()];
+    await queue.publish(jobs[0]);
+    const handled: string[] = [];
+
+    await queue.consume(async (message) => {
+      handled.push(message.jobId);
+    }, 1);
+    await queue.publish(jobs[1]);
+    await queue.publish(jobs[2]);
+
+    await until(() => handled.length === 3, 'three deliveries');
+    expect(handled).toEqual(jobs.map((j) => j.jobId));
+  });
+
+  it('hands the handler a copy, as the wire would', async () => {
+    const queue = new InProcessJobQueue();
+    const published = job();
+    let received: JobMessage | undefined;
+    await queue.consume(async (message) => {
+      received = message;
+    }, 1);
+
+    await queue.publish(published);
+    await until(() => received !== undefined, 'the delivery');
+
+    expect(received).toEqual(published);
+    expect(received).not.toBe(published);
+  });
+
+  it('runs at most `concurrency` handlers at once', async () => {
+    const queue = new InProcessJobQueue();
+    const release = gate();
+    let running = 0;
+    let mostAtOnce = 0;
+    let done = 0;
+    await queue.consume(async () => {
+      running++;
+      mostAtOnce = Math.max(mostAtOnce, running);
+      await release.wait;
+      running--;
+      done++;
+    }, 2);
+
+    for (let i = 0; i < 5; i++) await queue.publish(job());
+    await until(() => running === 2, 'two running handlers');
+    await settle();
+    expect(running).toBe(2);
+    expect(queue.depth).toBe(3);
+
+    release.release();
+    await until(() => done === 5, 'all five jobs');
+    expect(mostAtOnce).toBe(2);
+  });
+
+  it('redelivers a job whose handler threw, flagged redelivered', async () => {
+    const queue = new InProcessJobQueue();
+    const published = job();
+    const deliveries: Array<{ jobId: string; delivery: DeliveryInfo }> = [];
+    await queue.consume(async (message, delivery) => {
+      deliveries.push({ jobId: message.jobId, delivery });
+      if (deliveries.length === 1) throw new Error('runner hiccup');
+    }, 1);
+
+    await queue.publish(published);
+    await until(() => deliveries.length === 2, 'the redelivery');
+
+    expect(deliveries).toEqual([
+      { jobId: published.jobId, delivery: { redelivered: false } },
+      { jobId: published.jobId, delivery: { redelivered: true } },
+    ]);
+  });
+
+  it('drops a job that keeps failing after the same number of deliveries as the quorum queue', async () => {
+    const queue = new InProcessJobQueue();
+    const failing = job();
+    const healthy = job();
+    const attempts = new Map<string, number>();
+    await queue.consume(async (message) => {
+      attempts.set(message.jobId, (attempts.get(message.jobId) ?? 0) + 1);
+      if (message.jobId === failing.jobId) throw new Error('always broken');
+    }, 1);
+
+    await queue.publish(failing);
+    await queue.publish(healthy);
+    await until(() => attempts.has(healthy.jobId), 'the healthy job');
+    for (let i = 0; i < 10; i++) await settle();
+
+    expect(attempts.get(failing.jobId)).toBe(Topology.deliveryLimit + 1);
+    expect(attempts.get(healthy.jobId)).toBe(1);
+    expect(queue.depth).toBe(0);
+  });
+
+  it('a handler that throws synchronously is retried like an async one', async () => {
+    const queue = new InProcessJobQueue();
+    let calls = 0;
+    await queue.consume(((): Promise<void> => {
+      calls++;
+      if (calls === 1) throw new Error('sync throw');
+      return Promise.resolve();
+    }), 1);
+
+    await queue.publish(job());
+    await until(() => calls === 2, 'the retry');
+  });
+
+  it('stops taking work once closed, letting running handlers finish', async () => {
+    const queue = new InProcessJobQueue();
+    const release = gate();
+    const started: string[] = [];
+    let finished = 0;
+    await queue.consume(async (message) => {
+      started.push(message.jobId);
+      await release.wait;
+      finished++;
+    }, 1);
+    const first = job();
+    await queue.publish(first);
+    await queue.publish(job());
+    await until(() => started.length === 1, 'the first job');
+
+    await queue.close();
+    await queue.close(); // idempotent
+    await expect(queue.publish(job())).rejects.toBeInstanceOf(QueueUnavailableError);
+    release.release();
+    await until(() => finished === 1, 'the running job to finish');
+    for (let i = 0; i < 10; i++) await settle();
+
+    expect(started).toEqual([first.jobId]);
+    await expect(queue.consume(async () => undefined, 1)).rejects.toBeInstanceOf(QueueUnavailableError);
+  });
+
+  it('rejects a concurrency that is not a positive integer, and a second consume()', async () => {
+    const queue = new InProcessJobQueue();
+    await expect(queue.consume(async () => undefined, 0)).rejects.toBeInstanceOf(RangeError);
+    await expect(queue.consume(async () => undefined, 1.5)).rejects.toBeInstanceOf(RangeError);
+    await queue.consume(async () => undefined, 1);
+    await expect(queue.consume(async () => undefined, 1)).rejects.toThrow(/already/);
+  });
+});

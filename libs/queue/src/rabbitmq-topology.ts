@@ -1,0 +1,29 @@
+import { Channel } from 'amqplib';
+import { JobKind, Topology, jobRoutingKey } from '@flansible/contracts';
+
+/**
+ * Arguments of the jobs queue. Every client declares the queue with exactly these, so a gateway and a
+ * runner of the same version never disagree (RabbitMQ refuses a redeclare with other arguments).
+ */
+export const jobsQueueArguments = {
+  'x-queue-type': 'quorum',
+  'x-delivery-limit': Topology.deliveryLimit,
+  'x-dead-letter-exchange': Topology.deadLetterExchange,
+} as const;
+
+/**
+ * Declares the job topology. Idempotent, and called from the channel setup functions so a broker
+ * that lost its definitions (or a brand-new vhost) gets them back on every (re)connect.
+ */
+export async function declareJobTopology(channel: Channel): Promise<void> {
+  // Dead-letter side first, so the jobs queue never points at a missing exchange.
+  await channel.assertExchange(Topology.deadLetterExchange, 'fanout', { durable: true });
+  await channel.assertQueue(Topology.deadLetterQueue, { durable: true });
+  await channel.bindQueue(Topology.deadLetterQueue, Topology.deadLetterExchange, '');
+
+  await channel.assertExchange(Topology.jobsExchange, 'direct', { durable: true });
+  await channel.assertQueue(Topology.jobsQueue, { durable: true, arguments: { ...jobsQueueArguments } });
+  for (const kind of Object.values(JobKind)) {
+    await channel.bindQueue(Topology.jobsQueue, Topology.jobsExchange, jobRoutingKey(kind));
+  }
+}
