@@ -1,0 +1,87 @@
+import { FlansibleConfig } from '@flansible/config';
+import { JobKind, JobSpec } from '@flansible/contracts';
+import { realpath, stat } from 'node:fs/promises';
+import { isAbsolute, relative, sep } from 'node:path';
+import { InvalidJobSpecError } from './invocation';
+
+/** A path of a job that does not exist or resolves outside its configured root. */
+export class PathConfinementError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PathConfinementError';
+  }
+}
+
+export type JobRoots = Pick<FlansibleConfig, 'playbookRoot' | 'inventoryRoot' | 'vaultRoot'>;
+
+function isInside(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
+}
+
+/**
+ * Real path of `path` (symlinks followed), checked to lie inside the real `root`. The gateway has
+ * done the same; the runner checks again because a message could come from anywhere on the bus
+ * and files can change between submission and execution.
+ */
+async function confine(path: string, root: string, what: string, kind: 'file' | 'directory' | 'any'): Promise<string> {
+  let real: string;
+  try {
+    real = await realpath(path);
+  } catch {
+    throw new PathConfinementError(`${what} not found: ${path}`);
+  }
+  let realRoot: string;
+  try {
+    realRoot = await realpath(root);
+  } catch {
+    throw new PathConfinementError(`The configured root for the ${what} does not exist: ${root}`);
+  }
+  if (!isInside(realRoot, real)) throw new PathConfinementError(`${what} is outside its configured root: ${path}`);
+  if (kind !== 'any') {
+    const stats = await stat(real);
+    if (kind === 'file' ? !stats.isFile() : !stats.isDirectory()) {
+      throw new PathConfinementError(`${what} is not a ${kind}: ${path}`);
+    }
+  }
+  return real;
+}
+
+function requireString(value: unknown, field: string): string {
+  if (typeof value !== 'string' || value === '' || value.includes('\0')) {
+    throw new PathConfinementError(`${field} must be a path`);
+  }
+  return value;
+}
+
+/**
+ * The spec with every path replaced by its real path, each inside its root: inventories in the
+ * inventory root, playbooks and git checkouts in the playbook root, vault password files in the
+ * vault root. Rejects with PathConfinementError, whose message is the one-line reason.
+ */
+export async function confineJobPaths<T extends JobSpec>(spec: T, roots: JobRoots): Promise<T> {
+  switch (spec.kind) {
+    case JobKind.Command:
+      return {
+        ...spec,
+        inventoryPath: await confine(requireString(spec.inventoryPath, 'inventoryPath'), roots.inventoryRoot, 'Inventory', 'any'),
+      };
+    case JobKind.Playbook:
+      return {
+        ...spec,
+        inventoryPath: await confine(requireString(spec.inventoryPath, 'inventoryPath'), roots.inventoryRoot, 'Inventory', 'any'),
+        playbookDir: await confine(requireString(spec.playbookDir, 'playbookDir'), roots.playbookRoot, 'Playbook directory', 'directory'),
+        playbookPath: await confine(requireString(spec.playbookPath, 'playbookPath'), roots.playbookRoot, 'Playbook', 'file'),
+        ...(spec.vaultFile !== undefined && spec.vaultFile !== null
+          ? { vaultFile: await confine(requireString(spec.vaultFile, 'vaultFile'), roots.vaultRoot, 'Vault password file', 'file') }
+          : {}),
+      };
+    case JobKind.Git:
+      return {
+        ...spec,
+        repoDir: await confine(requireString(spec.repoDir, 'repoDir'), roots.playbookRoot, 'Repository directory', 'directory'),
+      };
+    default:
+      throw new InvalidJobSpecError(`Unknown job kind: ${String((spec as { kind: unknown }).kind)}`);
+  }
+}

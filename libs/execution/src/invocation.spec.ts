@@ -1,0 +1,228 @@
+import { CommandJobSpec, GitJobSpec, JobKind, PlaybookJobSpec } from '@flansible/contracts';
+import { buildChildEnv } from './child-env';
+import { serializeExtraVars } from './extra-vars-file';
+import {
+  buildCommandInvocation,
+  buildGitInvocations,
+  buildPlaybookGitPullInvocation,
+  buildPlaybookInvocation,
+  InvalidJobSpecError,
+} from './invocation';
+
+const command = (overrides: Partial<CommandJobSpec> = {}): CommandJobSpec => ({
+  kind: JobKind.Command,
+  inventoryPath: '/srv/inventories/dev',
+  hostPattern: 'web:&eu',
+  module: 'find',
+  ...overrides,
+});
+
+const playbook = (overrides: Partial<PlaybookJobSpec> = {}): PlaybookJobSpec => ({
+  kind: JobKind.Playbook,
+  inventoryPath: '/srv/inventories/dev',
+  playbookDir: '/srv/playbooks/web',
+  playbookPath: '/srv/playbooks/web/site.yml',
+  ...overrides,
+});
+
+const git = (overrides: Partial<GitJobSpec> = {}): GitJobSpec => ({
+  kind: JobKind.Git,
+  repoDir: '/srv/playbooks/web',
+  remote: 'origin',
+  branch: 'main',
+  reset: false,
+  ...overrides,
+});
+
+describe('buildCommandInvocation', () => {
+  it('builds ansible with --opt=value options and the host pattern after --', () => {
+    const invocation = buildCommandInvocation(
+      command({
+        moduleArgs: { paths: '/tmp', age: '2d', recurse: true },
+        forks: 7,
+        verboseLevel: 3,
+        become: true,
+        becomeMethod: 'sudo',
+        becomeUser: 'deploy',
+      }),
+      { extraVarsFile: '/data/tmp/job-1/extra-vars.yml' },
+      '/srv/playbooks',
+    );
+    expect(invocation).toEqual({
+      command: 'ansible',
+      args: [
+        '--inventory=/srv/inventories/dev',
+        '--forks=7',
+        '-vvv',
+        '--become',
+        '--become-method=sudo',
+        '--become-user=deploy',
+        '--extra-vars=@/data/tmp/job-1/extra-vars.yml',
+        '--module-name=find',
+        '--args={"paths":{"__ansible_unsafe":"/tmp"},"age":{"__ansible_unsafe":"2d"},"recurse":true}',
+        '--',
+        'web:&eu',
+      ],
+      cwd: '/srv/playbooks',
+      label: 'ansible',
+    });
+  });
+
+  it('marks every string of object module args as unsafe, so Ansible never templates it', () => {
+    const { args } = buildCommandInvocation(
+      command({ module: 'debug', moduleArgs: { msg: "{{ lookup('pipe', 'id') }}", list: ['a', 1, null], n: { x: false } } }),
+      {},
+      '/',
+    );
+    expect(args).toContain(
+      '--args={"msg":{"__ansible_unsafe":"{{ lookup(\'pipe\', \'id\') }}"},"list":[{"__ansible_unsafe":"a"},1,null],"n":{"x":false}}',
+    );
+  });
+
+  it('passes string module args as they are, even one starting with -', () => {
+    const { args } = buildCommandInvocation(command({ module: 'shell', moduleArgs: '-la; touch /tmp/x' }), {}, '/');
+    expect(args).toContain('--args=-la; touch /tmp/x');
+    expect(args.slice(-2)).toEqual(['--', 'web:&eu']);
+  });
+
+  it('leaves out what is not set', () => {
+    expect(buildCommandInvocation(command({ module: 'ping', verboseLevel: 0, become: false }), {}, '/').args).toEqual([
+      '--inventory=/srv/inventories/dev',
+      '--module-name=ping',
+      '--',
+      'web:&eu',
+    ]);
+  });
+
+  it.each<[string, Partial<CommandJobSpec>]>([
+    ['host pattern starting with -', { hostPattern: '-i/etc/passwd' }],
+    ['host pattern with a newline', { hostPattern: 'a\nb' }],
+    ['module with a space', { module: 'ping -a x' }],
+    ['verbosity above 4', { verboseLevel: 5 }],
+    ['fractional forks', { forks: 1.5 }],
+    ['zero forks', { forks: 0 }],
+    ['become as a string', { become: 'false' as unknown as boolean }],
+    ['become user starting with -', { becomeUser: '-root' }],
+    ['relative inventory', { inventoryPath: 'dev' }],
+    ['module args as an array', { moduleArgs: ['a'] as unknown as string }],
+  ])('refuses a %s', (_what, overrides) => {
+    expect(() => buildCommandInvocation(command(overrides), {}, '/')).toThrow(InvalidJobSpecError);
+  });
+});
+
+describe('buildPlaybookInvocation', () => {
+  it('builds ansible-playbook in the playbook directory with the playbook after --', () => {
+    const invocation = buildPlaybookInvocation(
+      playbook({ forks: 2, verboseLevel: 1, become: true, vaultFile: '/srv/vault/dev.txt', extraVars: { a: 1 } }),
+      { extraVarsFile: '/data/tmp/job-2/extra-vars.yml' },
+    );
+    expect(invocation).toEqual({
+      command: 'ansible-playbook',
+      args: [
+        '--inventory=/srv/inventories/dev',
+        '--forks=2',
+        '-v',
+        '--become',
+        '--extra-vars=@/data/tmp/job-2/extra-vars.yml',
+        '--vault-password-file=/srv/vault/dev.txt',
+        '--',
+        '/srv/playbooks/web/site.yml',
+      ],
+      cwd: '/srv/playbooks/web',
+      label: 'ansible-playbook',
+    });
+  });
+
+  it('never puts extra vars on the command line itself', () => {
+    const { args } = buildPlaybookInvocation(playbook({ extraVars: { password: 's3cret' } }), {});
+    expect(args.join(' ')).not.toContain('s3cret');
+  });
+});
+
+describe('git invocations', () => {
+  it('pulls remote and branch after --', () => {
+    expect(buildGitInvocations(git())).toEqual([
+      { command: 'git', args: ['-C', '/srv/playbooks/web', 'pull', '--', 'origin', 'main'], cwd: '/srv/playbooks/web', label: 'git pull' },
+    ]);
+  });
+
+  it('fetches and hard-resets to the remote-tracking ref before the pull when asked', () => {
+    expect(buildGitInvocations(git({ reset: true, branch: 'release/1.2' })).map((i) => i.args)).toEqual([
+      ['-C', '/srv/playbooks/web', 'fetch', '--', 'origin'],
+      ['-C', '/srv/playbooks/web', 'reset', '--hard', 'refs/remotes/origin/release/1.2', '--'],
+      ['-C', '/srv/playbooks/web', 'pull', '--', 'origin', 'release/1.2'],
+    ]);
+  });
+
+  it.each([
+    // git pull hands these to git fetch without the `--`: they must never start with `-`.
+    ['remote', { remote: '--upload-pack=touch /tmp/x' }],
+    ['branch', { branch: '-b' }],
+    ['branch', { branch: 'a..b' }],
+    ['remote', { remote: 'origin;id' }],
+  ])('refuses a bad %s', (_what, overrides) => {
+    expect(() => buildGitInvocations(git(overrides))).toThrow(InvalidJobSpecError);
+  });
+
+  it('updates a playbook directory with a fast-forward-only pull of its own upstream', () => {
+    expect(buildPlaybookGitPullInvocation('/srv/playbooks/web').args).toEqual(['-C', '/srv/playbooks/web', 'pull', '--ff-only']);
+  });
+});
+
+describe('serializeExtraVars', () => {
+  it('writes JSON-shaped YAML with every string marked !unsafe and other types kept', () => {
+    expect(serializeExtraVars({ a: 'x', n: 3, f: 1e21, t: true, z: null, l: ['{{ y }}', 2], o: { k: 'v' } })).toBe(
+      '{"a": !unsafe "x", "n": 3, "f": 1.0e+21, "t": true, "z": null, "l": [!unsafe "{{ y }}", 2], "o": {"k": !unsafe "v"}}\n',
+    );
+  });
+
+  it('escapes characters YAML would refuse or fold', () => {
+    expect(serializeExtraVars({ s: 'a\u2028b\u0085c\u0001\ud800' })).toBe('{"s": !unsafe "a\\u2028b\\u0085c\\u0001\ufffd"}\n');
+  });
+
+  it('refuses anything but an object', () => {
+    expect(() => serializeExtraVars([] as unknown as Record<string, unknown>)).toThrow(InvalidJobSpecError);
+  });
+});
+
+describe('buildChildEnv', () => {
+  const serviceEnv = {
+    PATH: '/usr/bin:/bin',
+    HOME: '/home/flansible',
+    LC_ALL: 'C.UTF-8',
+    TZ: 'UTC',
+    SSH_AUTH_SOCK: '/run/agent.sock',
+    FLANSIBLE_DATABASE_URL: 'postgres://flansible:pw@db/flansible',
+    FLANSIBLE_AMQP_URL: 'amqp://guest:guest@mq',
+    DATABASE_URL: 'postgres://x',
+    AWS_SECRET_ACCESS_KEY: 'aws',
+    ANSIBLE_VAULT_PASSWORD_FILE: '/secret/vault',
+    ANSIBLE_GALAXY_TOKEN: 'tok',
+    ANSIBLE_HOST_KEY_CHECKING: 'False',
+    ANSIBLE_TIMEOUT: '30',
+    ANSIBLE_NOCOLOR: '0',
+  };
+
+  it('keeps only the allow-list, the operator’s non-secret ANSIBLE_* settings and the project’s own', () => {
+    expect(buildChildEnv(serviceEnv, '/var/lib/flansible')).toEqual({
+      PATH: '/usr/bin:/bin',
+      HOME: '/home/flansible',
+      LANG: 'C.UTF-8',
+      LC_ALL: 'C.UTF-8',
+      TZ: 'UTC',
+      SSH_AUTH_SOCK: '/run/agent.sock',
+      ANSIBLE_HOST_KEY_CHECKING: 'False',
+      ANSIBLE_TIMEOUT: '30',
+      PYTHONUNBUFFERED: '1',
+      ANSIBLE_FORCE_COLOR: '0',
+      ANSIBLE_NOCOLOR: '1',
+      ANSIBLE_RETRY_FILES_ENABLED: '0',
+      ANSIBLE_LOCAL_TEMP: '/var/lib/flansible/tmp/ansible-local',
+      GIT_TERMINAL_PROMPT: '0',
+    });
+  });
+
+  it('keeps the operator’s LANG', () => {
+    expect(buildChildEnv({ LANG: 'de_DE.UTF-8' }, '/d').LANG).toBe('de_DE.UTF-8');
+  });
+});

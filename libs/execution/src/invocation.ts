@@ -1,0 +1,176 @@
+import { CommandJobSpec, FieldGrammar, GitJobSpec, PlaybookJobSpec } from '@flansible/contracts';
+
+/** One child process to start: an executable and its argument array. Never a shell string. */
+export interface Invocation {
+  command: string;
+  args: string[];
+  /** Working directory of the child. */
+  cwd: string;
+  /** Short name used in reasons and logs (`ansible-playbook`, `git fetch`). */
+  label: string;
+}
+
+/** Files prepared for one run (see job-files.ts). */
+export interface InvocationFiles {
+  /** Extra vars file, passed as `--extra-vars=@<file>`. */
+  extraVarsFile?: string;
+}
+
+/** A job message the runner refuses to execute: the message is the one-line reason. */
+export class InvalidJobSpecError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidJobSpecError';
+  }
+}
+
+export const MAX_VERBOSE_LEVEL = 4;
+export const MAX_FORKS = 10_000;
+
+function requireText(value: unknown, field: string, grammar?: RegExp): string {
+  if (typeof value !== 'string' || value === '') throw new InvalidJobSpecError(`${field} must be a non-empty string`);
+  // Re-checked here though the gateway validated it: a message could come from anywhere on the bus.
+  if (grammar && !grammar.test(value)) throw new InvalidJobSpecError(`${field} is not allowed: ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** Absolute paths only; the runner confines them to their roots before building anything. */
+function requirePath(value: unknown, field: string): string {
+  const path = requireText(value, field, FieldGrammar.path);
+  if (!path.startsWith('/')) throw new InvalidJobSpecError(`${field} must be an absolute path`);
+  return path;
+}
+
+function optionalInteger(value: unknown, field: string, min: number, max: number): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidJobSpecError(`${field} must be a whole number from ${min} to ${max}`);
+  }
+  return value;
+}
+
+interface AnsibleRunOptionsLike {
+  inventoryPath: string;
+  forks?: number;
+  verboseLevel?: number;
+  become?: boolean;
+  becomeMethod?: string;
+  becomeUser?: string;
+}
+
+/**
+ * Options ansible and ansible-playbook share. The `--name=value` form everywhere: a value that
+ * starts with `-` can then never be read as an option of its own.
+ */
+function sharedAnsibleArgs(spec: AnsibleRunOptionsLike, files: InvocationFiles): string[] {
+  const args = [`--inventory=${requirePath(spec.inventoryPath, 'inventoryPath')}`];
+  const forks = optionalInteger(spec.forks, 'forks', 1, MAX_FORKS);
+  if (forks !== undefined) args.push(`--forks=${forks}`);
+  const verbosity = optionalInteger(spec.verboseLevel, 'verboseLevel', 0, MAX_VERBOSE_LEVEL) ?? 0;
+  if (verbosity > 0) args.push(`-${'v'.repeat(verbosity)}`);
+  if (spec.become !== undefined && typeof spec.become !== 'boolean') throw new InvalidJobSpecError('become must be a boolean');
+  if (spec.become) args.push('--become');
+  if (spec.becomeMethod !== undefined) {
+    args.push(`--become-method=${requireText(spec.becomeMethod, 'becomeMethod', FieldGrammar.becomeMethod)}`);
+  }
+  if (spec.becomeUser !== undefined) {
+    args.push(`--become-user=${requireText(spec.becomeUser, 'becomeUser', FieldGrammar.becomeUser)}`);
+  }
+  if (files.extraVarsFile !== undefined) args.push(`--extra-vars=@${requirePath(files.extraVarsFile, 'extraVarsFile')}`);
+  return args;
+}
+
+/**
+ * Every string of an object wrapped as `{"__ansible_unsafe": …}`, which Ansible's JSON decoder
+ * reads as unsafe text: never templated, so `{{ lookup('pipe', …) }}` in a value stays text
+ * instead of running a command on the Flansible host (ad-hoc arguments are templated there).
+ */
+function markStringsUnsafe(value: unknown): unknown {
+  if (typeof value === 'string') return { __ansible_unsafe: value };
+  if (Array.isArray(value)) return value.map(markStringsUnsafe);
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, markStringsUnsafe(v)]));
+  }
+  return value;
+}
+
+function moduleArgsText(moduleArgs: CommandJobSpec['moduleArgs']): string | undefined {
+  if (moduleArgs === undefined || moduleArgs === null) return undefined;
+  if (typeof moduleArgs === 'string') {
+    // Ansible's key=value form: passed as it is (and templated by Ansible, as on its command line).
+    if (moduleArgs.includes('\0')) throw new InvalidJobSpecError('moduleArgs must not contain NUL characters');
+    return moduleArgs;
+  }
+  if (typeof moduleArgs !== 'object' || Array.isArray(moduleArgs)) {
+    throw new InvalidJobSpecError('moduleArgs must be a string or an object');
+  }
+  // Ansible reads an argument that starts with `{` as JSON.
+  return JSON.stringify(markStringsUnsafe(moduleArgs));
+}
+
+/**
+ * `ansible --inventory=… --module-name=… [--args=…] [options] -- <host pattern>`.
+ * Runs in `cwd` (where an operator's ansible.cfg may sit: the playbook root).
+ */
+export function buildCommandInvocation(spec: CommandJobSpec, files: InvocationFiles, cwd: string): Invocation {
+  const args = sharedAnsibleArgs(spec, files);
+  args.push(`--module-name=${requireText(spec.module, 'module', FieldGrammar.module)}`);
+  const moduleArgs = moduleArgsText(spec.moduleArgs);
+  if (moduleArgs !== undefined) args.push(`--args=${moduleArgs}`);
+  args.push('--', requireText(spec.hostPattern, 'hostPattern', FieldGrammar.hostPattern));
+  return { command: 'ansible', args, cwd, label: 'ansible' };
+}
+
+/** `ansible-playbook [options] [--vault-password-file=…] -- <playbook>`, run in the playbook's directory. */
+export function buildPlaybookInvocation(spec: PlaybookJobSpec, files: InvocationFiles): Invocation {
+  const args = sharedAnsibleArgs(spec, files);
+  if (spec.vaultFile !== undefined && spec.vaultFile !== null) {
+    args.push(`--vault-password-file=${requirePath(spec.vaultFile, 'vaultFile')}`);
+  }
+  args.push('--', requirePath(spec.playbookPath, 'playbookPath'));
+  return {
+    command: 'ansible-playbook',
+    args,
+    cwd: requirePath(spec.playbookDir, 'playbookDir'),
+    label: 'ansible-playbook',
+  };
+}
+
+/**
+ * The git commands of a git job, run one after the other until one fails:
+ * with reset, `fetch -- <remote>` and `reset --hard refs/remotes/<remote>/<branch> --`; then
+ * `pull -- <remote> <branch>`.
+ *
+ * Remote and branch are held to a grammar that forbids a leading `-` (FieldGrammar) because
+ * `git pull` hands them on to `git fetch` *without* the `--`: there, `--upload-pack=…` would be
+ * read as an option. For reset, the full ref name cannot be an option either, and the trailing
+ * `--` makes git read it as a revision, never a path.
+ */
+export function buildGitInvocations(spec: GitJobSpec): Invocation[] {
+  const repoDir = requirePath(spec.repoDir, 'repoDir');
+  const remote = requireText(spec.remote, 'remote', FieldGrammar.gitRemote);
+  const branch = requireText(spec.branch, 'branch', FieldGrammar.gitBranch);
+  if (spec.reset !== undefined && typeof spec.reset !== 'boolean') throw new InvalidJobSpecError('reset must be a boolean');
+  const git = (label: string, ...args: string[]): Invocation => ({
+    command: 'git',
+    args: ['-C', repoDir, ...args],
+    cwd: repoDir,
+    label: `git ${label}`,
+  });
+  const steps: Invocation[] = [];
+  if (spec.reset) {
+    steps.push(git('fetch', 'fetch', '--', remote));
+    steps.push(git('reset', 'reset', '--hard', `refs/remotes/${remote}/${branch}`, '--'));
+  }
+  steps.push(git('pull', 'pull', '--', remote, branch));
+  return steps;
+}
+
+/**
+ * `git -C <dir> pull --ff-only` before a playbook run (update_git_repo): the branch's own
+ * upstream, and never a merge commit in a deployment checkout.
+ */
+export function buildPlaybookGitPullInvocation(playbookDir: string): Invocation {
+  const dir = requirePath(playbookDir, 'playbookDir');
+  return { command: 'git', args: ['-C', dir, 'pull', '--ff-only'], cwd: dir, label: 'git pull' };
+}

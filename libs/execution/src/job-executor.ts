@@ -1,0 +1,184 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { FlansibleConfig } from '@flansible/config';
+import { JobKind, JobOutcome, JobSpec, JobStatus } from '@flansible/contracts';
+import { mkdir, stat } from 'node:fs/promises';
+import { ansibleLocalTempDir, buildChildEnv } from './child-env';
+import { confineJobPaths, PathConfinementError } from './confine-job-paths';
+import { createJobTempDir, JobTempDir, writeExtraVarsFile } from './extra-vars-file';
+import {
+  buildCommandInvocation,
+  buildGitInvocations,
+  buildPlaybookGitPullInvocation,
+  buildPlaybookInvocation,
+  InvalidJobSpecError,
+  Invocation,
+  InvocationFiles,
+} from './invocation';
+import { OutputBatcher, OutputBatcherOptions } from './output-batcher';
+import { ProcessResult, runProcess } from './process-runner';
+
+/**
+ * The reason to pass to AbortController.abort() to stop a running job: its outcome is recorded
+ * as given (e.g. canceled by a user, or error when the runner shuts down).
+ */
+export class JobInterruption {
+  constructor(
+    readonly status: typeof JobStatus.Canceled | typeof JobStatus.Error,
+    readonly reason: string,
+  ) {}
+}
+
+export interface ExecuteJobOptions {
+  /** Stores one batch of output; called one batch at a time, in order. */
+  appendOutput: (chunk: string) => Promise<void>;
+  /** Aborting stops the process tree; pass a JobInterruption as the abort reason. */
+  signal?: AbortSignal;
+  /** Overrides config.taskTimeoutSeconds (the whole job, every step included). */
+  timeoutSeconds?: number;
+  /** Time between SIGTERM and SIGKILL when stopping a process group. */
+  killGraceMs?: number;
+  /** Output batching (defaults: 100 ms, 64 KiB). */
+  batching?: OutputBatcherOptions;
+  /** Called with each child's pid (= its process group id) once started. */
+  onSpawn?: (pid: number, invocation: Invocation) => void;
+}
+
+/** One step of a job: the process to run and how its failure reads in the job's reason. */
+interface Step {
+  invocation: Invocation;
+  failurePrefix: string;
+}
+
+const successful = (returnCode: number | null): JobOutcome => ({ status: JobStatus.Successful, reason: null, returnCode });
+const errorOutcome = (reason: string): JobOutcome => ({ status: JobStatus.Error, reason, returnCode: null });
+
+function firstLine(text: string): string {
+  return text.split('\n')[0].trim();
+}
+
+/**
+ * Turns a job spec into child processes and their outcome: checks the paths, prepares the extra
+ * vars file, runs each step (a playbook's git pull, then ansible-playbook; a git job's fetch,
+ * reset and pull) with the output streamed to the store in batches, and always cleans up.
+ * Never throws: a job that cannot run ends as error with a reason.
+ */
+@Injectable()
+export class JobExecutor {
+  private readonly logger = new Logger(JobExecutor.name);
+
+  constructor(private readonly config: FlansibleConfig) {}
+
+  async execute(spec: JobSpec, options: ExecuteJobOptions): Promise<JobOutcome> {
+    const timeoutSeconds = options.timeoutSeconds ?? this.config.taskTimeoutSeconds;
+    const deadline = Date.now() + timeoutSeconds * 1000;
+    const batcher = new OutputBatcher(options.appendOutput, options.batching);
+    let tempDir: JobTempDir | null = null;
+    try {
+      const confined = await confineJobPaths(spec, this.config);
+      const files: InvocationFiles = {};
+      if (confined.kind !== JobKind.Git && confined.extraVars !== undefined && confined.extraVars !== null) {
+        tempDir = await createJobTempDir(this.config.dataDir);
+        files.extraVarsFile = await writeExtraVarsFile(tempDir.path, confined.extraVars);
+      }
+      // Every step is built (and so validated) before the first one runs.
+      const steps = await this.stepsOf(confined, files);
+      await mkdir(ansibleLocalTempDir(this.config.dataDir), { recursive: true, mode: 0o700 });
+      const env = buildChildEnv(process.env, this.config.dataDir);
+
+      let returnCode: number | null = null;
+      for (const step of steps) {
+        const remainingMs = deadline - Date.now();
+        if (remainingMs <= 0) return this.timedOut(timeoutSeconds);
+        const result = await runProcess(step.invocation, {
+          env,
+          onOutput: (text) => batcher.write(text),
+          timeoutMs: remainingMs,
+          killGraceMs: options.killGraceMs,
+          signal: options.signal,
+          onSpawn: (pid) => options.onSpawn?.(pid, step.invocation),
+        });
+        const outcome = this.outcomeOf(step, result, timeoutSeconds, options.signal);
+        if (outcome.status !== JobStatus.Successful) return outcome;
+        returnCode = outcome.returnCode;
+      }
+      return successful(returnCode);
+    } catch (err) {
+      if (err instanceof InvalidJobSpecError || err instanceof PathConfinementError) return errorOutcome(err.message);
+      this.logger.error(`Could not run a ${spec?.kind} job: ${(err as Error).stack ?? err}`);
+      return errorOutcome(`Could not run the job: ${firstLine((err as Error).message ?? String(err))}`);
+    } finally {
+      // The final flush completes before the caller records the outcome.
+      await batcher.flush();
+      await tempDir?.remove().catch((err: Error) => this.logger.error(`Could not remove ${tempDir?.path}: ${err.message}`));
+    }
+  }
+
+  private async stepsOf(spec: JobSpec, files: InvocationFiles): Promise<Step[]> {
+    switch (spec.kind) {
+      case JobKind.Command:
+        return [{ invocation: buildCommandInvocation(spec, files, await this.commandWorkingDir()), failurePrefix: '' }];
+      case JobKind.Playbook: {
+        const playbook = { invocation: buildPlaybookInvocation(spec, files), failurePrefix: '' };
+        if (spec.updateGitRepo !== undefined && typeof spec.updateGitRepo !== 'boolean') {
+          throw new InvalidJobSpecError('updateGitRepo must be a boolean');
+        }
+        if (!spec.updateGitRepo) return [playbook];
+        return [
+          {
+            invocation: buildPlaybookGitPullInvocation(spec.playbookDir),
+            failurePrefix: 'Updating the playbook repository failed, the playbook did not run: ',
+          },
+          playbook,
+        ];
+      }
+      case JobKind.Git:
+        return buildGitInvocations(spec).map((invocation) => ({ invocation, failurePrefix: '' }));
+      default:
+        throw new InvalidJobSpecError(`Unknown job kind: ${String((spec as { kind: unknown }).kind)}`);
+    }
+  }
+
+  /** Ad-hoc commands run in the playbook root, where an operator's ansible.cfg would sit. */
+  private async commandWorkingDir(): Promise<string> {
+    const isDir = await stat(this.config.playbookRoot).then(
+      (s) => s.isDirectory(),
+      () => false,
+    );
+    if (isDir) return this.config.playbookRoot;
+    await mkdir(this.config.dataDir, { recursive: true });
+    return this.config.dataDir;
+  }
+
+  private timedOut(timeoutSeconds: number): JobOutcome {
+    return { status: JobStatus.TimedOut, reason: `Task timed out after ${timeoutSeconds} s`, returnCode: null };
+  }
+
+  private outcomeOf(step: Step, result: ProcessResult, timeoutSeconds: number, signal?: AbortSignal): JobOutcome {
+    const { label, command } = step.invocation;
+    if (result.spawnError) {
+      const code = (result.spawnError as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? `${command} was not found on PATH` : firstLine(result.spawnError.message);
+      return errorOutcome(`${step.failurePrefix}Could not start ${label}: ${why}`);
+    }
+    if (result.timedOut) return this.timedOut(timeoutSeconds);
+    if (result.aborted) {
+      const interruption = signal?.reason;
+      return interruption instanceof JobInterruption
+        ? { status: interruption.status, reason: interruption.reason, returnCode: null }
+        : { status: JobStatus.Canceled, reason: 'Job canceled', returnCode: null };
+    }
+    if (result.exitCode === 0) return successful(0);
+    if (result.exitCode !== null) {
+      return {
+        status: JobStatus.Failed,
+        reason: `${step.failurePrefix}${label} exited with code ${result.exitCode}`,
+        returnCode: result.exitCode,
+      };
+    }
+    return {
+      status: JobStatus.Failed,
+      reason: `${step.failurePrefix}${label} was killed by signal ${result.signal ?? 'unknown'}`,
+      returnCode: null,
+    };
+  }
+}

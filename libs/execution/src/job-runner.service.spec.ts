@@ -1,0 +1,156 @@
+import { INestApplicationContext } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { ConfigModule } from '@flansible/config';
+import { JOB_MESSAGE_SCHEMA_VERSION, JobKind, JobMessage, JobSpec, JobStatus, isTerminalStatus } from '@flansible/contracts';
+import { JobQueue, QueueModule } from '@flansible/queue';
+import { createJobStore, JobRecord, JobStore, StoreModule } from '@flansible/store';
+import { randomUUID } from 'node:crypto';
+import { ExecutionModule } from './execution.module';
+import { JobRunnerService } from './job-runner.service';
+import { processGroupIsAlive } from './process-runner';
+import { AnsibleSandbox, createAnsibleSandbox } from './testing/ansible-sandbox';
+
+jest.setTimeout(30_000);
+
+/**
+ * The runner as the apps assemble it: the real SQLite store and the in-process queue (the
+ * embedded deployment), real Ansible on localhost.
+ */
+let sandbox: AnsibleSandbox;
+let app: INestApplicationContext;
+let store: JobStore;
+let queue: JobQueue;
+let runner: JobRunnerService;
+let closed = false;
+
+async function startApp(): Promise<void> {
+  const moduleRef = await Test.createTestingModule({
+    imports: [ConfigModule.forRoot(sandbox.config), StoreModule.forRoot(), QueueModule.forRoot({ role: 'embedded' }), ExecutionModule],
+  }).compile();
+  app = await moduleRef.init();
+  store = app.get(JobStore);
+  queue = app.get(JobQueue);
+  runner = app.get(JobRunnerService);
+  runner.configure({ killGraceMs: 500 });
+}
+
+beforeAll(async () => {
+  sandbox = await createAnsibleSandbox();
+  await startApp();
+});
+afterAll(async () => {
+  if (!closed) await app?.close();
+  await sandbox.dispose();
+});
+
+function message(spec: JobSpec, jobId = randomUUID()): JobMessage {
+  return { schemaVersion: JOB_MESSAGE_SCHEMA_VERSION, jobId, submittedBy: 'tester', submittedAt: new Date().toISOString(), spec };
+}
+
+/** What the gateway does: the job row first, then the message. */
+async function submit(spec: JobSpec): Promise<string> {
+  const job = message(spec);
+  await store.createJob({ id: job.jobId, submittedBy: job.submittedBy, spec, createdAt: new Date() });
+  await queue.publish(job);
+  return job.jobId;
+}
+
+async function waitFor(jobId: string, predicate: (job: JobRecord) => boolean, within = 20_000, from = () => store): Promise<JobRecord> {
+  const deadline = Date.now() + within;
+  for (;;) {
+    const job = await from().findJob(jobId);
+    if (job && predicate(job)) return job;
+    if (Date.now() > deadline) throw new Error(`job ${jobId} did not get there; last seen ${JSON.stringify(job)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+const finished = (jobId: string) => waitFor(jobId, (job) => isTerminalStatus(job.status));
+
+const ping = (): JobSpec => ({ kind: JobKind.Command, inventoryPath: sandbox.inventoryPath, hostPattern: 'localhost', module: 'ping' });
+const sleeper = async (marker: string): Promise<JobSpec> => ({
+  kind: JobKind.Playbook,
+  inventoryPath: sandbox.inventoryPath,
+  playbookDir: sandbox.playbookDir,
+  playbookPath: await sandbox.writePlaybook(
+    `sleep-${marker}.yml`,
+    `- hosts: all\n  gather_facts: false\n  tasks:\n    - debug: msg="sleeping-${marker}"\n    - command: sleep ${marker}\n`,
+  ),
+});
+
+describe('JobRunnerService', () => {
+  it('claims a queued job, runs it and records outcome and output', async () => {
+    const jobId = await submit(ping());
+    const job = await finished(jobId);
+    expect(job).toMatchObject({ status: JobStatus.Successful, reason: null, returnCode: 0, runnerId: runner.runnerId });
+    expect(job.startedAt).not.toBeNull();
+    expect(await store.readOutput(jobId)).toContain('"ping": "pong"');
+  });
+
+  it('acknowledges a redelivered message of a job already started without running it again', async () => {
+    const job = message(ping());
+    await store.createJob({ id: job.jobId, submittedBy: 'tester', spec: job.spec, createdAt: new Date() });
+    expect(await store.claimJob(job.jobId, 'other-host:1:abc', new Date())).toBe(true);
+    await expect(runner.handle(job, { redelivered: true })).resolves.toBeUndefined();
+    expect(await store.findJob(job.jobId)).toMatchObject({ status: JobStatus.Running, runnerId: 'other-host:1:abc' });
+    expect(await store.readOutput(job.jobId)).toBe('');
+  });
+
+  it('records a job whose paths leave their roots as error, running nothing', async () => {
+    const jobId = await submit({ ...ping(), inventoryPath: '/etc/hosts' } as JobSpec);
+    expect(await finished(jobId)).toMatchObject({ status: JobStatus.Error, reason: 'Inventory is outside its configured root: /etc/hosts' });
+    expect(await store.readOutput(jobId)).toBe('');
+  });
+
+  it('cancels a running job, stopping its process tree', async () => {
+    const jobId = await submit(await sleeper('311.25'));
+    let pgid = 0;
+    const original = runner['executor'].execute.bind(runner['executor']);
+    jest.spyOn(runner['executor'], 'execute').mockImplementationOnce((spec, options) =>
+      original(spec, { ...options, onSpawn: (pid) => (pgid = pid) }),
+    );
+    await waitFor(jobId, () => runner.runningJobCount > 0);
+    // Cancel once the playbook has started its task, so there is a grandchild to stop.
+    const deadline = Date.now() + 20_000;
+    while (!(await store.readOutput(jobId)).includes('sleeping-311.25') && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(runner.cancel(jobId, 'Canceled by tester')).toBe(true);
+    expect(await finished(jobId)).toMatchObject({ status: JobStatus.Canceled, reason: 'Canceled by tester', returnCode: null });
+    expect(await processGroupIsAlive(pgid)).toBe(false);
+    expect(runner.cancel(jobId)).toBe(false);
+  });
+
+  it('returns the message when the store cannot record the outcome, and records it on redelivery', async () => {
+    const completeJob = jest.spyOn(store, 'completeJob');
+    for (let i = 0; i < 3; i++) completeJob.mockRejectedValueOnce(new Error('database unavailable'));
+    const jobId = await submit(ping());
+    const job = await finished(jobId);
+    expect(job.status).toBe(JobStatus.Successful);
+    // Three failed attempts, then the message came back and the kept outcome was recorded.
+    expect(completeJob).toHaveBeenCalledTimes(4);
+    expect((await store.readOutput(jobId)).match(/"ping": "pong"/g)).toHaveLength(1);
+    completeJob.mockRestore();
+  });
+
+  // Last: it shuts the app down.
+  it('on shutdown stops running jobs and records them as error, so none stays running', async () => {
+    const jobId = await submit(await sleeper('312.5'));
+    await waitFor(jobId, (job) => job.status === JobStatus.Running);
+    await app.close();
+    closed = true;
+    const reopened = createJobStore(sandbox.config);
+    try {
+      await reopened.migrate();
+      expect(await waitFor(jobId, () => true, 1_000, () => reopened)).toMatchObject({
+        status: JobStatus.Error,
+        reason: 'The runner shut down while the job was running',
+      });
+    } finally {
+      await reopened.close();
+    }
+    // A message arriving now is neither run nor acked (it stays with the broker for another runner).
+    const late = runner.handle(message(ping()), { redelivered: false });
+    const settled = await Promise.race([late.then(() => 'settled'), new Promise((r) => setTimeout(() => r('pending'), 200))]);
+    expect(settled).toBe('pending');
+  });
+});

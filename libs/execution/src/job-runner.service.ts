@@ -1,0 +1,177 @@
+import {
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+  OnModuleDestroy,
+} from '@nestjs/common';
+import { FlansibleConfig } from '@flansible/config';
+import { JobMessage, JobOutcome, JobStatus } from '@flansible/contracts';
+import { DeliveryInfo, JobQueue } from '@flansible/queue';
+import { JobStore } from '@flansible/store';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { ExecuteJobOptions, JobExecutor, JobInterruption } from './job-executor';
+
+/** Identity a runner records on the jobs it claims: which machine, which process, which start. */
+export function createRunnerId(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+}
+
+/** Test seams; production uses the defaults. */
+export type JobRunnerOptions = Pick<ExecuteJobOptions, 'timeoutSeconds' | 'killGraceMs' | 'batching'>;
+
+/** Completing a job is retried this many times (with a growing pause) before the message is returned. */
+const COMPLETE_ATTEMPTS = 3;
+
+const SHUTDOWN_REASON = 'The runner shut down while the job was running';
+
+/**
+ * The runner: consumes job messages, claims each job in the store (so a redelivered message
+ * never runs Ansible twice), executes it and records the outcome before the message is acked.
+ */
+@Injectable()
+export class JobRunnerService implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown {
+  readonly runnerId = createRunnerId();
+  private readonly logger = new Logger(JobRunnerService.name);
+  /** Jobs executing in this process, to cancel them or stop them at shutdown. */
+  private readonly running = new Map<string, { abort: AbortController; done: Promise<void> }>();
+  /**
+   * Outcomes the store refused to record: the message went back to the queue, and when it comes
+   * back here the outcome is recorded then instead of leaving the job running.
+   */
+  private readonly unrecorded = new Map<string, JobOutcome>();
+  private stopping = false;
+  private options: JobRunnerOptions = {};
+
+  constructor(
+    private readonly store: JobStore,
+    private readonly queue: JobQueue,
+    private readonly config: FlansibleConfig,
+    private readonly executor: JobExecutor,
+  ) {}
+
+  /** For specs: shorter timeouts and grace periods than the configuration's. */
+  configure(options: JobRunnerOptions): void {
+    this.options = { ...options };
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.queue.consume((message, delivery) => this.handle(message, delivery), this.config.runnerConcurrency);
+    this.logger.log(`Runner ${this.runnerId} consuming jobs, ${this.config.runnerConcurrency} at a time`);
+  }
+
+  /** The number of jobs executing in this process now. */
+  get runningJobCount(): number {
+    return this.running.size;
+  }
+
+  /**
+   * Stops a job running in this process (its whole process tree); it ends as canceled with the
+   * given reason. False when the job is not running here.
+   */
+  cancel(jobId: string, reason = 'Job canceled'): boolean {
+    const job = this.running.get(jobId);
+    if (!job) return false;
+    job.abort.abort(new JobInterruption(JobStatus.Canceled, reason));
+    return true;
+  }
+
+  /**
+   * The queue's handler. Resolving acks the message; throwing returns it to the queue. Only the
+   * store failing makes it throw: then the message comes back later.
+   */
+  async handle(message: JobMessage, delivery: DeliveryInfo): Promise<void> {
+    const { jobId } = message;
+    if (this.stopping) {
+      // Neither ack nor return it: a message returned now would come straight back to this
+      // consumer and count towards the delivery limit. It goes back to the queue when the
+      // connection closes at shutdown (or with the process, for the in-process queue).
+      this.logger.log(`Job ${jobId} arrived during shutdown: left for another runner`);
+      return new Promise<void>(() => undefined);
+    }
+    const pending = this.unrecorded.get(jobId);
+    if (pending) {
+      await this.record(jobId, pending);
+      return;
+    }
+    if (!(await this.store.claimJob(jobId, this.runnerId, new Date()))) {
+      // Already started or finished (a redelivery after a runner was lost, or a duplicate): ack, never run again.
+      this.logger.warn(
+        `Job ${jobId} is not queued any more${delivery.redelivered ? ' (redelivered message)' : ''}: acknowledged without running`,
+      );
+      return;
+    }
+    if (this.stopping) {
+      // Shutdown began while the job was being claimed: end it now rather than start it.
+      await this.record(jobId, { status: JobStatus.Error, reason: SHUTDOWN_REASON, returnCode: null });
+      return;
+    }
+    await this.runAndRecord(message);
+  }
+
+  private async runAndRecord(message: JobMessage): Promise<void> {
+    const { jobId, spec } = message;
+    const abort = new AbortController();
+    let finished!: () => void;
+    const done = new Promise<void>((resolve) => (finished = resolve));
+    this.running.set(jobId, { abort, done });
+    const started = Date.now();
+    this.logger.log(`Job ${jobId} (${spec?.kind}) started for ${message.submittedBy}`);
+    try {
+      const outcome = await this.executor.execute(spec, {
+        ...this.options,
+        appendOutput: (chunk) => this.store.appendOutput(jobId, chunk),
+        signal: abort.signal,
+      });
+      const took = ((Date.now() - started) / 1000).toFixed(1);
+      this.logger.log(`Job ${jobId} ${outcome.status} after ${took} s${outcome.reason ? `: ${outcome.reason}` : ''}`);
+      await this.record(jobId, outcome);
+    } finally {
+      this.running.delete(jobId);
+      finished();
+    }
+  }
+
+  private async record(jobId: string, outcome: JobOutcome): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const recorded = await this.store.completeJob(jobId, outcome, new Date());
+        this.unrecorded.delete(jobId);
+        if (!recorded) this.logger.warn(`Job ${jobId} was already finished: its ${outcome.status} outcome was not recorded`);
+        return;
+      } catch (err) {
+        if (attempt >= COMPLETE_ATTEMPTS) {
+          this.unrecorded.set(jobId, outcome);
+          this.logger.error(`Could not record the outcome of job ${jobId}: ${(err as Error).message}; message returned to the queue`);
+          throw err;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
+      }
+    }
+  }
+
+  /**
+   * Shutdown: take no new job, stop every running process tree, and record those jobs as error
+   * (so none stays "running") while the store is still open: this runs on onModuleDestroy,
+   * before the store and the queue close.
+   */
+  async onModuleDestroy(): Promise<void> {
+    await this.stop();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.stop();
+  }
+
+  private async stop(): Promise<void> {
+    this.stopping = true;
+    const jobs = [...this.running.entries()];
+    if (!jobs.length) return;
+    this.logger.warn(`Shutting down: stopping ${jobs.length} running job(s)`);
+    for (const [, job] of jobs) {
+      job.abort.abort(new JobInterruption(JobStatus.Error, SHUTDOWN_REASON));
+    }
+    await Promise.all(jobs.map(([, job]) => job.done));
+  }
+}

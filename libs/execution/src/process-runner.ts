@@ -1,0 +1,190 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { StringDecoder } from 'node:string_decoder';
+import { readdir, readFile } from 'node:fs/promises';
+import { Invocation } from './invocation';
+
+export const DEFAULT_KILL_GRACE_MS = 5_000;
+
+export interface RunProcessOptions {
+  env: Record<string, string>;
+  /**
+   * Receives stdout and stderr merged in arrival order, as whole UTF-8 characters. When it
+   * returns a promise, reading pauses until it resolves (the child then blocks on its pipe).
+   */
+  onOutput: (text: string) => Promise<void> | void;
+  /** Stop the process group after this long; none when undefined or 0. */
+  timeoutMs?: number;
+  /** Time between SIGTERM and SIGKILL to the process group. */
+  killGraceMs?: number;
+  /** Aborting stops the process group the same way as a timeout. */
+  signal?: AbortSignal;
+  /** Called once the child has started (its pid is also its process group id). */
+  onSpawn?: (pid: number) => void;
+}
+
+export interface ProcessResult {
+  /** Process (and process group) id; null when it could not be started. */
+  pid: number | null;
+  exitCode: number | null;
+  /** The signal that ended it, when one did. */
+  signal: NodeJS.Signals | null;
+  timedOut: boolean;
+  aborted: boolean;
+  /** The child could not be started (ENOENT, EACCES, …). */
+  spawnError: Error | null;
+}
+
+/** Sends a signal to a whole process group; false when no process of the group is left. */
+export function signalProcessGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw err;
+  }
+}
+
+/**
+ * True while a process of the group is alive. Zombies do not count: a killed grandchild, orphaned,
+ * stays a zombie until init reaps it, which some inits do late (or never, when PID 1 is not an
+ * init), and it no longer runs anything.
+ */
+export async function processGroupIsAlive(pgid: number): Promise<boolean> {
+  if (!signalProcessGroup(pgid, 0)) return false;
+  if (process.platform !== 'linux') return true;
+  let pids: string[];
+  try {
+    pids = (await readdir('/proc')).filter((name) => /^\d+$/.test(name));
+  } catch {
+    return true;
+  }
+  const states = await Promise.all(
+    pids.map((pid) =>
+      readFile(`/proc/${pid}/stat`, 'utf8').then(
+        (stat) => {
+          // "pid (comm) state ppid pgrp …"; comm may hold spaces and parentheses.
+          const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+          return Number(pgrp) === pgid && state !== 'Z' && state !== 'X';
+        },
+        () => false, // the process ended meanwhile
+      ),
+    ),
+  );
+  return states.includes(true);
+}
+
+/** Polls until the group has no live process left; false when `withinMs` passed first. */
+async function waitForGroupGone(pgid: number, withinMs: number): Promise<boolean> {
+  const deadline = Date.now() + withinMs;
+  while (await processGroupIsAlive(pgid)) {
+    if (Date.now() >= deadline) return false;
+    await sleep(25);
+  }
+  return true;
+}
+
+/**
+ * Runs one child process without a shell, in a process group of its own (detached: setsid), so
+ * a timeout or an abort can stop the whole tree: SIGTERM to the group, SIGKILL after the grace
+ * period. Whatever the group still holds when the child itself has ended (a background
+ * grandchild) is stopped the same way, and the promise resolves only once the group is gone.
+ * Never rejects: a child that cannot start is reported in `spawnError`.
+ */
+export function runProcess(invocation: Invocation, options: RunProcessOptions): Promise<ProcessResult> {
+  const killGraceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
+  const result: ProcessResult = {
+    pid: null,
+    exitCode: null,
+    signal: null,
+    timedOut: false,
+    aborted: false,
+    spawnError: null,
+  };
+  if (options.signal?.aborted) return Promise.resolve({ ...result, aborted: true });
+
+  return new Promise<ProcessResult>((resolve) => {
+    let child: ChildProcess;
+    try {
+      child = spawn(invocation.command, invocation.args, {
+        cwd: invocation.cwd,
+        env: options.env,
+        detached: true,
+        shell: false,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+    } catch (err) {
+      // Synchronous failures: invalid arguments (e.g. a NUL byte), unusual spawn errors.
+      resolve({ ...result, spawnError: err as Error });
+      return;
+    }
+
+    const pid = child.pid;
+    let settled = false;
+    let timeoutTimer: NodeJS.Timeout | null = null;
+    let terminating: Promise<void> | null = null;
+
+    const terminateGroup = (): Promise<void> =>
+      (terminating ??= (async () => {
+        if (pid === undefined || !signalProcessGroup(pid, 'SIGTERM')) return;
+        if (await waitForGroupGone(pid, killGraceMs)) return;
+        signalProcessGroup(pid, 'SIGKILL');
+        await waitForGroupGone(pid, 2_000);
+      })().catch(() => undefined)); // EPERM: nothing more this process can do about the group
+
+    const onAbort = () => {
+      result.aborted = true;
+      void terminateGroup();
+    };
+
+    const settle = (update: Partial<ProcessResult>) => {
+      if (settled) return;
+      settled = true;
+      if (timeoutTimer) clearTimeout(timeoutTimer);
+      options.signal?.removeEventListener('abort', onAbort);
+      resolve({ ...result, ...update });
+    };
+
+    child.once('error', (err) => {
+      // Emitted when the child could not be started; after a start, 'close' reports the end.
+      if (pid === undefined) settle({ spawnError: err });
+    });
+    if (pid === undefined) return;
+    result.pid = pid;
+    options.onSpawn?.(pid);
+
+    if (options.timeoutMs) {
+      timeoutTimer = setTimeout(() => {
+        result.timedOut = true;
+        void terminateGroup();
+      }, options.timeoutMs);
+    }
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+
+    const streams = [child.stdout!, child.stderr!];
+    let pauses = 0;
+    const deliver = (text: string) => {
+      if (!text) return;
+      const backpressure = options.onOutput(text);
+      if (!backpressure) return;
+      if (pauses++ === 0) streams.forEach((s) => s.pause());
+      void backpressure.then(() => {
+        if (--pauses === 0) streams.forEach((s) => s.resume());
+      });
+    };
+    for (const stream of streams) {
+      // One decoder per stream: a character split across two reads is joined, never mangled,
+      // and bytes of stdout and stderr are never mixed inside one character.
+      const decoder = new StringDecoder('utf8');
+      stream.on('data', (bytes: Buffer) => deliver(decoder.write(bytes)));
+      stream.on('end', () => deliver(decoder.end()));
+    }
+
+    // The child itself has ended: stop whatever it left behind in its group.
+    child.once('exit', () => void terminateGroup());
+    child.once('close', (code: number | null, signal: NodeJS.Signals | null) => {
+      void terminateGroup().then(() => settle({ exitCode: code, signal }));
+    });
+  });
+}

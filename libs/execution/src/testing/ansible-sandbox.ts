@@ -1,0 +1,60 @@
+import { FlansibleConfig } from '@flansible/config';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Inventory that runs everything on this machine, with the Python that runs Ansible. */
+export const LOCAL_INVENTORY = 'localhost ansible_connection=local ansible_python_interpreter="{{ ansible_playbook_python }}"\n';
+
+/** A throwaway set of roots (playbooks, inventories, vault, data) and a config pointing at them. */
+export interface AnsibleSandbox {
+  root: string;
+  config: FlansibleConfig;
+  /** <inventoryRoot>/local: localhost over the local connection. */
+  inventoryPath: string;
+  /** <playbookRoot>/site: a directory for playbooks. */
+  playbookDir: string;
+  /** Writes a playbook into playbookDir and returns its path. */
+  writePlaybook(name: string, yaml: string): Promise<string>;
+  dispose(): Promise<void>;
+}
+
+export async function createAnsibleSandbox(overrides: Partial<FlansibleConfig> = {}): Promise<AnsibleSandbox> {
+  const root = await mkdtemp(join(tmpdir(), 'flansible-exec-'));
+  const dirs = {
+    playbookRoot: join(root, 'playbooks'),
+    inventoryRoot: join(root, 'inventories'),
+    vaultRoot: join(root, 'vault'),
+    dataDir: join(root, 'data'),
+  };
+  for (const dir of Object.values(dirs)) await mkdir(dir, { recursive: true });
+  const playbookDir = join(dirs.playbookRoot, 'site');
+  await mkdir(playbookDir);
+  const inventoryPath = join(dirs.inventoryRoot, 'local');
+  await writeFile(inventoryPath, LOCAL_INVENTORY);
+  const config = new FlansibleConfig({
+    host: '127.0.0.1',
+    port: 3000,
+    rbacFile: join(root, 'rbac.json'),
+    defaultInventory: 'local',
+    amqpUrl: null,
+    databaseUrl: null,
+    taskTimeoutSeconds: 120,
+    runnerConcurrency: 2,
+    publishTimeoutMs: 3000,
+    ...dirs,
+    ...overrides,
+  });
+  return {
+    root,
+    config,
+    inventoryPath,
+    playbookDir,
+    async writePlaybook(name, yaml) {
+      const path = join(playbookDir, name);
+      await writeFile(path, yaml);
+      return path;
+    },
+    dispose: () => rm(root, { recursive: true, force: true }),
+  };
+}
