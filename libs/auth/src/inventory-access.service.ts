@@ -16,7 +16,7 @@ export class InventoryAccessService {
     if (!user.isAdmin && !this.allowedPaths(user).has(requested.path)) {
       throw new ForbiddenException(`User does not have access to inventory ${inventory}`);
     }
-    return this.workspace.resolveInventory(requested.path);
+    return this.workspace.resolveInventory(inventory);
   }
 
   private allowedPaths(user: AuthenticatedUser): Set<string> {

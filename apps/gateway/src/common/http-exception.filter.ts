@@ -1,0 +1,57 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { STATUS_CODES } from 'node:http';
+import type { Response } from 'express';
+import { ErrorBody } from '@flansible/contracts';
+import { QueueUnavailableError } from '@flansible/queue';
+import { PathNotFoundError, PathOutsideRootError } from '@flansible/workspace';
+
+/** Domain errors and the HTTP status each one answers with. */
+function statusOf(err: unknown): number {
+  if (err instanceof HttpException) return err.getStatus();
+  if (err instanceof PathNotFoundError) return HttpStatus.NOT_FOUND;
+  if (err instanceof PathOutsideRootError) return HttpStatus.FORBIDDEN;
+  if (err instanceof QueueUnavailableError) return HttpStatus.SERVICE_UNAVAILABLE;
+  // body-parser errors (malformed JSON, too large, bad charset) carry their own 4xx status.
+  const status = (err as { status?: unknown })?.status;
+  if (typeof status === 'number' && status >= 400 && status < 500) return status;
+  return HttpStatus.INTERNAL_SERVER_ERROR;
+}
+
+function messagesOf(err: unknown, status: number): string[] {
+  if (status === HttpStatus.INTERNAL_SERVER_ERROR) return ['Internal server error'];
+  if (err instanceof QueueUnavailableError) return [`Job queue unavailable: ${err.message}`];
+  if (err instanceof HttpException) {
+    const response = err.getResponse();
+    const message = typeof response === 'string' ? response : (response as { message?: unknown }).message;
+    if (Array.isArray(message)) return message.map(String);
+    if (typeof message === 'string') return [message];
+    return [err.message];
+  }
+  if ((err as { type?: string })?.type === 'entity.parse.failed') return ['Request body is not valid JSON'];
+  return [(err as Error)?.message ?? STATUS_CODES[status] ?? 'Error'];
+}
+
+/** Gives every error the same JSON body (ErrorBody) and never leaks a stack trace. */
+@Catch()
+export class HttpExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HttpExceptionFilter');
+
+  catch(err: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<Response>();
+    const status = statusOf(err);
+    if (status >= 500 && !(err instanceof QueueUnavailableError)) {
+      this.logger.error((err as Error)?.stack ?? String(err));
+    }
+    const messages = messagesOf(err, status);
+    const body: ErrorBody = {
+      statusCode: status,
+      error: STATUS_CODES[status] ?? 'Error',
+      message: messages.join('; '),
+      ...(messages.length > 1 ? { details: messages } : {}),
+    };
+    if (status === HttpStatus.UNAUTHORIZED) response.setHeader('WWW-Authenticate', 'Basic realm="flansible", charset="UTF-8"');
+    if (status === HttpStatus.SERVICE_UNAVAILABLE) response.setHeader('Retry-After', '5');
+    // A route may have set another type (text/plain output) before failing.
+    response.status(status).type('application/json').send(JSON.stringify(body));
+  }
+}

@@ -1,0 +1,41 @@
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { JOB_MESSAGE_SCHEMA_VERSION, JobStatus } from '@flansible/contracts';
+import { JobQueue } from '@flansible/queue';
+import { JobStore } from '@flansible/store';
+
+/**
+ * The in-process queue lives in memory, so in the embedded deployment the store is what
+ * survives a restart: jobs still queued are queued again, and jobs that were running when the
+ * process stopped end as error instead of staying "running" for ever.
+ */
+@Injectable()
+export class EmbeddedRecoveryService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(EmbeddedRecoveryService.name);
+
+  constructor(
+    private readonly store: JobStore,
+    private readonly queue: JobQueue,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    for (const job of await this.store.findJobsByStatus([JobStatus.Running])) {
+      await this.store.completeJob(
+        job.id,
+        { status: JobStatus.Error, reason: 'Flansible stopped while the job was running', returnCode: null },
+        new Date(),
+      );
+      this.logger.warn(`Job ${job.id} was running when Flansible stopped: marked error`);
+    }
+    const queued = await this.store.findJobsByStatus([JobStatus.Queued]);
+    for (const job of queued) {
+      await this.queue.publish({
+        schemaVersion: JOB_MESSAGE_SCHEMA_VERSION,
+        jobId: job.id,
+        submittedBy: job.submittedBy,
+        submittedAt: job.createdAt.toISOString(),
+        spec: job.spec,
+      });
+    }
+    if (queued.length) this.logger.log(`Queued again ${queued.length} job(s) left from before the restart`);
+  }
+}

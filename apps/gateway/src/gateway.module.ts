@@ -1,0 +1,42 @@
+import { DynamicModule, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { ConfigModule, FlansibleConfig } from '@flansible/config';
+import { ExecutionModule } from '@flansible/execution';
+import { QueueModule } from '@flansible/queue';
+import { StoreModule } from '@flansible/store';
+import { HttpExceptionFilter } from './common/http-exception.filter';
+import { RequireJsonMiddleware } from './common/require-json.middleware';
+import { StrictValidationPipe } from './common/validation.pipe';
+import { EmbeddedRecoveryService } from './embedded/embedded-recovery.service';
+import { HealthModule } from './health/health.module';
+import { JobsModule } from './jobs/jobs.module';
+import { PlaybooksModule } from './playbooks/playbooks.module';
+
+@Module({})
+export class GatewayModule implements NestModule {
+  /** In the embedded deployment the gateway also hosts the runner, over the in-process queue. */
+  static forRoot(config: FlansibleConfig): DynamicModule {
+    const embedded = config.deployment === 'embedded';
+    return {
+      module: GatewayModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        StoreModule.forRoot(),
+        QueueModule.forRoot({ role: embedded ? 'embedded' : 'gateway' }),
+        HealthModule,
+        JobsModule,
+        PlaybooksModule,
+        ...(embedded ? [ExecutionModule] : []),
+      ],
+      providers: [
+        { provide: APP_FILTER, useClass: HttpExceptionFilter },
+        { provide: APP_PIPE, useClass: StrictValidationPipe },
+        ...(embedded ? [EmbeddedRecoveryService] : []),
+      ],
+    };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(RequireJsonMiddleware).forRoutes({ path: '*path', method: RequestMethod.POST });
+  }
+}

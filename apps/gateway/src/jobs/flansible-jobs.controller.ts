@@ -1,0 +1,86 @@
+import { Body, Controller, Get, Header, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBasicAuth,
+  ApiForbiddenResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiProduces,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import { AuthenticatedUser, CurrentUser } from '@flansible/auth';
+import { ErrorBodyDto } from '../common/error-body.dto';
+import { AnsibleCommandDto } from './dto/ansible-command.dto';
+import { AnsiblePlaybookDto } from './dto/ansible-playbook.dto';
+import { GitUpdateDto } from './dto/git-update.dto';
+import { TaskIdDto, TaskStatusDto } from './dto/task-responses.dto';
+import { JobQueryService } from './job-query.service';
+import { JobSubmissionService } from './job-submission.service';
+
+/** The original Flansible endpoints: same paths, fields and answers. */
+@ApiTags('flansible')
+@ApiBasicAuth()
+@ApiUnauthorizedResponse({ type: ErrorBodyDto, description: 'Missing or wrong credentials' })
+@Controller('api')
+export class FlansibleJobsController {
+  constructor(
+    private readonly submission: JobSubmissionService,
+    private readonly query: JobQueryService,
+  ) {}
+
+  /** Run an ad-hoc command. */
+  @Post('ansiblecommand')
+  @HttpCode(HttpStatus.OK)
+  @ApiOkResponse({ type: TaskIdDto })
+  @ApiBadRequestResponse({ type: ErrorBodyDto })
+  @ApiForbiddenResponse({ type: ErrorBodyDto, description: 'Inventory not allowed for this user' })
+  @ApiNotFoundResponse({ type: ErrorBodyDto, description: 'Inventory not found' })
+  @ApiServiceUnavailableResponse({ type: ErrorBodyDto, description: 'Job queue unavailable' })
+  async runCommand(@CurrentUser() user: AuthenticatedUser, @Body() dto: AnsibleCommandDto): Promise<TaskIdDto> {
+    return { task_id: await this.submission.submitCommand(user, dto) };
+  }
+
+  /** Run a playbook from the playbook root. */
+  @Post('ansibleplaybook')
+  @HttpCode(HttpStatus.OK)
+  @ApiOkResponse({ type: TaskIdDto })
+  @ApiBadRequestResponse({ type: ErrorBodyDto })
+  @ApiForbiddenResponse({ type: ErrorBodyDto, description: 'Inventory not allowed, or a path outside its root' })
+  @ApiNotFoundResponse({ type: ErrorBodyDto, description: 'Directory, playbook, inventory or vault file not found' })
+  @ApiServiceUnavailableResponse({ type: ErrorBodyDto, description: 'Job queue unavailable' })
+  async runPlaybook(@CurrentUser() user: AuthenticatedUser, @Body() dto: AnsiblePlaybookDto): Promise<TaskIdDto> {
+    return { task_id: await this.submission.submitPlaybook(user, dto) };
+  }
+
+  /** Update a playbook repository (`git pull`, optionally after fetch and hard reset). */
+  @Post('git')
+  @HttpCode(HttpStatus.OK)
+  @ApiOkResponse({ type: TaskIdDto })
+  @ApiBadRequestResponse({ type: ErrorBodyDto })
+  @ApiForbiddenResponse({ type: ErrorBodyDto, description: 'Directory outside the playbook root' })
+  @ApiNotFoundResponse({ type: ErrorBodyDto, description: 'Directory not found' })
+  @ApiServiceUnavailableResponse({ type: ErrorBodyDto, description: 'Job queue unavailable' })
+  async updateGitRepo(@CurrentUser() user: AuthenticatedUser, @Body() dto: GitUpdateDto): Promise<TaskIdDto> {
+    return { task_id: await this.submission.submitGitUpdate(user, dto) };
+  }
+
+  /** A job's status: PROGRESS while queued or running, then SUCCESS or FLANSIBLE_TASK_FAILURE. */
+  @Get('ansibletaskstatus/:task_id')
+  @ApiOkResponse({ type: TaskStatusDto })
+  @ApiNotFoundResponse({ type: ErrorBodyDto, description: 'Unknown task id' })
+  getTaskStatus(@Param('task_id') taskId: string): Promise<TaskStatusDto> {
+    return this.query.getFlansibleStatus(taskId);
+  }
+
+  /** A job's combined output so far, as a terminal shows it. */
+  @Get('ansibletaskoutput/:task_id')
+  @Header('Content-Type', 'text/plain; charset=utf-8')
+  @ApiProduces('text/plain')
+  @ApiOkResponse({ schema: { type: 'string' }, description: 'Combined stdout and stderr so far' })
+  @ApiNotFoundResponse({ type: ErrorBodyDto, description: 'Unknown task id' })
+  getTaskOutput(@Param('task_id') taskId: string): Promise<string> {
+    return this.query.getOutput(taskId);
+  }
+}

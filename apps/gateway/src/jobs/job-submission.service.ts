@@ -1,0 +1,101 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { AuthenticatedUser, InventoryAccessService } from '@flansible/auth';
+import { FlansibleConfig } from '@flansible/config';
+import {
+  AnsibleRunOptions,
+  JOB_MESSAGE_SCHEMA_VERSION,
+  JobKind,
+  JobSpec,
+} from '@flansible/contracts';
+import { JobQueue, QueueUnavailableError } from '@flansible/queue';
+import { JobStore } from '@flansible/store';
+import { WorkspaceService } from '@flansible/workspace';
+import { AnsibleCommandDto } from './dto/ansible-command.dto';
+import { AnsiblePlaybookDto } from './dto/ansible-playbook.dto';
+import { AnsibleRunOptionsDto } from './dto/ansible-run-options.dto';
+import { GitUpdateDto } from './dto/git-update.dto';
+
+/**
+ * Turns a validated request into a job: authorises it, resolves every path inside its root,
+ * stores the job as queued and publishes it, answering only once the broker has it.
+ */
+@Injectable()
+export class JobSubmissionService {
+  private readonly logger = new Logger(JobSubmissionService.name);
+
+  constructor(
+    private readonly config: FlansibleConfig,
+    private readonly store: JobStore,
+    private readonly queue: JobQueue,
+    private readonly workspace: WorkspaceService,
+    private readonly inventoryAccess: InventoryAccessService,
+  ) {}
+
+  submitCommand(user: AuthenticatedUser, dto: AnsibleCommandDto): Promise<string> {
+    return this.enqueue(user, {
+      kind: JobKind.Command,
+      hostPattern: (dto.host_pattern ?? dto.host_filter) as string,
+      module: dto.module,
+      moduleArgs: dto.module_args,
+      ...this.runOptions(user, dto),
+    });
+  }
+
+  submitPlaybook(user: AuthenticatedUser, dto: AnsiblePlaybookDto): Promise<string> {
+    const { playbookDir, playbookPath } = this.workspace.resolvePlaybook(dto.playbook_dir, dto.playbook);
+    return this.enqueue(user, {
+      kind: JobKind.Playbook,
+      playbookDir,
+      playbookPath,
+      vaultFile: dto.vault_file === undefined ? undefined : this.workspace.resolveVaultFile(dto.vault_file),
+      updateGitRepo: dto.update_git_repo,
+      ...this.runOptions(user, dto),
+    });
+  }
+
+  submitGitUpdate(user: AuthenticatedUser, dto: GitUpdateDto): Promise<string> {
+    return this.enqueue(user, {
+      kind: JobKind.Git,
+      repoDir: this.workspace.resolveRepoDir(dto.playbook_dir),
+      remote: dto.remote_name ?? 'origin',
+      branch: dto.branch_name ?? 'master',
+      reset: dto.reset ?? false,
+    });
+  }
+
+  private runOptions(user: AuthenticatedUser, dto: AnsibleRunOptionsDto): AnsibleRunOptions {
+    return {
+      // Checked on every request, whether the inventory is named, given as a path or defaulted.
+      inventoryPath: this.inventoryAccess.authorize(user, dto.inventory ?? this.config.defaultInventory),
+      extraVars: dto.extra_vars,
+      forks: dto.forks,
+      verboseLevel: dto.verbose_level,
+      become: dto.become,
+      becomeMethod: dto.become_method,
+      becomeUser: dto.become_user,
+    };
+  }
+
+  private async enqueue(user: AuthenticatedUser, spec: JobSpec): Promise<string> {
+    const id = randomUUID();
+    const submittedAt = new Date();
+    await this.store.createJob({ id, submittedBy: user.name, spec, createdAt: submittedAt });
+    try {
+      await this.queue.publish({
+        schemaVersion: JOB_MESSAGE_SCHEMA_VERSION,
+        jobId: id,
+        submittedBy: user.name,
+        submittedAt: submittedAt.toISOString(),
+        spec,
+      });
+    } catch (err) {
+      // Not durably queued: leave nothing behind and hand out no id.
+      await this.store.deleteJob(id);
+      if (err instanceof QueueUnavailableError) this.logger.warn(`Job ${id} not queued: ${err.message}`);
+      throw err;
+    }
+    this.logger.log(`Job ${id} queued: ${spec.kind} by ${user.name}`);
+    return id;
+  }
+}

@@ -1,0 +1,24 @@
+import { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+
+export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle('Flansible')
+    .setDescription('Run Ansible ad-hoc commands and playbooks over a REST API. Compatible with the original Flansible.')
+    .setVersion('1.0.0')
+    .addBasicAuth()
+    .build();
+  return SwaggerModule.createDocument(app, config, {
+    operationIdFactory: (_controllerKey, methodKey) => methodKey,
+  });
+}
+
+/** Serves the spec where the original did: /api/spec and /api/spec.json (JSON), /api/spec.html (browsable). */
+export function serveOpenApi(app: INestApplication, document: OpenAPIObject): void {
+  SwaggerModule.setup('api/spec.html', app, document, {
+    jsonDocumentUrl: 'api/spec.json',
+    yamlDocumentUrl: 'api/spec.yaml',
+    customSiteTitle: 'Flansible API',
+  });
+  app.getHttpAdapter().get('/api/spec', (_req: unknown, res: { json(body: unknown): void }) => res.json(document));
+}

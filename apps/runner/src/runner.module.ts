@@ -1,0 +1,15 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { ConfigModule, FlansibleConfig } from '@flansible/config';
+import { ExecutionModule } from '@flansible/execution';
+import { QueueModule } from '@flansible/queue';
+import { StoreModule } from '@flansible/store';
+
+@Module({})
+export class RunnerModule {
+  static forRoot(config: FlansibleConfig): DynamicModule {
+    return {
+      module: RunnerModule,
+      imports: [ConfigModule.forRoot(config), StoreModule.forRoot(), QueueModule.forRoot({ role: 'runner' }), ExecutionModule],
+    };
+  }
+}
