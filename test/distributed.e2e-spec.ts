@@ -1,0 +1,80 @@
+import { ApiClient } from './support/api-client';
+import { Deployment } from './support/deployment';
+import { FlansibleProcess, GATEWAY_MAIN, freePort } from './support/flansible-process';
+import { listQueues, queryDatabase } from './support/services';
+import { describeJobPipeline } from './scenarios/job-pipeline.scenarios';
+import { Topology } from '@flansible/contracts';
+
+jest.setTimeout(120_000);
+
+describeJobPipeline('distributed');
+
+describe('distributed deployment on RabbitMQ and PostgreSQL', () => {
+  let deployment: Deployment;
+  const slow = { playbook_dir: 'app', playbook: 'slow.yml', extra_vars: { slow_seconds: 3 } };
+
+  beforeAll(async () => {
+    deployment = await Deployment.start('distributed', { runners: 2, runnerConcurrency: 1 });
+  });
+
+  afterAll(async () => {
+    await deployment?.stop();
+  });
+
+  it('declares a durable quorum job queue with a dead-letter queue', async () => {
+    const queues = await listQueues(deployment.vhost as string, ['name', 'type', 'durable', 'arguments']);
+    const jobs = queues.find(([name]) => name === Topology.jobsQueue);
+    expect(jobs).toBeDefined();
+    expect(jobs?.[1]).toBe('quorum');
+    expect(jobs?.[2]).toBe('true');
+    expect(jobs?.[3]).toContain(Topology.deadLetterExchange);
+    expect(queues.some(([name]) => name === Topology.deadLetterQueue)).toBe(true);
+  });
+
+  it('shares the queue between two runner processes', async () => {
+    const ids = [await deployment.api.submit('/api/ansibleplaybook', slow), await deployment.api.submit('/api/ansibleplaybook', slow)];
+    for (const id of ids) expect(await deployment.api.waitForTask(id)).toMatchObject({ Status: 'SUCCESS' });
+    const rows = await queryDatabase<{ runner_id: string }>(deployment.databaseUrl as string, 'SELECT runner_id FROM jobs WHERE id = ANY($1)', [ids]);
+    expect(new Set(rows.map((r) => r.runner_id)).size).toBe(2);
+  });
+
+  it('keeps a job running through a gateway restart and reports it from the new gateway', async () => {
+    const id = await deployment.api.submit('/api/ansibleplaybook', slow);
+    await deployment.gateway.kill();
+    await deployment.startGateway();
+    expect(await deployment.api.waitForTask(id)).toMatchObject({ Status: 'SUCCESS', returncode: 0 });
+    expect(await deployment.api.output(id)).toContain('slow-finished-marker');
+  });
+
+  it('takes a job submitted while no runner is up once a runner starts', async () => {
+    await Promise.all(deployment.runners.splice(0).map((r) => r.stop()));
+    const id = await deployment.api.submit('/api/ansiblecommand', { host_pattern: 'localhost', module: 'ping' });
+    expect(await deployment.api.status(id)).toMatchObject({ Status: 'PROGRESS', returncode: null });
+    await deployment.startRunner();
+    expect(await deployment.api.waitForTask(id)).toMatchObject({ Status: 'SUCCESS' });
+  });
+
+  it('answers 503 quickly when the broker is unreachable, and stores nothing', async () => {
+    const port = await freePort();
+    const gateway = FlansibleProcess.start('gateway-no-broker', GATEWAY_MAIN, {
+      ...deployment.env,
+      FLANSIBLE_PORT: String(port),
+      FLANSIBLE_AMQP_URL: 'amqp://guest:guest@127.0.0.1:1',
+    });
+    try {
+      await gateway.waitForLog(/listening on http/);
+      const before = await queryDatabase<{ n: string }>(deployment.databaseUrl as string, 'SELECT count(*) AS n FROM jobs');
+      const res = await new ApiClient(`http://127.0.0.1:${port}`).request<Record<string, unknown>>('POST', '/api/ansiblecommand', {
+        json: { host_pattern: 'localhost', module: 'ping' },
+        timeoutMs: 15_000,
+      });
+      expect(res.status).toBe(503);
+      expect(res.body).toMatchObject({ statusCode: 503, message: expect.stringMatching(/queue unavailable/i) });
+      expect(res.body).not.toHaveProperty('task_id');
+      const after = await queryDatabase<{ n: string }>(deployment.databaseUrl as string, 'SELECT count(*) AS n FROM jobs');
+      expect(after[0].n).toBe(before[0].n);
+    } finally {
+      await gateway.stop();
+    }
+  });
+});

@@ -1,0 +1,5 @@
+import { describeJobPipeline } from './scenarios/job-pipeline.scenarios';
+
+jest.setTimeout(120_000);
+
+describeJobPipeline('embedded');

@@ -1,0 +1,89 @@
+import { ApiClient } from './api-client';
+import { Fixture } from './fixture';
+import { FlansibleProcess, GATEWAY_MAIN, RUNNER_MAIN, freePort } from './flansible-process';
+import { createTestDatabase, createTestVhost } from './services';
+
+export type DeploymentKind = 'embedded' | 'distributed';
+
+export interface DeploymentOptions {
+  runners?: number;
+  runnerConcurrency?: number;
+  env?: Record<string, string>;
+}
+
+/** One running Flansible deployment on real processes, with the fixture's workspace. */
+export class Deployment {
+  readonly fixture = new Fixture();
+  gateway!: FlansibleProcess;
+  readonly runners: FlansibleProcess[] = [];
+  api!: ApiClient;
+  databaseUrl: string | null = null;
+  vhost: string | null = null;
+  private port = 0;
+  private readonly cleanups: (() => Promise<void>)[] = [];
+
+  constructor(
+    readonly kind: DeploymentKind,
+    private readonly options: DeploymentOptions = {},
+  ) {}
+
+  static async start(kind: DeploymentKind, options: DeploymentOptions = {}): Promise<Deployment> {
+    const deployment = new Deployment(kind, options);
+    try {
+      await deployment.boot();
+    } catch (err) {
+      await deployment.stop();
+      throw err;
+    }
+    return deployment;
+  }
+
+  get env(): Record<string, string> {
+    return {
+      ...this.fixture.env(),
+      FLANSIBLE_HOST: '127.0.0.1',
+      FLANSIBLE_PORT: String(this.port),
+      FLANSIBLE_RUNNER_CONCURRENCY: String(this.options.runnerConcurrency ?? 2),
+      ...(this.databaseUrl ? { FLANSIBLE_DATABASE_URL: this.databaseUrl } : {}),
+      ...(this.vhostUrl ? { FLANSIBLE_AMQP_URL: this.vhostUrl } : {}),
+      ...this.options.env,
+    };
+  }
+
+  private vhostUrl: string | null = null;
+
+  private async boot(): Promise<void> {
+    this.port = await freePort();
+    this.api = new ApiClient(`http://127.0.0.1:${this.port}`);
+    if (this.kind === 'distributed') {
+      const db = await createTestDatabase();
+      this.cleanups.push(db.drop);
+      this.databaseUrl = db.url;
+      const vhost = await createTestVhost();
+      this.cleanups.push(vhost.drop);
+      this.vhost = vhost.name;
+      this.vhostUrl = vhost.url;
+    }
+    await this.startGateway();
+    for (let i = 0; i < (this.kind === 'distributed' ? (this.options.runners ?? 1) : 0); i++) await this.startRunner();
+  }
+
+  async startGateway(extraEnv: Record<string, string> = {}): Promise<FlansibleProcess> {
+    this.gateway = FlansibleProcess.start('gateway', GATEWAY_MAIN, { ...this.env, ...extraEnv });
+    await this.gateway.waitForLog(/listening on http/);
+    return this.gateway;
+  }
+
+  async startRunner(extraEnv: Record<string, string> = {}): Promise<FlansibleProcess> {
+    const runner = FlansibleProcess.start(`runner-${this.runners.length + 1}`, RUNNER_MAIN, { ...this.env, ...extraEnv });
+    this.runners.push(runner);
+    await runner.waitForLog(/consuming jobs/);
+    return runner;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.gateway, ...this.runners].filter(Boolean).map((p) => p.stop()));
+    for (const cleanup of this.cleanups.reverse()) await cleanup().catch(() => undefined);
+    this.fixture.cleanup();
+  }
+}

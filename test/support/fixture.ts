@@ -1,0 +1,151 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const LOCAL_INVENTORY =
+  '[local]\nlocalhost ansible_connection=local ansible_python_interpreter="{{ ansible_playbook_python }}"\n';
+
+const PLAYBOOKS: Record<string, string> = {
+  'app/ok.yml': `
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: ok-task-marker
+      ansible.builtin.debug:
+        msg: "greeting={{ greeting | default('none') }}"
+`,
+  'app/fail.yml': `
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: failing-task-marker
+      ansible.builtin.fail:
+        msg: this playbook fails on purpose
+`,
+  'app/slow.yml': `
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: slow-started-marker
+      ansible.builtin.debug:
+        msg: started
+    - name: slow-sleep
+      ansible.builtin.command:
+        argv: [sleep, "{{ slow_seconds | default(4) }}"]
+    - name: slow-finished-marker
+      ansible.builtin.debug:
+        msg: finished
+`,
+  'app/echo-vars.yml': `
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: echo-vars
+      ansible.builtin.debug:
+        var: payload
+`,
+  'app/group_vars/all.yml': 'unused: true\n',
+  'app/roles/web/tasks/main.yml': '- ansible.builtin.debug: msg=role\n',
+  'other/site.yaml': '- hosts: all\n  gather_facts: false\n  tasks: []\n',
+};
+
+/**
+ * A throwaway Flansible workspace: playbook and inventory roots, a git repository inside the
+ * playbook root with its remote outside, a vault file, rbac.json, and a canary directory that
+ * hostile-input tests check stays empty.
+ */
+export class Fixture {
+  readonly root = mkdtempSync(join(tmpdir(), 'flansible-e2e-'));
+  readonly playbookRoot = join(this.root, 'playbooks');
+  readonly inventoryRoot = join(this.root, 'inventories');
+  readonly vaultRoot = join(this.root, 'vault');
+  readonly dataDir = join(this.root, 'data');
+  readonly outside = join(this.root, 'outside');
+  readonly canaryDir = join(this.root, 'canary');
+  readonly rbacFile = join(this.root, 'rbac.json');
+  readonly repoDir = join(this.playbookRoot, 'repo');
+  readonly remoteDir = join(this.root, 'remote.git');
+
+  constructor() {
+    for (const [path, content] of Object.entries(PLAYBOOKS)) this.write(join(this.playbookRoot, path), content);
+    for (const name of ['localhost', 'dev', 'prod']) this.write(join(this.inventoryRoot, name), LOCAL_INVENTORY);
+    this.write(join(this.outside, 'inventory'), LOCAL_INVENTORY);
+    this.write(join(this.outside, 'evil.yml'), PLAYBOOKS['app/ok.yml']);
+    this.write(join(this.vaultRoot, 'pass.txt'), 'vault-secret\n');
+    mkdirSync(this.canaryDir, { recursive: true });
+    mkdirSync(this.dataDir, { recursive: true });
+    this.write(
+      this.rbacFile,
+      JSON.stringify({
+        rbac: [
+          { user: 'admin', password: 'admin', inventories: [] },
+          { user: 'devadmin', password: 'devpassword', inventories: ['dev', join(this.inventoryRoot, 'staging')] },
+        ],
+      }),
+    );
+    this.createGitRepository();
+  }
+
+  /** A canary file path: a command that ran injected input would create it. */
+  canary(name: string): string {
+    return join(this.canaryDir, name);
+  }
+
+  canaryExists(): boolean {
+    return existsSync(this.canaryDir) && execFileSync('ls', ['-A', this.canaryDir]).toString().trim() !== '';
+  }
+
+  env(): Record<string, string> {
+    return {
+      FLANSIBLE_PLAYBOOK_ROOT: this.playbookRoot,
+      FLANSIBLE_INVENTORY_ROOT: this.inventoryRoot,
+      FLANSIBLE_VAULT_ROOT: this.vaultRoot,
+      FLANSIBLE_DATA_DIR: this.dataDir,
+      FLANSIBLE_RBAC_FILE: this.rbacFile,
+      FLANSIBLE_DEFAULT_INVENTORY: 'localhost',
+      FLANSIBLE_CONFIG_FILE: join(this.root, 'no-config-file.yml'),
+    };
+  }
+
+  /** Adds a commit to the remote, so a pull in repoDir has something to fetch. */
+  pushToRemote(file: string, content: string): void {
+    const work = mkdtempSync(join(this.root, 'push-'));
+    this.git(this.root, 'clone', '-q', this.remoteDir, work);
+    writeFileSync(join(work, file), content);
+    this.git(work, 'add', file);
+    this.git(work, 'commit', '-q', '-m', `add ${file}`);
+    this.git(work, 'push', '-q', 'origin', 'master');
+  }
+
+  cleanup(): void {
+    rmSync(this.root, { recursive: true, force: true });
+  }
+
+  private write(path: string, content: string): void {
+    mkdirSync(join(path, '..'), { recursive: true });
+    writeFileSync(path, content);
+  }
+
+  private git(cwd: string, ...args: string[]): void {
+    execFileSync('git', ['-c', 'user.name=e2e', '-c', 'user.email=e2e@flansible.test', '-c', 'init.defaultBranch=master', ...args], {
+      cwd,
+      stdio: 'ignore',
+    });
+  }
+
+  private createGitRepository(): void {
+    this.git(this.root, 'init', '-q', '--bare', this.remoteDir);
+    this.pushToRemoteInitial();
+    this.git(this.root, 'clone', '-q', this.remoteDir, this.repoDir);
+  }
+
+  private pushToRemoteInitial(): void {
+    const work = join(this.root, 'seed');
+    this.git(this.root, 'init', '-q', work);
+    this.write(join(work, 'site.yml'), PLAYBOOKS['app/ok.yml']);
+    this.git(work, 'add', 'site.yml');
+    this.git(work, 'commit', '-q', '-m', 'seed');
+    this.git(work, 'push', '-q', this.remoteDir, 'master');
+  }
+}

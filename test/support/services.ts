@@ -1,0 +1,45 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+import { Client } from 'pg';
+
+export { createTestPostgresDatabase as createTestDatabase } from '@flansible/store';
+
+const run = promisify(execFile);
+
+export const RABBITMQ_URL = process.env.FLANSIBLE_TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+
+const uniqueName = (prefix: string) => `${prefix}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+
+/** A RabbitMQ virtual host of its own for one test run, deleted afterwards. */
+export async function createTestVhost(): Promise<{ url: string; name: string; drop(): Promise<void> }> {
+  const name = uniqueName('flansible-e2e');
+  await run('rabbitmqctl', ['add_vhost', name]);
+  await run('rabbitmqctl', ['set_permissions', '-p', name, 'guest', '.*', '.*', '.*']);
+  return {
+    name,
+    url: `${RABBITMQ_URL}/${encodeURIComponent(name)}`,
+    drop: () => run('rabbitmqctl', ['delete_vhost', name]).then(() => undefined),
+  };
+}
+
+/** Runs one query against a test database (to look at what the store holds). */
+export async function queryDatabase<T = Record<string, unknown>>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(sql, params)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
+/** `rabbitmqctl list_queues` for a vhost, as rows of the requested columns. */
+export async function listQueues(vhost: string, columns: string[]): Promise<string[][]> {
+  const { stdout } = await run('rabbitmqctl', ['list_queues', '-q', '--no-table-headers', '-p', vhost, ...columns]);
+  return stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => line.split('\t'));
+}
