@@ -1,0 +1,86 @@
+/**
+ * npm run bench: end-to-end overhead of a ping job through the API against the same `ansible`
+ * command run directly, in both deployments, and the status endpoint's throughput under 32
+ * concurrent connections. Figures are ratios against a baseline taken in the same run, since
+ * this shared 2-core machine is noisy.
+ */
+import autocannon from 'autocannon';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Deployment, DeploymentKind } from '../test/support/deployment';
+
+const run = promisify(execFile);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+const ms = (n: number) => `${n.toFixed(0)} ms`;
+
+async function timeDirectPing(inventory: string): Promise<number> {
+  const start = performance.now();
+  await run('ansible', ['--inventory', inventory, '--module-name', 'ping', '--', 'localhost'], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, LANG: 'C.UTF-8' },
+  });
+  return performance.now() - start;
+}
+
+async function timeApiPing(deployment: Deployment): Promise<number> {
+  const start = performance.now();
+  const id = await deployment.api.submit('/api/ansiblecommand', { host_pattern: 'localhost', module: 'ping' });
+  for (;;) {
+    const status = await deployment.api.status(id);
+    if (status.Status !== 'PROGRESS') {
+      if (status.Status !== 'SUCCESS') throw new Error(`ping job ${id} ended ${status.Status}: ${status.description}`);
+      return performance.now() - start;
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+async function statusThroughput(deployment: Deployment): Promise<{ rps: number; p99: number }> {
+  const id = await deployment.api.submit('/api/ansiblecommand', { host_pattern: 'localhost', module: 'ping' });
+  await deployment.api.waitForTask(id);
+  const result = await autocannon({
+    url: `${deployment.api.baseUrl}/api/ansibletaskstatus/${id}`,
+    connections: 32,
+    duration: 8,
+    headers: { authorization: `Basic ${Buffer.from('admin:admin').toString('base64')}` },
+  });
+  if (result.non2xx) throw new Error(`${result.non2xx} status requests failed`);
+  return { rps: result.requests.average, p99: result.latency.p99 };
+}
+
+async function benchDeployment(kind: DeploymentKind): Promise<void> {
+  const deployment = await Deployment.start(kind, { runners: 1, runnerConcurrency: 2 });
+  try {
+    const inventory = join(deployment.fixture.inventoryRoot, 'localhost');
+    await timeDirectPing(inventory); // warm caches for both
+    await timeApiPing(deployment);
+    const direct: number[] = [];
+    const api: number[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      direct.push(await timeDirectPing(inventory));
+      api.push(await timeApiPing(deployment));
+    }
+    const ratio = median(api) / median(direct);
+    console.log(`[${kind}] ping: direct CLI median ${ms(median(direct))}, through the API median ${ms(median(api))}, ratio ${ratio.toFixed(3)}x (target <= 1.10x)`);
+    const { rps, p99 } = await statusThroughput(deployment);
+    console.log(`[${kind}] GET /api/ansibletaskstatus, 32 connections: ${rps.toFixed(0)} req/s, p99 ${p99} ms`);
+  } finally {
+    await deployment.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  console.log(`Flansible bench: ${ROUNDS} rounds per deployment, node ${process.version}`);
+  for (const kind of ['embedded', 'distributed'] as const) await benchDeployment(kind);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
