@@ -1,3 +1,18 @@
+/**
+ * Optional per-user limits from rbac.json. An absent limit means "no limit beyond the global
+ * policy", so rbac.json files written for the original Flansible keep working.
+ */
+export interface UserLimits {
+  /** Ad-hoc modules this user may run (short or fully qualified names); absent: any the global allow-list allows. */
+  modules?: readonly string[];
+  /** Globs, relative to the playbook root, of playbooks this user may run; absent: any. */
+  playbooks?: readonly string[];
+  /** May use become (privilege escalation). Default true. */
+  become: boolean;
+  /** May update git repositories (POST /api/git and update_git_repo). Default true. */
+  git: boolean;
+}
+
 /** Who made a request, as the guard leaves it on the request. */
 export interface AuthenticatedUser {
   name: string;
@@ -5,4 +20,5 @@ export interface AuthenticatedUser {
   isAdmin: boolean;
   /** Inventories as listed in rbac.json (names or paths), for non-admins. */
   inventories: readonly string[];
+  limits: UserLimits;
 }

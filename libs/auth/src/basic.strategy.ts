@@ -6,13 +6,17 @@ import { RbacService } from './rbac.service';
 
 export const BASIC_STRATEGY = 'basic';
 
+/**
+ * HTTP Basic through passport-http. It splits the decoded credentials at every colon, so
+ * passwords cannot contain one: rbac.json and `npm run hash-password` refuse such passwords.
+ */
 @Injectable()
 export class BasicStrategy extends PassportStrategy(PassportBasicStrategy, BASIC_STRATEGY) {
   constructor(private readonly rbac: RbacService) {
     super();
   }
 
-  validate(username: string, password: string): AuthenticatedUser | false {
-    return this.rbac.authenticate(username, password) ?? false;
+  async validate(username: string, password: string): Promise<AuthenticatedUser | false> {
+    return (await this.rbac.authenticate(username, password)) ?? false;
   }
 }

@@ -1,0 +1,122 @@
+import { ForbiddenException, Injectable } from '@nestjs/common';
+import picomatch from 'picomatch';
+import { relative } from 'node:path';
+import { FlansibleConfig } from '@flansible/config';
+import { PathOutsideRootError, WorkspaceService } from '@flansible/workspace';
+import { AuthenticatedUser } from './authenticated-user';
+
+/** Host names Ansible runs on the Flansible host itself (implicit localhost, connection local). */
+const LOCALHOST_NAMES = new Set(['localhost', '127.0.0.1', '::1']);
+/** Collections whose modules may be named short in allow-lists. */
+const BUILTIN_PREFIXES = ['ansible.builtin.', 'ansible.legacy.'];
+/** Variables Ansible reads as connection and behaviour settings (ansible_connection=local, ...). */
+const ANSIBLE_VARIABLE = /^ansible_/i;
+
+/** What a job reads or changes, for the read check. */
+export interface JobOwnership {
+  submittedBy: string;
+  /** Real path of the job's inventory (null for git jobs). */
+  inventory: string | null;
+}
+
+const forbid = (message: string): never => {
+  throw new ForbiddenException(message);
+};
+
+/**
+ * Who may do what: inventories, ad-hoc modules, playbooks, become, git, and whose jobs a user
+ * may read. Admins may use every inventory and are bound only by the global module allow-list.
+ */
+@Injectable()
+export class JobPolicyService {
+  private readonly allowAllModules: boolean;
+  private readonly globalModules: ReadonlySet<string>;
+
+  constructor(
+    private readonly config: FlansibleConfig,
+    private readonly workspace: WorkspaceService,
+  ) {
+    this.allowAllModules = config.adhocModules.includes('*');
+    this.globalModules = new Set(config.adhocModules);
+  }
+
+  /**
+   * Checks access to `inventory` as the request named it (or the default) and returns its
+   * real path. Refuses before revealing whether an inventory the user may not use exists.
+   */
+  authorizeInventory(user: AuthenticatedUser, inventory: string): string {
+    const requested = this.workspace.locateInventory(inventory);
+    if (!user.isAdmin && !this.allowedInventoryPaths(user).has(requested.path)) {
+      forbid(`User does not have access to inventory ${inventory}`);
+    }
+    return this.workspace.resolveInventory(inventory);
+  }
+
+  authorizeModule(user: AuthenticatedUser, module: string): void {
+    if (!this.allowAllModules && !matchesModule(this.globalModules, module)) {
+      forbid(`Module ${module} is not in the ad-hoc module allow-list`);
+    }
+    const own = user.limits.modules;
+    if (!user.isAdmin && own && !matchesModule(new Set(own), module)) forbid(`User may not run module ${module}`);
+  }
+
+  /**
+   * A non-admin may not aim at the Flansible host through Ansible's implicit localhost (which
+   * exists whatever the inventory says): target it through a group or `all` instead.
+   */
+  authorizeHostPattern(user: AuthenticatedUser, hostPattern: string): void {
+    if (user.isAdmin) return;
+    const names = hostPattern.split(/[:,]/).map((part) => part.replace(/^[!&]/, '').toLowerCase());
+    const local = names.find((name) => LOCALHOST_NAMES.has(name));
+    if (local) forbid(`User may not target ${local} by name; use a group of the inventory or all`);
+  }
+
+  authorizePlaybook(user: AuthenticatedUser, playbookPath: string): void {
+    const globs = user.limits.playbooks;
+    if (user.isAdmin || !globs) return;
+    const rel = relative(this.workspace.playbookRoot(), playbookPath);
+    if (!picomatch.isMatch(rel, [...globs], { dot: false })) forbid(`User may not run playbook ${rel}`);
+  }
+
+  authorizeBecome(user: AuthenticatedUser, request: { become?: boolean; become_method?: string; become_user?: string }): void {
+    const wantsBecome = request.become === true || request.become_method !== undefined || request.become_user !== undefined;
+    if (wantsBecome && !user.isAdmin && !user.limits.become) forbid('User may not use become');
+  }
+
+  authorizeGit(user: AuthenticatedUser): void {
+    if (!user.isAdmin && !user.limits.git) forbid('User may not update git repositories');
+  }
+
+  /** Refuses `ansible_*` keys (connection and behaviour variables) from non-admins. */
+  authorizeVariables(user: AuthenticatedUser, field: string, values: Record<string, unknown> | string | undefined): void {
+    if (user.isAdmin || values === undefined) return;
+    const keys = typeof values === 'string' ? [...values.matchAll(/(?:^|\s)([A-Za-z_]\w*)=/g)].map((m) => m[1]) : Object.keys(values);
+    const refused = keys.find((key) => ANSIBLE_VARIABLE.test(key));
+    if (refused) forbid(`${field} may not set ${refused}: ansible_* variables are reserved to admins`);
+  }
+
+  /** Non-admins read only jobs they submitted or that ran on an inventory they may use. */
+  canRead(user: AuthenticatedUser, job: JobOwnership): boolean {
+    if (user.isAdmin || job.submittedBy === user.name) return true;
+    return job.inventory !== null && this.allowedInventoryPaths(user).has(job.inventory);
+  }
+
+  private allowedInventoryPaths(user: AuthenticatedUser): Set<string> {
+    const paths = new Set<string>();
+    for (const listed of user.inventories) {
+      try {
+        paths.add(this.workspace.locateInventory(listed).path);
+      } catch (err) {
+        // A listed inventory outside the root can never be used: jobs only run inside it.
+        if (!(err instanceof PathOutsideRootError)) throw err;
+      }
+    }
+    return paths;
+  }
+}
+
+function matchesModule(allowed: ReadonlySet<string>, module: string): boolean {
+  if (allowed.has(module)) return true;
+  const prefix = BUILTIN_PREFIXES.find((p) => module.startsWith(p));
+  return prefix !== undefined && allowed.has(module.slice(prefix.length));
+}

@@ -1,0 +1,95 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { hashPassword } from './password-hash';
+import { parseRbacFile, RbacFileError, readRbacFile } from './rbac-file';
+
+const FILE = '/etc/flansible/rbac.json';
+const parse = (...rbac: unknown[]) => parseRbacFile(JSON.stringify({ rbac }), FILE);
+
+describe('rbac.json', () => {
+  it('reads the original Flansible format, with the new limits at their defaults', () => {
+    const [admin, dev] = parse(
+      { user: 'admin', password: 'admin', inventories: [] },
+      { user: 'devadmin', password: 'devpassword', inventories: ['dev', '/srv/inventories/staging'] },
+    );
+    expect(admin).toMatchObject({ user: 'admin', credential: { kind: 'plaintext', password: 'admin' }, inventories: [] });
+    expect(dev.inventories).toEqual(['dev', '/srv/inventories/staging']);
+    expect(dev.limits).toEqual({ modules: undefined, playbooks: undefined, become: true, git: true });
+  });
+
+  it('reads a scrypt hash from the password field', async () => {
+    const encoded = await hashPassword('pw', { ln: 10 });
+    const [entry] = parse({ user: 'ops', password: encoded, inventories: ['dev'] });
+    expect(entry.credential).toMatchObject({ kind: 'hash', hash: { ln: 10, r: 8, p: 1, encoded } });
+    expect(entry.password).toBe(encoded);
+  });
+
+  it('reads per-user limits', () => {
+    const [entry] = parse({
+      user: 'narrow',
+      password: 'x',
+      inventories: ['dev'],
+      modules: ['ping', 'ansible.builtin.setup'],
+      playbooks: ['app/*.yml', 'web/**'],
+      become: false,
+      git: false,
+      admin: false,
+    });
+    expect(entry.limits).toEqual({ modules: ['ping', 'ansible.builtin.setup'], playbooks: ['app/*.yml', 'web/**'], become: false, git: false });
+    expect(entry.admin).toBe(false);
+  });
+
+  it('allows an empty module list: no ad-hoc commands at all', () => {
+    expect(parse({ user: 'u', password: 'x', modules: [] })[0].limits.modules).toEqual([]);
+  });
+
+  it.each([
+    [{ user: 'u', password: 'x', modules: 'ping' }, 'entry 0 (user "u") "modules" must be a list of non-empty strings'],
+    [{ user: 'u', password: 'x', modules: ['ping', 3] }, '"modules" must be a list of non-empty strings'],
+    [{ user: 'u', password: 'x', modules: ['ping; rm'] }, '"modules" has an invalid module name "ping; rm"'],
+    [{ user: 'u', password: 'x', playbooks: [''] }, '"playbooks" must be a list of non-empty strings'],
+    [{ user: 'u', password: 'x', playbooks: ['/etc/*.yml'] }, '"playbooks" entry "/etc/*.yml" must be a glob relative to the playbook root'],
+    [{ user: 'u', password: 'x', playbooks: ['app/../../x.yml'] }, 'must be a glob relative to the playbook root'],
+    [{ user: 'u', password: 'x', become: 'no' }, 'entry 0 (user "u") "become" must be true or false'],
+    [{ user: 'u', password: 'x', git: 0 }, '"git" must be true or false'],
+    [{ user: 'u', password: 'x', admin: 'yes' }, '"admin" must be true or false'],
+    [{ user: 'u', password: 'x', inventories: 'dev' }, '"inventories" must be a list of non-empty strings'],
+    [{ user: 'u', password: 'x', becom: false }, 'entry 0 (user "u") has unknown field(s) "becom"'],
+    [{ user: 'u', password: '' }, 'entry 0 (user "u") needs a "password" string'],
+    [{ user: 'u' }, 'needs a "password" string'],
+    [{ user: 'u', password: 'pa:ss' }, 'entry 0 (user "u") "password" must not contain a colon'],
+    [{ user: 'a:b', password: 'x' }, 'entry 0 needs a "user" string (not empty, no colon'],
+    [{ password: 'x' }, 'entry 0 needs a "user" string'],
+    ['admin', 'entry 0 must be an object'],
+    [{ user: 'u', password: '$scrypt$ln=15$zz' }, 'entry 0 (user "u") "password" looks like a hash but is not a $scrypt$'],
+    [{ user: 'u', password: '$2b$12$abcdefghijklmnopqrstuuabcdefghijklmnopqrstuvwxyz012' }, 'uses "2b"; only scrypt hashes are supported'],
+  ])('refuses %j, naming the entry', (entry, message) => {
+    expect(() => parse(entry)).toThrow(RbacFileError);
+    expect(() => parse(entry)).toThrow(`FLANSIBLE_RBAC_FILE ${FILE}: entry 0`);
+    expect(() => parse(entry)).toThrow(message);
+  });
+
+  it('refuses a repeated user', () => {
+    expect(() => parse({ user: 'u', password: 'x' }, { user: 'u', password: 'y' })).toThrow('entry 1 repeats user "u"');
+  });
+
+  it.each([
+    ['{"rbac": [', 'is not valid JSON'],
+    ['[]', 'must hold {"rbac": [...]}'],
+    ['{"users": []}', 'must hold {"rbac": [...]}'],
+  ])('refuses the document %s', (text, message) => {
+    expect(() => parseRbacFile(text, FILE)).toThrow(`FLANSIBLE_RBAC_FILE ${FILE} ${message}`);
+  });
+
+  it('names the file when it cannot be read', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flansible-rbac-'));
+    try {
+      expect(() => readRbacFile(join(dir, 'missing.json'))).toThrow(`FLANSIBLE_RBAC_FILE ${join(dir, 'missing.json')} cannot be read: ENOENT`);
+      writeFileSync(join(dir, 'rbac.json'), JSON.stringify({ rbac: [{ user: 'u', password: 'x' }] }));
+      expect(readRbacFile(join(dir, 'rbac.json'))).toHaveLength(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
