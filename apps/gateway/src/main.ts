@@ -1,14 +1,17 @@
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { checkRbacFileOrExit } from '@flansible/auth';
 import { loadConfigOrExit } from '@flansible/config';
 import { GatewayModule } from './gateway.module';
 import { buildOpenApiDocument, serveOpenApi } from './openapi';
 
 async function bootstrap(): Promise<void> {
   const config = loadConfigOrExit();
+  // Users checked before Nest starts: a bad rbac.json, or default passwords on an open port, stop here (exit 78).
+  await checkRbacFileOrExit(config);
   const app = await NestFactory.create<NestExpressApplication>(GatewayModule.forRoot(config), { bodyParser: false });
-  app.useBodyParser('json', { limit: '1mb' });
+  app.useBodyParser('json', { limit: config.bodyLimitBytes });
   app.enableShutdownHooks();
   serveOpenApi(app, buildOpenApiDocument(app));
   await app.listen(config.port, config.host);

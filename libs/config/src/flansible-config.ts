@@ -16,6 +16,10 @@ export class FlansibleConfig {
   readonly databaseUrl!: string | null;
   readonly taskTimeoutSeconds!: number;
   readonly runnerConcurrency!: number;
+  /** Ad-hoc modules anyone may run (short names also allow their ansible.builtin/legacy forms); ['*'] allows all. */
+  readonly adhocModules!: readonly string[];
+  /** Largest request body accepted, in bytes (413 beyond). */
+  readonly bodyLimitBytes!: number;
   /** How long a publish may wait for the broker's confirm before the gateway answers 503. */
   readonly publishTimeoutMs!: number;
 

@@ -51,6 +51,34 @@ const url =
     return s;
   };
 
+const list = (value: RawValue, name: string): string[] => {
+  const items = text(value, name)
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+  for (const item of items) {
+    if (item !== '*' && !/^[A-Za-z_][A-Za-z0-9_.]*$/.test(item)) throw new ConfigError(`${name} has an invalid module name "${item}"`);
+  }
+  return items;
+};
+const byteSize = (value: RawValue, name: string): number => {
+  const match = /^(\d+)\s*(b|kb|kib|mb|mib)?$/i.exec(text(value, name));
+  const units: Record<string, number> = { b: 1, kb: 1024, kib: 1024, mb: 1024 ** 2, mib: 1024 ** 2 };
+  const bytes = match ? Number(match[1]) * units[(match[2] ?? 'b').toLowerCase()] : NaN;
+  if (!(bytes >= 1024 && bytes <= 64 * 1024 ** 2)) throw new ConfigError(`${name} must be a size from 1kb to 64mb, e.g. 1mb (got "${value}")`);
+  return bytes;
+};
+
+/**
+ * Ad-hoc modules allowed by default: diagnostics, the everyday command modules and common
+ * state management. Anything else (raw, script, fetch, …) must be added by the operator.
+ */
+export const DEFAULT_ADHOC_MODULES = [
+  'ping', 'setup', 'gather_facts', 'debug', 'find', 'stat', 'command', 'shell',
+  'service', 'systemd', 'service_facts', 'package', 'package_facts', 'apt', 'dnf', 'yum',
+  'file', 'copy', 'lineinfile', 'user', 'group', 'cron', 'reboot', 'uri', 'get_url', 'wait_for',
+].join(',');
+
 const KEYS: { [K in keyof Parsed]: KeySpec<K> } = {
   host: { file: 'host', parse: text, default: '127.0.0.1' },
   port: { file: 'port', parse: integer(1, 65535), default: 3000 },
@@ -64,6 +92,8 @@ const KEYS: { [K in keyof Parsed]: KeySpec<K> } = {
   databaseUrl: { file: 'database_url', parse: url('postgres:', 'postgresql:'), default: null },
   taskTimeoutSeconds: { file: 'task_timeout', parse: integer(1, 7 * 24 * 3600), default: 3600 },
   runnerConcurrency: { file: 'runner_concurrency', parse: integer(1, 256), default: 4 },
+  adhocModules: { file: 'adhoc_modules', parse: list, default: DEFAULT_ADHOC_MODULES },
+  bodyLimitBytes: { file: 'body_limit', parse: byteSize, default: '1mb' },
   publishTimeoutMs: { file: 'publish_timeout_ms', parse: integer(100, 60000), default: 3000 },
 };
 
@@ -112,4 +142,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FlansibleConfi
     );
   }
   return config;
+}
+
+/**
+ * The defaults with some values replaced, for specs and tools that build a configuration in
+ * code rather than from the file and environment.
+ */
+export function configWith(overrides: Partial<Parsed> = {}): FlansibleConfig {
+  const defaults = loadConfig({ FLANSIBLE_CONFIG_FILE: '/nonexistent/flansible.yml' });
+  return new FlansibleConfig({ ...defaults, ...overrides } as Parsed);
 }

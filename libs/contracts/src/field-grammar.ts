@@ -13,6 +13,10 @@ export const FieldGrammar = {
   gitRemote: /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$/,
   /** Git branch names (no `..`, no `@{`, no trailing `.lock` or `/`, per git-check-ref-format). */
   gitBranch: /^(?!.*\.\.)(?!.*@\{)(?!.*\/\/)(?!.*(\.lock|\/|\.)$)[A-Za-z0-9_][A-Za-z0-9_./+-]{0,199}$/,
+  /** An inventory name or path; no commas, so no inline host list (`host1,host2,`). */
+  inventory: /^(?!-)[^\0\r\n,]{1,4096}$/,
+  /** Jinja delimiters: a string holding one would be templated by Ansible on the Flansible host. */
+  jinjaMarker: /\{\{|\{%|\{#/,
   /** A path a request names (resolved inside its root afterwards). */
   path: /^(?!-)[^\0\r\n]{1,4096}$/,
 } as const;

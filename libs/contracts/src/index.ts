@@ -1,4 +1,5 @@
 export * from './job-status';
+export * from './job-event';
 export * from './field-grammar';
 export * from './job-message';
 export * from './topology';

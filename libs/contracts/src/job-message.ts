@@ -9,8 +9,16 @@ export const JobKind = {
 } as const;
 export type JobKind = (typeof JobKind)[keyof typeof JobKind];
 
+/** Controls every job kind carries. */
+export interface JobControls {
+  /** Seconds before the whole process tree is killed (timed_out); the server's maximum when absent. */
+  timeoutSeconds?: number;
+  /** Higher runs earlier where the queue supports it (0-9, default 0). */
+  priority?: number;
+}
+
 /** Options shared by ad-hoc commands and playbooks. */
-export interface AnsibleRunOptions {
+export interface AnsibleRunOptions extends JobControls {
   inventoryPath: string;
   extraVars?: Record<string, unknown>;
   forks?: number;
@@ -18,6 +26,12 @@ export interface AnsibleRunOptions {
   become?: boolean;
   becomeMethod?: string;
   becomeUser?: string;
+  /** `--limit`: further restrict the hosts. */
+  limit?: string;
+  /** `--check`: dry run. */
+  check?: boolean;
+  /** `--diff`: show changes. */
+  diff?: boolean;
 }
 
 export interface CommandJobSpec extends AnsibleRunOptions {
@@ -35,9 +49,12 @@ export interface PlaybookJobSpec extends AnsibleRunOptions {
   vaultFile?: string;
   /** `git pull` playbookDir before running. */
   updateGitRepo?: boolean;
+  /** `--tags` / `--skip-tags`. */
+  tags?: string[];
+  skipTags?: string[];
 }
 
-export interface GitJobSpec {
+export interface GitJobSpec extends JobControls {
   kind: typeof JobKind.Git;
   repoDir: string;
   remote: string;

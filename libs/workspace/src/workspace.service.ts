@@ -45,6 +45,11 @@ const isFile = (path: string) => statSync(path, { throwIfNoEntry: false })?.isFi
 export class WorkspaceService {
   constructor(private readonly config: FlansibleConfig) {}
 
+  /** Real path of the playbook root. */
+  playbookRoot(): string {
+    return resolveInsideRoot(this.config.playbookRoot, '.', 'playbook_root').path;
+  }
+
   resolvePlaybook(playbookDir: string, playbook: string): PlaybookLocation {
     const dir = resolveInsideRoot(this.config.playbookRoot, playbookDir, 'playbook_dir');
     if (!dir.exists || !isDirectory(dir.path)) throw new PathNotFoundError(`Directory not found: ${playbookDir}`);
@@ -83,7 +88,7 @@ export class WorkspaceService {
 
   /** Every .yml/.yaml under the playbook root, leaving out vars, roles and other internals. */
   async listPlaybooks(): Promise<ListedPlaybook[]> {
-    const root = resolveInsideRoot(this.config.playbookRoot, '.', 'playbook_root').path;
+    const root = this.playbookRoot();
     const found: ListedPlaybook[] = [];
     const walk = async (dir: string): Promise<void> => {
       const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);

@@ -1,16 +1,7 @@
 import { Body, Controller, Get, Header, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiBasicAuth,
-  ApiForbiddenResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiProduces,
-  ApiServiceUnavailableResponse,
-  ApiTags,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+import { ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { AuthenticatedUser, CurrentUser } from '@flansible/auth';
+import { ApiAuthenticated, ApiSubmissionErrors } from '../common/api-error-responses';
 import { ErrorBodyDto } from '../common/error-body.dto';
 import { AnsibleCommandDto } from './dto/ansible-command.dto';
 import { AnsiblePlaybookDto } from './dto/ansible-playbook.dto';
@@ -21,8 +12,7 @@ import { JobSubmissionService } from './job-submission.service';
 
 /** The original Flansible endpoints: same paths, fields and answers. */
 @ApiTags('flansible')
-@ApiBasicAuth()
-@ApiUnauthorizedResponse({ type: ErrorBodyDto, description: 'Missing or wrong credentials' })
+@ApiAuthenticated()
 @Controller('api')
 export class FlansibleJobsController {
   constructor(
@@ -34,10 +24,9 @@ export class FlansibleJobsController {
   @Post('ansiblecommand')
   @HttpCode(HttpStatus.OK)
   @ApiOkResponse({ type: TaskIdDto })
-  @ApiBadRequestResponse({ type: ErrorBodyDto })
-  @ApiForbiddenResponse({ type: ErrorBodyDto, description: 'Inventory not allowed for this user' })
+  @ApiSubmissionErrors()
+  @ApiForbiddenResponse({ type: ErrorBodyDto, description: 'Inventory, module, host, become or ansible_* variable not allowed' })
   @ApiNotFoundResponse({ type: ErrorBodyDto, description: 'Inventory not found' })
-  @ApiServiceUnavailableResponse({ type: ErrorBodyDto, description: 'Job queue unavailable' })
   async runCommand(@CurrentUser() user: AuthenticatedUser, @Body() dto: AnsibleCommandDto): Promise<TaskIdDto> {
     return { task_id: await this.submission.submitCommand(user, dto) };
   }
@@ -46,10 +35,9 @@ export class FlansibleJobsController {
   @Post('ansibleplaybook')
   @HttpCode(HttpStatus.OK)
   @ApiOkResponse({ type: TaskIdDto })
-  @ApiBadRequestResponse({ type: ErrorBodyDto })
-  @ApiForbiddenResponse({ type: ErrorBodyDto, description: 'Inventory not allowed, or a path outside its root' })
+  @ApiSubmissionErrors()
+  @ApiForbiddenResponse({ type: ErrorBodyDto, description: 'Inventory, playbook, become, git or ansible_* variable not allowed, or a path outside its root' })
   @ApiNotFoundResponse({ type: ErrorBodyDto, description: 'Directory, playbook, inventory or vault file not found' })
-  @ApiServiceUnavailableResponse({ type: ErrorBodyDto, description: 'Job queue unavailable' })
   async runPlaybook(@CurrentUser() user: AuthenticatedUser, @Body() dto: AnsiblePlaybookDto): Promise<TaskIdDto> {
     return { task_id: await this.submission.submitPlaybook(user, dto) };
   }
@@ -58,10 +46,9 @@ export class FlansibleJobsController {
   @Post('git')
   @HttpCode(HttpStatus.OK)
   @ApiOkResponse({ type: TaskIdDto })
-  @ApiBadRequestResponse({ type: ErrorBodyDto })
-  @ApiForbiddenResponse({ type: ErrorBodyDto, description: 'Directory outside the playbook root' })
+  @ApiSubmissionErrors()
+  @ApiForbiddenResponse({ type: ErrorBodyDto, description: 'User may not update git repositories, or directory outside the playbook root' })
   @ApiNotFoundResponse({ type: ErrorBodyDto, description: 'Directory not found' })
-  @ApiServiceUnavailableResponse({ type: ErrorBodyDto, description: 'Job queue unavailable' })
   async updateGitRepo(@CurrentUser() user: AuthenticatedUser, @Body() dto: GitUpdateDto): Promise<TaskIdDto> {
     return { task_id: await this.submission.submitGitUpdate(user, dto) };
   }
@@ -70,8 +57,8 @@ export class FlansibleJobsController {
   @Get('ansibletaskstatus/:task_id')
   @ApiOkResponse({ type: TaskStatusDto })
   @ApiNotFoundResponse({ type: ErrorBodyDto, description: 'Unknown task id' })
-  getTaskStatus(@Param('task_id') taskId: string): Promise<TaskStatusDto> {
-    return this.query.getFlansibleStatus(taskId);
+  getTaskStatus(@CurrentUser() user: AuthenticatedUser, @Param('task_id') taskId: string): Promise<TaskStatusDto> {
+    return this.query.getFlansibleStatus(user, taskId);
   }
 
   /** A job's combined output so far, as a terminal shows it. */
@@ -80,7 +67,7 @@ export class FlansibleJobsController {
   @ApiProduces('text/plain')
   @ApiOkResponse({ schema: { type: 'string' }, description: 'Combined stdout and stderr so far' })
   @ApiNotFoundResponse({ type: ErrorBodyDto, description: 'Unknown task id' })
-  getTaskOutput(@Param('task_id') taskId: string): Promise<string> {
-    return this.query.getOutput(taskId);
+  getTaskOutput(@CurrentUser() user: AuthenticatedUser, @Param('task_id') taskId: string): Promise<string> {
+    return this.query.getOutput(user, taskId);
   }
 }

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { AuthenticatedUser, InventoryAccessService } from '@flansible/auth';
+import { AuthenticatedUser, JobPolicyService } from '@flansible/auth';
 import { FlansibleConfig } from '@flansible/config';
 import {
   AnsibleRunOptions,
@@ -17,8 +17,9 @@ import { AnsibleRunOptionsDto } from './dto/ansible-run-options.dto';
 import { GitUpdateDto } from './dto/git-update.dto';
 
 /**
- * Turns a validated request into a job: authorises it, resolves every path inside its root,
- * stores the job as queued and publishes it, answering only once the broker has it.
+ * Turns a validated request into a job: authorises every part of it before anything is stored,
+ * resolves every path inside its root, stores the job as queued and publishes it, answering only
+ * once the broker has it.
  */
 @Injectable()
 export class JobSubmissionService {
@@ -29,13 +30,17 @@ export class JobSubmissionService {
     private readonly store: JobStore,
     private readonly queue: JobQueue,
     private readonly workspace: WorkspaceService,
-    private readonly inventoryAccess: InventoryAccessService,
+    private readonly policy: JobPolicyService,
   ) {}
 
   submitCommand(user: AuthenticatedUser, dto: AnsibleCommandDto): Promise<string> {
+    const hostPattern = (dto.host_pattern ?? dto.host_filter) as string;
+    this.policy.authorizeModule(user, dto.module);
+    this.policy.authorizeHostPattern(user, hostPattern);
+    this.policy.authorizeVariables(user, 'module_args', dto.module_args);
     return this.enqueue(user, {
       kind: JobKind.Command,
-      hostPattern: (dto.host_pattern ?? dto.host_filter) as string,
+      hostPattern,
       module: dto.module,
       moduleArgs: dto.module_args,
       ...this.runOptions(user, dto),
@@ -44,6 +49,8 @@ export class JobSubmissionService {
 
   submitPlaybook(user: AuthenticatedUser, dto: AnsiblePlaybookDto): Promise<string> {
     const { playbookDir, playbookPath } = this.workspace.resolvePlaybook(dto.playbook_dir, dto.playbook);
+    this.policy.authorizePlaybook(user, playbookPath);
+    if (dto.update_git_repo) this.policy.authorizeGit(user);
     return this.enqueue(user, {
       kind: JobKind.Playbook,
       playbookDir,
@@ -55,6 +62,7 @@ export class JobSubmissionService {
   }
 
   submitGitUpdate(user: AuthenticatedUser, dto: GitUpdateDto): Promise<string> {
+    this.policy.authorizeGit(user);
     return this.enqueue(user, {
       kind: JobKind.Git,
       repoDir: this.workspace.resolveRepoDir(dto.playbook_dir),
@@ -65,9 +73,11 @@ export class JobSubmissionService {
   }
 
   private runOptions(user: AuthenticatedUser, dto: AnsibleRunOptionsDto): AnsibleRunOptions {
+    this.policy.authorizeBecome(user, dto);
+    this.policy.authorizeVariables(user, 'extra_vars', dto.extra_vars);
     return {
       // Checked on every request, whether the inventory is named, given as a path or defaulted.
-      inventoryPath: this.inventoryAccess.authorize(user, dto.inventory ?? this.config.defaultInventory),
+      inventoryPath: this.policy.authorizeInventory(user, dto.inventory ?? this.config.defaultInventory),
       extraVars: dto.extra_vars,
       forks: dto.forks,
       verboseLevel: dto.verbose_level,

@@ -1,12 +1,11 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiBasicAuth, ApiOkResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { WorkspaceService } from '@flansible/workspace';
-import { ErrorBodyDto } from '../common/error-body.dto';
+import { ApiAuthenticated } from '../common/api-error-responses';
 import { ListedPlaybookDto } from './dto/listed-playbook.dto';
 
 @ApiTags('flansible')
-@ApiBasicAuth()
-@ApiUnauthorizedResponse({ type: ErrorBodyDto, description: 'Missing or wrong credentials' })
+@ApiAuthenticated()
 @Controller('api')
 export class PlaybooksController {
   constructor(private readonly workspace: WorkspaceService) {}

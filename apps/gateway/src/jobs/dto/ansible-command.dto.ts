@@ -1,7 +1,7 @@
 import { IsDefined, IsOptional, IsString, Matches, ValidateIf } from 'class-validator';
 import { FieldGrammar } from '@flansible/contracts';
 import { AnsibleRunOptionsDto } from './ansible-run-options.dto';
-import { IsStringOrObject } from './is-string-or-object.validator';
+import { IsModuleArgs } from './is-module-args.validator';
 
 const HOST_PATTERN_MESSAGE = 'host_pattern must be an Ansible host pattern (no spaces, control characters or leading "-")';
 
@@ -28,6 +28,6 @@ export class AnsibleCommandDto extends AnsibleRunOptionsDto {
 
   /** Module arguments: an object (sent to `-a` as JSON) or a `key=value` string. */
   @IsOptional()
-  @IsStringOrObject()
+  @IsModuleArgs()
   module_args?: string | Record<string, unknown>;
 }

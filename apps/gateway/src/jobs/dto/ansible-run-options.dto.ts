@@ -8,7 +8,9 @@ import { FieldGrammar } from '@flansible/contracts';
 export class AnsibleRunOptionsDto {
   /** Inventory name under the inventory root, or a path inside it; the default inventory when omitted. */
   @IsOptional()
-  @Matches(FieldGrammar.path, { message: 'inventory must be a path without control characters or a leading "-"' })
+  @Matches(FieldGrammar.inventory, {
+    message: 'inventory must be a name or path inside the inventory root (no control characters, leading "-" or inline host list)',
+  })
   @IsString()
   inventory?: string;
 
