@@ -1,7 +1,10 @@
 import { ApiClient } from './api-client';
 import { Fixture } from './fixture';
 import { FlansibleProcess, GATEWAY_MAIN, RUNNER_MAIN, freePort } from './flansible-process';
-import { createTestDatabase, createTestVhost } from './services';
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { SQLITE_FILE_NAME } from '@flansible/store';
+import { createTestDatabase, createTestVhost, queryDatabase } from './services';
 
 export type DeploymentKind = 'embedded' | 'distributed';
 
@@ -9,6 +12,8 @@ export interface DeploymentOptions {
   runners?: number;
   runnerConcurrency?: number;
   env?: Record<string, string>;
+  /** rbac.json entries to use instead of the fixture's default users. */
+  rbac?: readonly object[];
 }
 
 /** One running Flansible deployment on real processes, with the fixture's workspace. */
@@ -52,7 +57,9 @@ export class Deployment {
 
   private vhostUrl: string | null = null;
 
-  private async boot(): Promise<void> {
+  /** Starts the processes (and, distributed, creates the database and vhost). */
+  async boot(): Promise<void> {
+    if (this.options.rbac) this.fixture.writeRbac(this.options.rbac);
     this.port = await freePort();
     this.api = new ApiClient(`http://127.0.0.1:${this.port}`);
     if (this.kind === 'distributed') {
@@ -79,6 +86,20 @@ export class Deployment {
     this.runners.push(runner);
     await runner.waitForLog(/consuming jobs/);
     return runner;
+  }
+
+  /** How many jobs the store holds: what a refused request must leave unchanged. */
+  async countJobs(): Promise<number> {
+    if (this.databaseUrl) {
+      const [row] = await queryDatabase<{ n: string }>(this.databaseUrl, 'SELECT count(*) AS n FROM jobs');
+      return Number(row.n);
+    }
+    const db = new Database(join(this.fixture.dataDir, SQLITE_FILE_NAME), { readonly: true, fileMustExist: true });
+    try {
+      return (db.prepare('SELECT count(*) AS n FROM jobs').get() as { n: number }).n;
+    } finally {
+      db.close();
+    }
   }
 
   async stop(): Promise<void> {

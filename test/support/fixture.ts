@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -50,6 +50,22 @@ const PLAYBOOKS: Record<string, string> = {
   'other/site.yaml': '- hosts: all\n  gather_facts: false\n  tasks: []\n',
 };
 
+/** Non-admin users with per-user limits, for access-policy tests. */
+export const LIMITED_USERS = {
+  /** Only `dev`, only ping, only app/ok.yml, no become, no git. */
+  narrow: {
+    user: 'narrow',
+    password: 'narrowpassword',
+    inventories: ['dev'],
+    modules: ['ping'],
+    playbooks: ['app/ok.yml'],
+    become: false,
+    git: false,
+  },
+  /** Only `prod`: must not see jobs that ran on `dev`. */
+  produser: { user: 'produser', password: 'prodpassword', inventories: ['prod'] },
+} as const;
+
 /**
  * A throwaway Flansible workspace: playbook and inventory roots, a git repository inside the
  * playbook root with its remote outside, a vault file, rbac.json, and a canary directory that
@@ -73,6 +89,11 @@ export class Fixture {
     this.write(join(this.outside, 'inventory'), LOCAL_INVENTORY);
     this.write(join(this.outside, 'evil.yml'), PLAYBOOKS['app/ok.yml']);
     this.write(join(this.vaultRoot, 'pass.txt'), 'vault-secret\n');
+    // Links inside the roots: one to another inventory (an alias), the others out of their root.
+    symlinkSync(join(this.inventoryRoot, 'prod'), join(this.inventoryRoot, 'prod-alias'));
+    symlinkSync(join(this.outside, 'inventory'), join(this.inventoryRoot, 'escape'));
+    symlinkSync(this.outside, join(this.playbookRoot, 'escape'));
+    symlinkSync(this.rbacFile, join(this.vaultRoot, 'escape'));
     mkdirSync(this.canaryDir, { recursive: true });
     mkdirSync(this.dataDir, { recursive: true });
     this.write(
@@ -81,10 +102,18 @@ export class Fixture {
         rbac: [
           { user: 'admin', password: 'admin', inventories: [] },
           { user: 'devadmin', password: 'devpassword', inventories: ['dev', join(this.inventoryRoot, 'staging')] },
+          ...Object.values(LIMITED_USERS),
         ],
       }),
     );
     this.createGitRepository();
+  }
+
+  /** Replaces rbac.json as editors and config management do: a temporary file renamed over it. */
+  writeRbac(entries: readonly object[]): void {
+    const temporary = join(this.root, `.rbac.json.${process.hrtime.bigint()}`);
+    writeFileSync(temporary, JSON.stringify({ rbac: entries }, null, 2));
+    renameSync(temporary, this.rbacFile);
   }
 
   /** A canary file path: a command that ran injected input would create it. */

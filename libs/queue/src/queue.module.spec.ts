@@ -1,13 +1,13 @@
 import { Inject, Injectable, Logger, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { ConfigModule, FlansibleConfig } from '@flansible/config';
+import { ConfigModule, FlansibleConfig, configWith } from '@flansible/config';
 import { InProcessJobQueue } from './in-process-job-queue';
 import { JobQueue, QueueUnavailableError } from './job-queue';
 import { QueueModule, createJobQueue } from './queue.module';
 import { RabbitMqJobQueue } from './rabbitmq-job-queue';
 
 function config(amqpUrl: string | null): FlansibleConfig {
-  return new FlansibleConfig({
+  return configWith({
     host: '127.0.0.1',
     port: 3000,
     rbacFile: '/tmp/rbac.json',

@@ -1,4 +1,4 @@
-import { ConfigModule, FlansibleConfig } from '@flansible/config';
+import { ConfigModule, FlansibleConfig, configWith } from '@flansible/config';
 import { JobKind, JobStatus } from '@flansible/contracts';
 import { Test, TestingModule } from '@nestjs/testing';
 import { existsSync } from 'node:fs';
@@ -11,7 +11,7 @@ import { STORE_BACKENDS, StoreLocation, StoreLocationConfig } from './testing/st
 jest.setTimeout(30_000);
 
 function configFor(location: StoreLocationConfig): FlansibleConfig {
-  return new FlansibleConfig({
+  return configWith({
     host: '127.0.0.1',
     port: 3000,
     rbacFile: '/nonexistent/rbac.json',

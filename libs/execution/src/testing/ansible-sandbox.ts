@@ -1,4 +1,4 @@
-import { FlansibleConfig } from '@flansible/config';
+import { FlansibleConfig, configWith } from '@flansible/config';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,7 +32,7 @@ export async function createAnsibleSandbox(overrides: Partial<FlansibleConfig> =
   await mkdir(playbookDir);
   const inventoryPath = join(dirs.inventoryRoot, 'local');
   await writeFile(inventoryPath, LOCAL_INVENTORY);
-  const config = new FlansibleConfig({
+  const config = configWith({
     host: '127.0.0.1',
     port: 3000,
     rbacFile: join(root, 'rbac.json'),

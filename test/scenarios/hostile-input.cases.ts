@@ -1,0 +1,166 @@
+import { Credentials } from '../support/api-client';
+import { Fixture, LIMITED_USERS } from '../support/fixture';
+
+/** One hostile request and the answer it must get. */
+export interface HostileCase {
+  attack: string;
+  name: string;
+  path: string;
+  /** JSON body, or a raw body with its content type. */
+  body?: unknown;
+  raw?: { body: string; contentType: string };
+  as?: Credentials;
+  status: number;
+}
+
+export const ADMIN: Credentials = { user: 'admin', password: 'admin' };
+export const DEVADMIN: Credentials = { user: 'devadmin', password: 'devpassword' };
+export const NARROW: Credentials = { user: LIMITED_USERS.narrow.user, password: LIMITED_USERS.narrow.password };
+export const PRODUSER: Credentials = { user: LIMITED_USERS.produser.user, password: LIMITED_USERS.produser.password };
+
+const CMD = '/api/ansiblecommand';
+const BOOK = '/api/ansibleplaybook';
+const GIT = '/api/git';
+const ping = (extra: Record<string, unknown> = {}) => ({ host_pattern: 'localhost', module: 'ping', ...extra });
+const book = (extra: Record<string, unknown> = {}) => ({ playbook_dir: 'app', playbook: 'ok.yml', ...extra });
+
+/**
+ * Every case must be refused with its status, run nothing (the canary file stays absent) and
+ * queue nothing (the store's job count stays the same).
+ */
+export function hostileCases(fixture: Fixture): HostileCase[] {
+  const canary = fixture.canary('pwned');
+  const shell = [`; touch ${canary}`, `$(touch ${canary})`, `\`touch ${canary}\``, `| touch ${canary}`, `&& touch ${canary}`];
+  const cases: HostileCase[] = [];
+  const add = (attack: string, name: string, path: string, body: unknown, status: number, as?: Credentials) =>
+    cases.push({ attack, name, path, body, status, as });
+
+  // Shell metacharacters: refused by the field's grammar (400) or, for paths, not found (404).
+  for (const p of shell) {
+    add('command injection', `host_pattern ${p}`, CMD, ping({ host_pattern: p }), 400);
+    add('command injection', `module ${p}`, CMD, ping({ module: p }), 400);
+    add('command injection', `become_method ${p}`, CMD, ping({ become_method: p }), 400);
+    add('command injection', `become_user ${p}`, CMD, ping({ become_user: p }), 400);
+    add('command injection', `inventory ${p}`, CMD, ping({ inventory: p }), 404);
+    add('command injection', `playbook_dir ${p}`, BOOK, book({ playbook_dir: p }), 404);
+    add('command injection', `playbook ${p}`, BOOK, book({ playbook: p }), 404);
+    add('command injection', `vault_file ${p}`, BOOK, book({ vault_file: p }), 404);
+    add('command injection', `git playbook_dir ${p}`, GIT, { playbook_dir: p }, 404);
+    add('command injection', `remote_name ${p}`, GIT, { playbook_dir: 'repo', remote_name: p }, 400);
+    add('command injection', `branch_name ${p}`, GIT, { playbook_dir: 'repo', branch_name: p }, 400);
+  }
+
+  // Values Ansible or git would read as options.
+  add('option injection', 'host_pattern --version', CMD, ping({ host_pattern: '--version' }), 400);
+  add('option injection', 'host_pattern -i/etc/passwd', CMD, ping({ host_pattern: '-i/etc/passwd' }), 400);
+  add('option injection', 'module -a', CMD, ping({ module: '-a' }), 400);
+  add('option injection', 'become_user -K', CMD, ping({ become_user: '-K' }), 400);
+  add('option injection', 'become_method --ask-pass', CMD, ping({ become_method: '--ask-pass' }), 400);
+  add('option injection', 'inventory --help', CMD, ping({ inventory: '--help' }), 400);
+  add('option injection', 'playbook --syntax-check', BOOK, book({ playbook: '--syntax-check' }), 400);
+  add('option injection', 'playbook_dir -x', BOOK, book({ playbook_dir: '-x' }), 400);
+  add('option injection', 'vault_file --ask-vault-pass', BOOK, book({ vault_file: '--ask-vault-pass' }), 400);
+  add('option injection', 'remote_name --upload-pack', GIT, { playbook_dir: 'repo', remote_name: `--upload-pack=touch ${canary}` }, 400);
+  add('option injection', 'branch_name --upload-pack', GIT, { playbook_dir: 'repo', branch_name: `--upload-pack=touch ${canary}` }, 400);
+
+  // Paths that leave their root.
+  add('path traversal', 'playbook_dir ../..', BOOK, book({ playbook_dir: '../..' }), 403);
+  add('path traversal', 'playbook_dir /etc', BOOK, { playbook_dir: '/etc', playbook: 'passwd' }, 403);
+  add('path traversal', 'playbook_dir app/../../outside', BOOK, { playbook_dir: 'app/../../outside', playbook: 'evil.yml' }, 403);
+  add('path traversal', 'playbook ../../outside/evil.yml', BOOK, book({ playbook: '../../outside/evil.yml' }), 403);
+  add('path traversal', 'playbook /etc/passwd', BOOK, book({ playbook: '/etc/passwd' }), 403);
+  add('path traversal', 'inventory ../outside/inventory', CMD, ping({ inventory: '../outside/inventory' }), 403);
+  add('path traversal', 'inventory /etc/hosts', CMD, ping({ inventory: '/etc/hosts' }), 403);
+  add('path traversal', 'vault_file ../rbac.json', BOOK, book({ vault_file: '../rbac.json' }), 403);
+  add('path traversal', 'vault_file /etc/shadow', BOOK, book({ vault_file: '/etc/shadow' }), 403);
+  add('path traversal', 'git playbook_dir /', GIT, { playbook_dir: '/' }, 403);
+  add('path traversal', 'git playbook_dir ..', GIT, { playbook_dir: '..' }, 403);
+
+  // Symlinks inside a root that point out of it.
+  add('symlink escape', 'playbook_dir escape/', BOOK, { playbook_dir: 'escape', playbook: 'evil.yml' }, 403);
+  add('symlink escape', 'playbook escape/evil.yml', BOOK, { playbook_dir: '.', playbook: 'escape/evil.yml' }, 403);
+  add('symlink escape', 'inventory escape', CMD, ping({ inventory: 'escape' }), 403);
+  add('symlink escape', 'vault_file escape', BOOK, book({ vault_file: 'escape' }), 403);
+  add('symlink escape', 'git playbook_dir escape', GIT, { playbook_dir: 'escape' }, 403);
+
+  // Naming a forbidden inventory another way: devadmin may use dev, not prod.
+  const inv = fixture.inventoryRoot;
+  const all = (inventory?: string) => ({ host_pattern: 'all', module: 'ping', ...(inventory === undefined ? {} : { inventory }) });
+  for (const alias of ['prod', './prod', 'dev/../prod', '//prod', `${inv}//prod`, `${inv}/./prod`, `${inv}/dev/../prod`, 'prod-alias']) {
+    add('rbac bypass by path aliasing', `inventory ${alias}`, CMD, all(alias), 403, DEVADMIN);
+  }
+  add('rbac bypass by path aliasing', 'default inventory', CMD, all(), 403, DEVADMIN);
+  add('rbac bypass by path aliasing', 'playbook on prod-alias', BOOK, book({ inventory: 'prod-alias' }), 403, DEVADMIN);
+  add('rbac bypass by path aliasing', 'inline host list', CMD, all('localhost,'), 400, DEVADMIN);
+  add('rbac bypass by path aliasing', 'inline host list of two', CMD, all('host1,host2,'), 400, ADMIN);
+
+  // Per-user limits and the global module allow-list.
+  add('permission limits', 'module outside the user list', CMD, { ...all('dev'), module: 'shell', module_args: 'id' }, 403, NARROW);
+  add('permission limits', 'playbook outside the user globs', BOOK, book({ playbook: 'fail.yml', inventory: 'dev' }), 403, NARROW);
+  add('permission limits', 'become refused', CMD, { ...all('dev'), become: true }, 403, NARROW);
+  add('permission limits', 'become_user refused', CMD, { ...all('dev'), become_user: 'root' }, 403, NARROW);
+  add('permission limits', 'git refused', GIT, { playbook_dir: 'repo' }, 403, NARROW);
+  add('permission limits', 'update_git_repo refused', BOOK, book({ inventory: 'dev', update_git_repo: true }), 403, NARROW);
+  add('permission limits', 'implicit localhost by name', CMD, ping({ inventory: 'dev' }), 403, DEVADMIN);
+  add('permission limits', 'implicit localhost as 127.0.0.1', CMD, ping({ host_pattern: 'all:127.0.0.1', inventory: 'dev' }), 403, DEVADMIN);
+  add('permission limits', 'module outside the global allow-list', CMD, ping({ module: 'raw', module_args: 'id' }), 403, ADMIN);
+  add('permission limits', 'fqcn module outside the global allow-list', CMD, ping({ module: 'ansible.builtin.script' }), 403, ADMIN);
+
+  // Connection and behaviour variables from non-admins.
+  add('ansible_* variables', 'extra_vars ansible_connection', CMD, { ...all('dev'), extra_vars: { ansible_connection: 'local' } }, 403, DEVADMIN);
+  add('ansible_* variables', 'extra_vars ANSIBLE_become', CMD, { ...all('dev'), extra_vars: { ANSIBLE_become: true } }, 403, DEVADMIN);
+  add('ansible_* variables', 'module_args ansible_python_interpreter', CMD, { ...all('dev'), module_args: { ansible_python_interpreter: '/bin/sh' } }, 403, DEVADMIN);
+  add('ansible_* variables', 'module_args string ansible_connection', CMD, { ...all('dev'), module: 'command', module_args: 'id ansible_connection=local' }, 403, DEVADMIN);
+  add('ansible_* variables', 'playbook extra_vars ansible_ssh_common_args', BOOK, book({ inventory: 'dev', extra_vars: { ansible_ssh_common_args: `-o ProxyCommand="touch ${canary}"` } }), 403, DEVADMIN);
+
+  // Jinja in a string Ansible would template on the controller.
+  add('jinja in vars', 'module_args string with {{ }}', CMD, ping({ module: 'command', module_args: `{{ lookup('pipe', 'touch ${canary}') }}` }), 400);
+  add('jinja in vars', 'module_args string with {% %}', CMD, ping({ module: 'debug', module_args: "msg={% for x in [1] %}x{% endfor %}" }), 400);
+
+  // Wrong types.
+  const types: [string, string, unknown][] = [
+    ['become "false"', CMD, ping({ become: 'false' })],
+    ['forks "5"', CMD, ping({ forks: '5' })],
+    ['forks 1.5', CMD, ping({ forks: 1.5 })],
+    ['forks 0', CMD, ping({ forks: 0 })],
+    ['verbose_level 9', CMD, ping({ verbose_level: 9 })],
+    ['extra_vars string', CMD, ping({ extra_vars: 'a=b' })],
+    ['extra_vars array', BOOK, book({ extra_vars: [1, 2] })],
+    ['module_args array', CMD, ping({ module_args: ['a'] })],
+    ['module number', CMD, ping({ module: 5 })],
+    ['host_pattern null', CMD, ping({ host_pattern: null })],
+    ['inventory object', CMD, ping({ inventory: { path: 'dev' } })],
+    ['reset "yes"', GIT, { playbook_dir: 'repo', reset: 'yes' }],
+    ['update_git_repo 1', BOOK, book({ update_git_repo: 1 })],
+  ];
+  for (const [name, path, body] of types) add('wrong types', name, path, body, 400);
+
+  // Unknown fields, missing fields and bodies that are not JSON objects.
+  add('malformed body', 'unknown field', CMD, ping({ shell: 'id' }), 400);
+  add('malformed body', 'missing module', CMD, { host_pattern: 'localhost' }, 400);
+  add('malformed body', 'missing playbook', BOOK, { playbook_dir: 'app' }, 400);
+  add('malformed body', 'array body', CMD, [ping()], 400);
+  add('malformed body', 'null body', CMD, null, 400);
+  cases.push({ attack: 'malformed body', name: 'malformed JSON', path: CMD, raw: { body: '{"host_pattern": ', contentType: 'application/json' }, status: 400 });
+  cases.push({ attack: 'malformed body', name: 'form-encoded', path: CMD, raw: { body: 'host_pattern=localhost&module=ping', contentType: 'application/x-www-form-urlencoded' }, status: 415 });
+  cases.push({ attack: 'malformed body', name: 'text/plain JSON', path: BOOK, raw: { body: JSON.stringify(book()), contentType: 'text/plain' }, status: 415 });
+
+  // Oversize bodies.
+  cases.push({ attack: 'oversize', name: '2 MiB extra_vars', path: CMD, raw: { body: JSON.stringify(ping({ extra_vars: { x: 'a'.repeat(2 * 1024 * 1024) } })), contentType: 'application/json' }, status: 413 });
+  cases.push({ attack: 'oversize', name: '2 MiB playbook body', path: BOOK, raw: { body: JSON.stringify(book({ extra_vars: { x: 'b'.repeat(2 * 1024 * 1024) } })), contentType: 'application/json' }, status: 413 });
+
+  // Control characters and look-alike unicode.
+  add('unicode and NUL bytes', 'host_pattern with NUL', CMD, ping({ host_pattern: 'local\u0000host' }), 400);
+  add('unicode and NUL bytes', 'host_pattern with newline', CMD, ping({ host_pattern: 'localhost\n-i /etc/passwd' }), 400);
+  add('unicode and NUL bytes', 'module with ñ', CMD, ping({ module: 'pi\u00f1g' }), 400);
+  add('unicode and NUL bytes', 'inventory with NUL', CMD, ping({ inventory: 'dev\u0000' }), 400);
+  add('unicode and NUL bytes', 'playbook with NUL', BOOK, book({ playbook: 'ok.yml\u0000.txt' }), 400);
+  add('unicode and NUL bytes', 'playbook_dir with newline', BOOK, book({ playbook_dir: 'app\n' }), 400);
+  add('unicode and NUL bytes', 'become_user with zero-width space', CMD, ping({ become_user: 'r\u200boot' }), 400);
+  add('unicode and NUL bytes', 'remote_name with í', GIT, { playbook_dir: 'repo', remote_name: 'or\u00edgin' }, 400);
+  add('unicode and NUL bytes', 'branch_name with newline', GIT, { playbook_dir: 'repo', branch_name: 'ma\nster' }, 400);
+  add('unicode and NUL bytes', 'module_args string with NUL', CMD, ping({ module: 'debug', module_args: 'msg=a\u0000b' }), 400);
+  add('unicode and NUL bytes', 'vault_file with RTL override', BOOK, book({ vault_file: 'pass\u202etxt' }), 404);
+
+  return cases;
+}

@@ -1,0 +1,66 @@
+import { Deployment, DeploymentKind } from '../support/deployment';
+import { ADMIN, DEVADMIN, HostileCase, NARROW, PRODUSER, hostileCases } from './hostile-input.cases';
+
+/**
+ * The hostile-input suite: each case must get its status with the shared error body, run nothing
+ * (canary) and queue nothing (job count). `sample` picks the cases run against this deployment.
+ */
+export function describeHostileInput(kind: DeploymentKind, sample: (cases: HostileCase[]) => HostileCase[] = (c) => c): void {
+  describe(`hostile input (${kind})`, () => {
+    // Built now so the cases (which name fixture paths) exist when the tests are declared.
+    const deployment = new Deployment(kind, { runners: 1, runnerConcurrency: 2 });
+    const cases = sample(hostileCases(deployment.fixture));
+
+    beforeAll(() => deployment.boot());
+    afterAll(() => deployment.stop());
+
+    it.each(cases.map((c) => [`[${c.attack}] ${c.name}`, c] as const))('%s', async (_title, c) => {
+      const before = await deployment.countJobs();
+      const client = deployment.api.as(c.as ?? ADMIN);
+      const res = c.raw
+        ? await client.request('POST', c.path, { rawBody: c.raw.body, contentType: c.raw.contentType })
+        : await client.request('POST', c.path, { json: c.body });
+      expect({ status: res.status, body: res.body }).toEqual({
+        status: c.status,
+        body: expect.objectContaining({ statusCode: c.status, error: expect.any(String), message: expect.any(String) }),
+      });
+      expect(res.text).not.toMatch(/ at .*\.js:\d+|password/i);
+      expect(await deployment.countJobs()).toBe(before);
+      expect(deployment.fixture.canaryExists()).toBe(false);
+    });
+
+    it('leaves Jinja in extra vars and module args as text (runs, templates nothing)', async () => {
+      const canary = deployment.fixture.canary('jinja');
+      const lookup = `{{ lookup('pipe', 'touch ${canary}') }}`;
+      const api = deployment.api;
+      const viaVars = await api.submit('/api/ansibleplaybook', { playbook_dir: 'app', playbook: 'echo-vars.yml', extra_vars: { payload: lookup } });
+      const viaArgs = await api.submit('/api/ansiblecommand', { host_pattern: 'localhost', module: 'debug', module_args: { msg: lookup } });
+      for (const id of [viaVars, viaArgs]) {
+        expect(await api.waitForTask(id)).toMatchObject({ Status: 'SUCCESS' });
+        expect(await api.output(id)).toContain("lookup('pipe', 'touch");
+      }
+      expect(deployment.fixture.canaryExists()).toBe(false);
+    });
+
+    it("answers 404 for other users' jobs exactly as for an unknown id", async () => {
+      const adminJob = await deployment.api.submit('/api/ansiblecommand', { host_pattern: 'localhost', module: 'ping' });
+      const devJob = await deployment.api.as(DEVADMIN).submit('/api/ansiblecommand', { host_pattern: 'all', module: 'ping', inventory: 'dev' });
+      await deployment.api.waitForTask(adminJob);
+      await deployment.api.waitForTask(devJob);
+      const unknown = await deployment.api.as(PRODUSER).get('/api/ansibletaskstatus/00000000-0000-4000-8000-000000000000');
+      for (const [who, id] of [[PRODUSER, adminJob], [PRODUSER, devJob], [DEVADMIN, adminJob]] as const) {
+        for (const path of ['/api/ansibletaskstatus/', '/api/ansibletaskoutput/']) {
+          const res = await deployment.api.as(who).get(path + id);
+          expect({ status: res.status, body: res.body }).toEqual({ status: 404, body: unknown.body });
+        }
+      }
+      // A user whose inventory the job ran on may read it; its submitter may too.
+      expect((await deployment.api.as(NARROW).get(`/api/ansibletaskstatus/${devJob}`)).status).toBe(200);
+      expect((await deployment.api.as(DEVADMIN).get(`/api/ansibletaskoutput/${devJob}`)).status).toBe(200);
+    });
+
+    it('never left a canary behind', () => {
+      expect(deployment.fixture.canaryExists()).toBe(false);
+    });
+  });
+}
