@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Pool } from 'pg';
 import { JobStore } from './job-store';
 import { KyselyJobStore } from './kysely-job-store';
-import { StoreDatabase } from './store-database';
+import { StoreDatabase, StoreDialect } from './store-database';
 
 /** The embedded deployment's database file, under the data directory. */
 export const SQLITE_FILE_NAME = 'flansible.sqlite';
@@ -23,7 +23,25 @@ export function createJobStore(config: Pick<FlansibleConfig, 'dataDir' | 'databa
   return config.databaseUrl ? createPostgresJobStore(config.databaseUrl) : createSqliteJobStore(config.dataDir);
 }
 
+/** The configured database, unwrapped: for specs that need to seed rows in bulk or inspect plans. */
+export function openStoreDatabase(config: Pick<FlansibleConfig, 'dataDir' | 'databaseUrl'>): {
+  db: Kysely<StoreDatabase>;
+  dialect: StoreDialect;
+} {
+  return config.databaseUrl
+    ? { db: openPostgresDatabase(config.databaseUrl), dialect: 'postgres' }
+    : { db: openSqliteDatabase(config.dataDir), dialect: 'sqlite' };
+}
+
 export function createSqliteJobStore(dataDir: string): KyselyJobStore {
+  return new KyselyJobStore(openSqliteDatabase(dataDir), 'sqlite');
+}
+
+export function createPostgresJobStore(databaseUrl: string): KyselyJobStore {
+  return new KyselyJobStore(openPostgresDatabase(databaseUrl), 'postgres');
+}
+
+function openSqliteDatabase(dataDir: string): Kysely<StoreDatabase> {
   mkdirSync(dataDir, { recursive: true });
   const file = join(dataDir, SQLITE_FILE_NAME);
   const database = new Database(file);
@@ -35,12 +53,15 @@ export function createSqliteJobStore(dataDir: string): KyselyJobStore {
   database.pragma('foreign_keys = ON');
   // Safe with WAL (no corruption); only the last commits may be lost on power failure.
   database.pragma('synchronous = NORMAL');
+  // Refresh the planner's statistics where they are missing or stale (quick: SQLite samples). Without
+  // them a history page filtered on several statuses sorts every match instead of walking the
+  // (created_at, id) index. The store repeats it after each purge.
+  database.pragma('optimize = 0x10002');
   logger.log(`SQLite store at ${file}`);
-  const db = new Kysely<StoreDatabase>({ dialect: new SqliteDialect({ database }) });
-  return new KyselyJobStore(db, 'sqlite');
+  return new Kysely<StoreDatabase>({ dialect: new SqliteDialect({ database }) });
 }
 
-export function createPostgresJobStore(databaseUrl: string): KyselyJobStore {
+function openPostgresDatabase(databaseUrl: string): Kysely<StoreDatabase> {
   const pool = new Pool({
     connectionString: databaseUrl,
     // A database that is down fails requests quickly rather than hanging them.
@@ -52,8 +73,7 @@ export function createPostgresJobStore(databaseUrl: string): KyselyJobStore {
   // The pool replaces the client on the next query.
   pool.on('error', (err) => logger.warn(`PostgreSQL connection to ${where} lost: ${err.message}`));
   logger.log(`PostgreSQL store at ${where}`);
-  const db = new Kysely<StoreDatabase>({ dialect: new PostgresDialect({ pool }) });
-  return new KyselyJobStore(db, 'postgres');
+  return new Kysely<StoreDatabase>({ dialect: new PostgresDialect({ pool }) });
 }
 
 /** host:port/database, never the password. */

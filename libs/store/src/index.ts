@@ -1,5 +1,14 @@
 export { JobStore } from './job-store';
-export type { JobRecord, NewJob } from './job-store';
+export type {
+  CancelResult,
+  CreatedJob,
+  EventQuery,
+  JobListCursor,
+  JobListFilter,
+  JobRecord,
+  NewJob,
+  OutputLines,
+} from './job-store';
 export { StoreModule } from './store.module';
 export { createJobStore, SQLITE_FILE_NAME } from './create-job-store';
 // For specs and e2e suites that run against PostgreSQL: one throwaway database per run.

@@ -1,30 +1,14 @@
-import { JobKind, JobOutcome, JobSpec, JobStatus } from '@flansible/contracts';
+import { JobKind, JobOutcome, JobStatus } from '@flansible/contracts';
 import { randomUUID } from 'node:crypto';
 import { createJobStore } from './create-job-store';
-import { JobStore, NewJob } from './job-store';
+import { JobStore } from './job-store';
+import { commandSpec, gitSpec, newJob } from './testing/job-fixtures';
 import { STORE_BACKENDS, StoreLocation } from './testing/store-backends';
 
 jest.setTimeout(30_000);
 
-const commandSpec: JobSpec = {
-  kind: JobKind.Command,
-  inventoryPath: '/srv/inventories/prod.ini',
-  hostPattern: 'web*',
-  module: 'shell',
-  moduleArgs: { cmd: 'echo "héllo ✓"', chdir: '/tmp' },
-  extraVars: { nested: { list: [1, 'two', null, true] }, quote: "it's \"quoted\"" },
-  forks: 5,
-  become: true,
-};
-
-const gitSpec: JobSpec = { kind: JobKind.Git, repoDir: '/srv/playbooks', remote: 'origin', branch: 'main', reset: false };
-
 const failed: JobOutcome = { status: JobStatus.Failed, reason: 'ansible exited with 2', returnCode: 2 };
 const successful: JobOutcome = { status: JobStatus.Successful, reason: null, returnCode: 0 };
-
-function newJob(overrides: Partial<NewJob> = {}): NewJob {
-  return { id: randomUUID(), submittedBy: 'alice', spec: commandSpec, createdAt: new Date(), ...overrides };
-}
 
 describe.each(STORE_BACKENDS)('KyselyJobStore on $name', (backend) => {
   let location: StoreLocation;
@@ -48,7 +32,7 @@ describe.each(STORE_BACKENDS)('KyselyJobStore on $name', (backend) => {
 
   it('round-trips a job: spec JSON, derived columns and dates to the millisecond', async () => {
     const job = newJob({ createdAt: new Date('2024-02-29T23:59:58.123Z') });
-    await store.createJob(job);
+    expect(await store.createJob(job)).toEqual({ id: job.id, created: true });
 
     const found = await other.findJob(job.id);
     expect(found).toEqual({
@@ -64,12 +48,16 @@ describe.each(STORE_BACKENDS)('KyselyJobStore on $name', (backend) => {
       createdAt: new Date('2024-02-29T23:59:58.123Z'),
       startedAt: null,
       finishedAt: null,
+      priority: 0,
+      cancelRequestedAt: null,
+      outputLines: 0,
+      eventCount: 0,
     });
     expect(found?.createdAt).toBeInstanceOf(Date);
 
-    const git = newJob({ spec: gitSpec });
+    const git = newJob({ spec: gitSpec, priority: 9 });
     await store.createJob(git);
-    expect(await store.findJob(git.id)).toMatchObject({ kind: JobKind.Git, inventory: null, spec: gitSpec });
+    expect(await store.findJob(git.id)).toMatchObject({ kind: JobKind.Git, inventory: null, spec: gitSpec, priority: 9 });
   });
 
   it('finds nothing for an unknown id', async () => {
@@ -202,13 +190,17 @@ describe.each(STORE_BACKENDS)('KyselyJobStore on $name', (backend) => {
     expect((await store.findJob(job.id))?.reason).toBe('bad\uFFFDbyte');
   });
 
-  it('rejects output for a job that does not exist', async () => {
-    await expect(store.appendOutput(randomUUID(), 'orphan')).rejects.toMatchObject({
-      message: expect.stringMatching(/foreign key/i),
+  it('rejects output and events for a job that does not exist', async () => {
+    const id = randomUUID();
+    await expect(store.appendOutput(id, 'orphan')).rejects.toMatchObject({
+      message: `no job ${id}: output must belong to an existing job`,
     });
+    await expect(
+      store.appendEvents(id, [{ type: 'play_start', host: null, task: null, data: {}, createdAt: new Date() }]),
+    ).rejects.toMatchObject({ message: `no job ${id}: events must belong to an existing job` });
   });
 
-  it('deletes a job together with its output', async () => {
+  it('deletes a job together with its output and events', async () => {
     const job = newJob();
     const kept = newJob();
     await store.createJob(job);
@@ -216,12 +208,15 @@ describe.each(STORE_BACKENDS)('KyselyJobStore on $name', (backend) => {
     await store.appendOutput(job.id, 'one\n');
     await store.appendOutput(job.id, 'two\n');
     await store.appendOutput(kept.id, 'kept\n');
+    await store.appendEvents(job.id, [{ type: 'play_start', host: null, task: null, data: {}, createdAt: new Date() }]);
 
     await store.deleteJob(job.id);
     expect(await store.findJob(job.id)).toBeUndefined();
-    // Re-creating the same id proves no orphaned output rows were left behind.
+    // Re-creating the same id proves no orphaned output or event rows were left behind.
     await store.createJob(job);
     expect(await store.readOutput(job.id)).toBe('');
+    expect(await store.readOutputLines(job.id, 1, 10)).toEqual({ lines: [], from: 1, totalLines: 0, endsWithNewline: true });
+    expect(await store.readEvents(job.id, { limit: 10 })).toEqual([]);
     expect(await store.readOutput(kept.id)).toBe('kept\n');
 
     await expect(store.deleteJob(randomUUID())).resolves.toBeUndefined();
@@ -255,6 +250,263 @@ describe.each(STORE_BACKENDS)('KyselyJobStore on $name', (backend) => {
     const all = await store.findJobsByStatus([JobStatus.Queued, JobStatus.Running]);
     const times = all.map((r) => r.createdAt.getTime());
     expect(times).toEqual([...times].sort((a, b) => a - b));
+  });
+
+  it('lists jobs newest first with every field, as findJob has them', async () => {
+    const submittedBy = `history-${randomUUID()}`;
+    const at = new Date('2029-09-09T09:09:09.909Z');
+    const jobs = [
+      newJob({ submittedBy, createdAt: at }),
+      newJob({ submittedBy, createdAt: at, priority: 7 }),
+      newJob({ submittedBy, createdAt: new Date(at.getTime() - 1) }),
+    ];
+    for (const job of jobs) await store.createJob(job);
+    await store.claimJob(jobs[0].id, 'runner-a', at);
+    await store.appendOutput(jobs[0].id, 'one\ntwo');
+    await store.appendEvents(jobs[0].id, [{ type: 'play_start', host: null, task: null, data: {}, createdAt: at }]);
+    await store.cancelJob(jobs[0].id, 'stop', at);
+
+    const listed = await other.listJobs({ submittedBy }, 10);
+    const sameTime = [jobs[0].id, jobs[1].id].sort().reverse();
+    expect(listed.map((r) => r.id)).toEqual([...sameTime, jobs[2].id]);
+    for (const record of listed) expect(record).toEqual(await store.findJob(record.id));
+    expect(listed.find((r) => r.id === jobs[0].id)).toMatchObject({
+      outputLines: 2,
+      eventCount: 1,
+      cancelRequestedAt: at,
+      status: JobStatus.Running,
+    });
+    // Past the first of the tie, by cursor.
+    const afterFirst = await store.listJobs({ submittedBy }, 10, { createdAt: at, id: sameTime[0] });
+    expect(afterFirst.map((r) => r.id)).toEqual([sameTime[1], jobs[2].id]);
+  });
+
+  describe('createJob with an idempotency key', () => {
+    it('returns the first job for a retry by the same user, a new one for anyone else', async () => {
+      const key = `key-${randomUUID()}`;
+      const first = newJob({ idempotencyKey: key, priority: 3 });
+      expect(await store.createJob(first)).toEqual({ id: first.id, created: true });
+
+      const retry = newJob({ idempotencyKey: key });
+      expect(await other.createJob(retry)).toEqual({ id: first.id, created: false });
+      expect(await store.findJob(retry.id)).toBeUndefined();
+      expect(await store.findJob(first.id)).toMatchObject({ priority: 3, status: JobStatus.Queued });
+
+      const bob = newJob({ submittedBy: 'bob', idempotencyKey: key });
+      expect(await store.createJob(bob)).toEqual({ id: bob.id, created: true });
+      // Without a key nothing is deduplicated (NULL keys never collide).
+      const plain = [newJob(), newJob()];
+      for (const job of plain) expect(await store.createJob(job)).toEqual({ id: job.id, created: true });
+    });
+
+    it('still refuses a second job with the same id, key or not', async () => {
+      const job = newJob({ idempotencyKey: `key-${randomUUID()}` });
+      await store.createJob(job);
+      await expect(store.createJob({ ...job, idempotencyKey: `key-${randomUUID()}` })).rejects.toMatchObject({
+        message: expect.stringMatching(/unique/i),
+      });
+    });
+
+    it('creates exactly one job when retries race', async () => {
+      for (let round = 0; round < 10; round++) {
+        const key = `race-${randomUUID()}`;
+        const attempts = Array.from({ length: 6 }, () => newJob({ idempotencyKey: key }));
+        const results = await Promise.all(attempts.map((job, i) => (i % 2 ? other : store).createJob(job)));
+        expect(results.filter((r) => r.created)).toHaveLength(1);
+        const winner = results.find((r) => r.created)!.id;
+        expect(results.every((r) => r.id === winner)).toBe(true);
+      }
+    });
+
+    it('creates a new job once the earlier one was deleted (rolled back)', async () => {
+      const key = `key-${randomUUID()}`;
+      const first = newJob({ idempotencyKey: key });
+      await store.createJob(first);
+      await store.deleteJob(first.id);
+      const second = newJob({ idempotencyKey: key });
+      expect(await store.createJob(second)).toEqual({ id: second.id, created: true });
+    });
+  });
+
+  describe('cancelJob', () => {
+    const at = new Date('2032-03-03T03:03:03.303Z');
+
+    it('cancels a queued job at once, so it never starts', async () => {
+      const job = newJob();
+      await store.createJob(job);
+      expect(await store.cancelJob(job.id, 'canceled by alice', at)).toBe('canceled');
+      expect(await store.findJob(job.id)).toMatchObject({
+        status: JobStatus.Canceled,
+        reason: 'canceled by alice',
+        finishedAt: at,
+        startedAt: null,
+        cancelRequestedAt: null,
+      });
+      expect(await store.claimJob(job.id, 'runner-a', new Date())).toBe(false);
+      expect(await store.cancelJob(job.id, 'again', new Date())).toBe('already-final');
+    });
+
+    it('marks a running job for its runner, keeping the first request time', async () => {
+      const runner = `runner-${randomUUID()}`;
+      const job = newJob();
+      const untouched = newJob();
+      for (const j of [job, untouched]) {
+        await store.createJob(j);
+        await store.claimJob(j.id, runner, new Date());
+      }
+      expect(await store.findCancelRequests(runner)).toEqual([]);
+
+      expect(await store.cancelJob(job.id, 'canceled by alice', at)).toBe('requested');
+      expect(await other.cancelJob(job.id, 'canceled by bob', new Date(at.getTime() + 5000))).toBe('requested');
+      expect(await store.findJob(job.id)).toMatchObject({
+        status: JobStatus.Running,
+        reason: null,
+        finishedAt: null,
+        cancelRequestedAt: at,
+      });
+      expect(await other.findCancelRequests(runner)).toEqual([job.id]);
+      expect(await store.findCancelRequests(`runner-${randomUUID()}`)).toEqual([]);
+
+      // Once the runner has stopped it, the request is answered: no longer listed.
+      const canceled: JobOutcome = { status: JobStatus.Canceled, reason: 'canceled by alice', returnCode: null };
+      expect(await store.completeJob(job.id, canceled, new Date())).toBe(true);
+      expect(await store.findCancelRequests(runner)).toEqual([]);
+      expect(await store.cancelJob(job.id, 'late', new Date())).toBe('already-final');
+    });
+
+    it('reports finished and unknown jobs', async () => {
+      const job = newJob();
+      await store.createJob(job);
+      await store.claimJob(job.id, 'runner-a', new Date());
+      await store.completeJob(job.id, successful, new Date());
+      expect(await store.cancelJob(job.id, 'too late', at)).toBe('already-final');
+      expect(await store.findJob(job.id)).toMatchObject({ status: JobStatus.Successful, reason: null, cancelRequestedAt: null });
+      expect(await store.cancelJob(randomUUID(), 'who?', at)).toBe('not-found');
+    });
+
+    it('agrees with a racing claim: either canceled before it starts or marked while it runs', async () => {
+      const runner = `runner-${randomUUID()}`;
+      const seen = new Set<string>();
+      for (let round = 0; round < 25; round++) {
+        const job = newJob();
+        await store.createJob(job);
+        const [canceled, claimed] = await Promise.all([
+          store.cancelJob(job.id, 'canceled by alice', at),
+          other.claimJob(job.id, runner, new Date()),
+        ]);
+        seen.add(canceled);
+        const found = await store.findJob(job.id);
+        if (canceled === 'canceled') {
+          expect(claimed).toBe(false);
+          expect(found).toMatchObject({ status: JobStatus.Canceled, runnerId: null });
+        } else {
+          expect(canceled).toBe('requested');
+          expect(claimed).toBe(true);
+          expect(found).toMatchObject({ status: JobStatus.Running, runnerId: runner, cancelRequestedAt: at });
+        }
+      }
+      expect([...seen].every((r) => r === 'canceled' || r === 'requested')).toBe(true);
+    });
+  });
+
+  describe('runner heartbeats', () => {
+    const t = (s: number) => new Date(Date.UTC(2033, 0, 1, 0, 0, s));
+
+    it('fails the running jobs of runners that stopped beating or never did, and no others', async () => {
+      const alive = `alive-${randomUUID()}`;
+      const stale = `stale-${randomUUID()}`;
+      const gone = `gone-${randomUUID()}`;
+      const unknown = `unknown-${randomUUID()}`;
+      await store.recordHeartbeat(alive, t(0));
+      await store.recordHeartbeat(stale, t(0));
+      await store.recordHeartbeat(gone, t(0));
+      // Upsert: a later beat moves the runner's time on.
+      await other.recordHeartbeat(alive, t(50));
+      await store.recordHeartbeat(gone, t(50));
+      await store.removeRunner(gone);
+      await store.removeRunner(`never-${randomUUID()}`);
+
+      const jobOn = async (runner: string) => {
+        const job = newJob();
+        await store.createJob(job);
+        await store.claimJob(job.id, runner, t(1));
+        return job.id;
+      };
+      const onAlive = await jobOn(alive);
+      const onStale = await jobOn(stale);
+      const onGone = await jobOn(gone);
+      const onUnknown = await jobOn(unknown);
+      const finishedOnStale = await jobOn(stale);
+      await store.completeJob(finishedOnStale, successful, t(2));
+      const queued = newJob();
+      await store.createJob(queued);
+
+      const lost = await store.failJobsOfLostRunners(t(40), 'runner lost', t(60));
+      expect(lost).toEqual(expect.arrayContaining([onStale, onGone, onUnknown]));
+      expect(lost).not.toContain(onAlive);
+      expect(lost).not.toContain(finishedOnStale);
+      expect(lost).not.toContain(queued.id);
+
+      expect(await store.findJob(onStale)).toMatchObject({ status: JobStatus.Error, reason: 'runner lost', finishedAt: t(60) });
+      expect(await store.findJob(onAlive)).toMatchObject({ status: JobStatus.Running, reason: null });
+      expect(await store.findJob(finishedOnStale)).toMatchObject({ status: JobStatus.Successful });
+      expect(await store.findJob(queued.id)).toMatchObject({ status: JobStatus.Queued });
+      // Terminal is final: a second sweep finds none of them again.
+      const again = await other.failJobsOfLostRunners(t(40), 'runner lost again', t(70));
+      expect(again).not.toEqual(expect.arrayContaining([onStale]));
+      expect(await store.findJob(onStale)).toMatchObject({ reason: 'runner lost', finishedAt: t(60) });
+    });
+
+    it('lets exactly one of a sweep and a completion win', async () => {
+      for (let round = 0; round < 10; round++) {
+        const job = newJob();
+        await store.createJob(job);
+        await store.claimJob(job.id, `vanished-${randomUUID()}`, t(1));
+        const [swept, completed] = await Promise.all([
+          store.failJobsOfLostRunners(t(40), 'runner lost', t(60)),
+          other.completeJob(job.id, successful, t(61)),
+        ]);
+        expect(swept.includes(job.id)).toBe(!completed);
+        expect((await store.findJob(job.id))?.status).toBe(completed ? JobStatus.Successful : JobStatus.Error);
+      }
+    });
+  });
+
+  describe('purgeFinishedBefore', () => {
+    it('deletes finished jobs created before the date, with output and events, in batches', async () => {
+      // Far in the past, so no other scenario's jobs are old enough to be purged.
+      const old = (ms: number) => new Date(Date.UTC(1990, 0, 1) + ms);
+      const finished: string[] = [];
+      const kept: string[] = [];
+      // More than one purge batch (1000).
+      const ids = Array.from({ length: 1203 }, () => randomUUID());
+      for (const [i, id] of ids.entries()) {
+        await store.createJob(newJob({ id, createdAt: old(i) }));
+        if (i % 100 === 0) {
+          await store.claimJob(id, 'runner-a', old(i));
+          kept.push(id); // running: never purged
+        } else {
+          await store.completeJob(id, i % 2 ? successful : failed, old(i));
+          finished.push(id);
+        }
+      }
+      await store.appendOutput(finished[0], 'old output\n');
+      await store.appendEvents(finished[0], [{ type: 'play_start', host: null, task: null, data: {}, createdAt: old(0) }]);
+      const newer = newJob({ createdAt: old(10_000_000) });
+      await store.createJob(newer);
+      await store.completeJob(newer.id, successful, old(10_000_000));
+
+      expect(await store.purgeFinishedBefore(old(5_000_000))).toBe(finished.length);
+      for (const id of [finished[0], finished[finished.length - 1]]) expect(await store.findJob(id)).toBeUndefined();
+      for (const id of kept) expect(await store.findJob(id)).toMatchObject({ status: JobStatus.Running });
+      expect(await store.findJob(newer.id)).toMatchObject({ status: JobStatus.Successful });
+      // The cascade took output and events: re-creating the id shows none.
+      await store.createJob(newJob({ id: finished[0], createdAt: old(0) }));
+      expect(await store.readOutput(finished[0])).toBe('');
+      expect(await store.readEvents(finished[0], { limit: 10 })).toEqual([]);
+      expect(await store.purgeFinishedBefore(old(5_000_000))).toBe(0);
+      await store.deleteJob(finished[0]);
+    });
   });
 
   it('treats migrate() on a migrated database as a no-op that keeps the data', async () => {

@@ -22,6 +22,17 @@ export interface JobsTable {
   created_at: EpochMs;
   started_at: NullableEpochMs;
   finished_at: NullableEpochMs;
+  // Added by migration 0002; the defaults fill them on insert.
+  priority: ColumnType<number, number | undefined, number>;
+  /** With submitted_by, unique: a retried submission finds the first job. */
+  idempotency_key: string | null;
+  cancel_requested_at: NullableEpochMs;
+  /** Lines stored so far, a last line without its newline included. */
+  output_lines: ColumnType<number, never, number>;
+  /** 1 while the last stored line has no newline yet (the next chunk continues it), else 0. */
+  output_line_open: ColumnType<number, never, number>;
+  /** Events stored so far; the last event's counter. */
+  event_count: ColumnType<number, never, number>;
 }
 
 export interface JobOutputTable {
@@ -29,11 +40,37 @@ export interface JobOutputTable {
   id: Generated<number | string>;
   job_id: string;
   chunk: string;
+  /**
+   * 1-based line numbers of the chunk's first and last character (migration 0002). Never 0 once
+   * migrated: a stored chunk is never empty.
+   */
+  start_line: number;
+  end_line: number;
+}
+
+export interface JobEventsTable {
+  job_id: string;
+  /** 1, 2, 3 ... per job; with job_id the primary key. */
+  counter: number;
+  type: string;
+  host: string | null;
+  task: string | null;
+  /** The event's details as JSON text. */
+  data: string;
+  created_at: EpochMs;
+}
+
+export interface RunnersTable {
+  runner_id: string;
+  heartbeat_at: EpochMs;
+  started_at: EpochMs;
 }
 
 export interface StoreDatabase {
   jobs: JobsTable;
   job_output: JobOutputTable;
+  job_events: JobEventsTable;
+  runners: RunnersTable;
 }
 
 /** The two SQL engines the store runs on. Only connection setup and one column type differ. */

@@ -1,4 +1,13 @@
-import { Kysely, Migration, MigrationProvider, Migrator } from 'kysely';
+import {
+  ColumnDefinitionBuilder,
+  Kysely,
+  Migration,
+  MigrationProvider,
+  MigrationResultSet,
+  Migrator,
+  NO_MIGRATIONS,
+} from 'kysely';
+import { EMPTY_OUTPUT, placeChunk } from './output-lines';
 import { StoreDialect } from './store-database';
 
 /** Named so an operator sharing a PostgreSQL database can tell whose bookkeeping tables these are. */
@@ -7,8 +16,9 @@ export const MIGRATION_LOCK_TABLE = 'flansible_migration_lock';
 
 /*
  * Migrations live in code (nothing is read from disk at run time, so the built app needs no extra
- * files). Every statement uses IF NOT EXISTS: Kysely cannot wrap SQLite DDL in a transaction, so a
- * migration interrupted half-way must be able to run again and finish. Never edit a released
+ * files). Every statement uses IF NOT EXISTS (or, for ADD COLUMN, which SQLite cannot guard, checks
+ * the columns first): Kysely cannot wrap SQLite DDL in a transaction, so a migration interrupted
+ * half-way must be able to run again and finish. Never edit a released
  * migration; add the next one, with a name that sorts after it.
  */
 function initialSchema(dialect: StoreDialect): Migration {
@@ -66,12 +76,183 @@ function initialSchema(dialect: StoreDialect): Migration {
   };
 }
 
+type ColumnType = 'text' | 'integer' | 'bigint';
+
+interface NewColumn {
+  name: string;
+  type: ColumnType;
+  build?: (column: ColumnDefinitionBuilder) => ColumnDefinitionBuilder;
+}
+
+/**
+ * ALTER TABLE ADD COLUMN for the columns not there yet. SQLite has no ADD COLUMN IF NOT EXISTS, and
+ * a SQLite migration is not one transaction, so a re-run after an interruption must skip what the
+ * first run already added.
+ */
+async function addMissingColumns(db: Kysely<any>, table: string, columns: NewColumn[]): Promise<void> {
+  const tables = await db.introspection.getTables();
+  const existing = new Set(tables.find((t) => t.name === table)?.columns.map((c) => c.name) ?? []);
+  for (const column of columns) {
+    if (existing.has(column.name)) continue;
+    await db.schema
+      .alterTable(table)
+      .addColumn(column.name, column.type, column.build ?? ((c) => c))
+      .execute();
+  }
+}
+
+/** One transaction: the migrator's own on PostgreSQL (transactional DDL), a new one on SQLite. */
+function inTransaction(db: Kysely<any>, work: (trx: Kysely<any>) => Promise<void>): Promise<void> {
+  return db.isTransaction ? work(db) : db.transaction().execute(work);
+}
+
+/**
+ * Numbers the lines of output written before migration 0002 (end_line still 0: a stored chunk is
+ * never empty, so a numbered one ends on line 1 or later). Each job is renumbered from its first
+ * chunk in one transaction, so an interrupted run leaves no job half done.
+ */
+async function numberExistingOutput(db: Kysely<any>): Promise<void> {
+  const pending = await db.selectFrom('job_output').select('job_id').distinct().where('end_line', '=', 0).execute();
+  for (const { job_id: jobId } of pending as { job_id: string }[]) {
+    await inTransaction(db, async (trx) => {
+      const chunks = (await trx
+        .selectFrom('job_output')
+        .select(['id', 'chunk'])
+        .where('job_id', '=', jobId)
+        .orderBy('id')
+        .execute()) as { id: number | string; chunk: string }[];
+      let state = EMPTY_OUTPUT;
+      for (const { id, chunk } of chunks) {
+        const placed = placeChunk(state, chunk);
+        await trx
+          .updateTable('job_output')
+          .set({ start_line: placed.startLine, end_line: placed.endLine })
+          .where('id', '=', id)
+          .execute();
+        state = placed.after;
+      }
+      await trx
+        .updateTable('jobs')
+        .set({ output_lines: state.lines, output_line_open: state.lastLineOpen ? 1 : 0 })
+        .where('id', '=', jobId)
+        .execute();
+    });
+  }
+}
+
+/**
+ * Priorities, idempotent submission, cancel requests, line-numbered output, structured events and
+ * runner heartbeats.
+ */
+function eventsLinesAndRunners(): Migration {
+  return {
+    async up(db: Kysely<any>): Promise<void> {
+      await addMissingColumns(db, 'jobs', [
+        { name: 'priority', type: 'integer', build: (c) => c.notNull().defaultTo(0) },
+        { name: 'idempotency_key', type: 'text' },
+        { name: 'cancel_requested_at', type: 'bigint' },
+        { name: 'output_lines', type: 'integer', build: (c) => c.notNull().defaultTo(0) },
+        { name: 'output_line_open', type: 'integer', build: (c) => c.notNull().defaultTo(0) },
+        { name: 'event_count', type: 'integer', build: (c) => c.notNull().defaultTo(0) },
+      ]);
+      // NULL keys never collide (both engines treat NULLs in a unique index as distinct).
+      await db.schema
+        .createIndex('jobs_submitted_by_idempotency_key_uq')
+        .ifNotExists()
+        .unique()
+        .on('jobs')
+        .columns(['submitted_by', 'idempotency_key'])
+        .execute();
+      // History filters, newest first and keyset-paginated on (created_at, id) within each.
+      for (const column of ['submitted_by', 'inventory', 'kind']) {
+        await db.schema
+          .createIndex(`jobs_${column}_created_at_id_idx`)
+          .ifNotExists()
+          .on('jobs')
+          .columns([column, 'created_at', 'id'])
+          .execute();
+      }
+
+      await addMissingColumns(db, 'job_output', [
+        { name: 'start_line', type: 'integer', build: (c) => c.notNull().defaultTo(0) },
+        { name: 'end_line', type: 'integer', build: (c) => c.notNull().defaultTo(0) },
+      ]);
+      // readOutputLines: a range scan on end_line within the job; id settles ties in order.
+      await db.schema
+        .createIndex('job_output_job_id_end_line_idx')
+        .ifNotExists()
+        .on('job_output')
+        .columns(['job_id', 'end_line', 'id'])
+        .execute();
+      await numberExistingOutput(db);
+
+      await db.schema
+        .createTable('job_events')
+        .ifNotExists()
+        .addColumn('job_id', 'text', (c) => c.notNull().references('jobs.id').onDelete('cascade'))
+        .addColumn('counter', 'integer', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('host', 'text')
+        .addColumn('task', 'text')
+        .addColumn('data', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('job_events_pk', ['job_id', 'counter'])
+        .execute();
+      // Events of one host, and of some types (the stats event for the summary), in counter order.
+      await db.schema
+        .createIndex('job_events_job_id_host_counter_idx')
+        .ifNotExists()
+        .on('job_events')
+        .columns(['job_id', 'host', 'counter'])
+        .execute();
+      await db.schema
+        .createIndex('job_events_job_id_type_counter_idx')
+        .ifNotExists()
+        .on('job_events')
+        .columns(['job_id', 'type', 'counter'])
+        .execute();
+
+      await db.schema
+        .createTable('runners')
+        .ifNotExists()
+        .addColumn('runner_id', 'text', (c) => c.primaryKey().notNull())
+        .addColumn('heartbeat_at', 'bigint', (c) => c.notNull())
+        .addColumn('started_at', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+    async down(db: Kysely<any>): Promise<void> {
+      await db.schema.dropTable('runners').ifExists().execute();
+      await db.schema.dropTable('job_events').ifExists().execute();
+      await db.schema.dropIndex('job_output_job_id_end_line_idx').ifExists().execute();
+      await db.schema.alterTable('job_output').dropColumn('end_line').execute();
+      await db.schema.alterTable('job_output').dropColumn('start_line').execute();
+      for (const index of [
+        'jobs_kind_created_at_id_idx',
+        'jobs_inventory_created_at_id_idx',
+        'jobs_submitted_by_created_at_id_idx',
+        'jobs_submitted_by_idempotency_key_uq',
+      ]) {
+        await db.schema.dropIndex(index).ifExists().execute();
+      }
+      const added = ['event_count', 'output_line_open', 'output_lines', 'cancel_requested_at', 'idempotency_key', 'priority'];
+      for (const column of added) await db.schema.alterTable('jobs').dropColumn(column).execute();
+    },
+  };
+}
+
+/** Names of the migrations, oldest first (for specs that start from an older schema). */
+export const STORE_MIGRATIONS = ['0001_jobs_and_output', '0002_events_lines_and_runners'] as const;
+export type StoreMigrationName = (typeof STORE_MIGRATIONS)[number];
+
 /** The store's schema history, in code. */
 export class StoreMigrationProvider implements MigrationProvider {
   constructor(private readonly dialect: StoreDialect) {}
 
-  async getMigrations(): Promise<Record<string, Migration>> {
-    return { '0001_jobs_and_output': initialSchema(this.dialect) };
+  async getMigrations(): Promise<Record<StoreMigrationName, Migration>> {
+    return {
+      '0001_jobs_and_output': initialSchema(this.dialect),
+      '0002_events_lines_and_runners': eventsLinesAndRunners(),
+    };
   }
 }
 
@@ -81,13 +262,30 @@ export class StoreMigrationProvider implements MigrationProvider {
  * and then find nothing to do.
  */
 export async function migrateToLatest(db: Kysely<any>, dialect: StoreDialect): Promise<void> {
+  await runMigrator(db, dialect, (migrator) => migrator.migrateToLatest());
+}
+
+/** Brings the schema to (up or down) the given migration; specs use it to start from an older schema. */
+export async function migrateTo(
+  db: Kysely<any>,
+  dialect: StoreDialect,
+  target: StoreMigrationName | typeof NO_MIGRATIONS,
+): Promise<void> {
+  await runMigrator(db, dialect, (migrator) => migrator.migrateTo(target));
+}
+
+async function runMigrator(
+  db: Kysely<any>,
+  dialect: StoreDialect,
+  run: (migrator: Migrator) => Promise<MigrationResultSet>,
+): Promise<void> {
   const migrator = new Migrator({
     db,
     provider: new StoreMigrationProvider(dialect),
     migrationTableName: MIGRATION_TABLE,
     migrationLockTableName: MIGRATION_LOCK_TABLE,
   });
-  const { error, results } = await migrator.migrateToLatest();
+  const { error, results } = await run(migrator);
   if (error !== undefined) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;
     const detail = error instanceof Error ? error.message : String(error);

@@ -1,0 +1,21 @@
+import { JobKind, JobSpec } from '@flansible/contracts';
+import { randomUUID } from 'node:crypto';
+import { NewJob } from '../job-store';
+
+/** Specs only: job specs and new jobs for store scenarios. */
+export const commandSpec: JobSpec = {
+  kind: JobKind.Command,
+  inventoryPath: '/srv/inventories/prod.ini',
+  hostPattern: 'web*',
+  module: 'shell',
+  moduleArgs: { cmd: 'echo "héllo ✓"', chdir: '/tmp' },
+  extraVars: { nested: { list: [1, 'two', null, true] }, quote: "it's \"quoted\"" },
+  forks: 5,
+  become: true,
+};
+
+export const gitSpec: JobSpec = { kind: JobKind.Git, repoDir: '/srv/playbooks', remote: 'origin', branch: 'main', reset: false };
+
+export function newJob(overrides: Partial<NewJob> = {}): NewJob {
+  return { id: randomUUID(), submittedBy: 'alice', spec: commandSpec, createdAt: new Date(), ...overrides };
+}
