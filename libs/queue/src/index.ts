@@ -1,9 +1,14 @@
-// The job bus: one port (JobQueue, also the DI token), two adapters, one Nest module.
+// The job bus and the notice bus: two ports (JobQueue, JobNoticeBus, also the DI tokens), each with a
+// RabbitMQ and an in-process adapter, and one Nest module providing both.
 export { JobQueue, QueueUnavailableError } from './job-queue';
 export type { JobHandler, DeliveryInfo } from './job-queue';
 export { RabbitMqJobQueue } from './rabbitmq-job-queue';
 export type { RabbitMqJobQueueOptions } from './rabbitmq-job-queue';
 export { InProcessJobQueue } from './in-process-job-queue';
-export { declareJobTopology, jobsQueueArguments } from './rabbitmq-topology';
-export { QueueModule, createJobQueue } from './queue.module';
+export * from './job-notice-bus';
+export { RabbitMqJobNoticeBus } from './rabbitmq-job-notice-bus';
+export type { RabbitMqJobNoticeBusOptions } from './rabbitmq-job-notice-bus';
+export { InProcessJobNoticeBus } from './in-process-job-notice-bus';
+export { declareJobTopology, declareNoticeTopology, jobsQueueArguments } from './rabbitmq-topology';
+export { QueueModule, createJobQueue, createJobNoticeBus } from './queue.module';
 export type { QueueModuleOptions, QueueRole } from './queue.module';

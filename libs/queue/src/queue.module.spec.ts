@@ -1,10 +1,15 @@
+import { hostname } from 'node:os';
 import { Inject, Injectable, Logger, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { ConfigModule, FlansibleConfig, configWith } from '@flansible/config';
+import { InProcessJobNoticeBus } from './in-process-job-notice-bus';
 import { InProcessJobQueue } from './in-process-job-queue';
+import { CancelRequest, JobNoticeBus } from './job-notice-bus';
 import { JobQueue, QueueUnavailableError } from './job-queue';
-import { QueueModule, createJobQueue } from './queue.module';
+import { QueueModule, createJobNoticeBus, createJobQueue } from './queue.module';
+import { RabbitMqJobNoticeBus } from './rabbitmq-job-notice-bus';
 import { RabbitMqJobQueue } from './rabbitmq-job-queue';
+import { ThrowawayVhost, createThrowawayVhost, rabbitmqctl } from './testing/throwaway-vhost';
 
 function config(amqpUrl: string | null): FlansibleConfig {
   return configWith({
@@ -26,14 +31,20 @@ function config(amqpUrl: string | null): FlansibleConfig {
 
 @Injectable()
 class Submitter {
-  constructor(@Inject(JobQueue) readonly queue: JobQueue) {}
+  constructor(
+    @Inject(JobQueue) readonly queue: JobQueue,
+    @Inject(JobNoticeBus) readonly notices: JobNoticeBus,
+  ) {}
 }
 @Module({ imports: [QueueModule.forRoot({ role: 'gateway' })], providers: [Submitter], exports: [Submitter] })
 class GatewaySide {}
 
 @Injectable()
 class Worker {
-  constructor(@Inject(JobQueue) readonly queue: JobQueue) {}
+  constructor(
+    @Inject(JobQueue) readonly queue: JobQueue,
+    @Inject(JobNoticeBus) readonly notices: JobNoticeBus,
+  ) {}
 }
 @Module({ imports: [QueueModule.forRoot({ role: 'runner' })], providers: [Worker], exports: [Worker] })
 class RunnerSide {}
@@ -58,6 +69,28 @@ describe('QueueModule', () => {
     await expect(submitter.queue.publish({} as never)).rejects.toBeInstanceOf(QueueUnavailableError);
   });
 
+  it('embedded: gateway and runner share one in-process notice bus, closed with the app', async () => {
+    const app = await Test.createTestingModule({
+      imports: [ConfigModule.forRoot(config(null)), GatewaySide, RunnerSide],
+    }).compile();
+    await app.init();
+
+    const gateway = app.get(Submitter).notices;
+    const runner = app.get(Worker).notices;
+    expect(gateway).toBeInstanceOf(InProcessJobNoticeBus);
+    expect(runner).toBe(gateway);
+    expect(app.get(JobNoticeBus)).toBe(gateway);
+    // The gateway's cancel reaches the runner's handler, through the one shared bus.
+    const cancels: CancelRequest[] = [];
+    await runner.onCancel((request) => cancels.push(request));
+    await gateway.requestCancel({ jobId: 'a', reason: 'test' });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(cancels).toEqual([{ jobId: 'a', reason: 'test' }]);
+
+    await app.close();
+    await expect(gateway.requestCancel({ jobId: 'a', reason: 'test' })).rejects.toBeInstanceOf(QueueUnavailableError);
+  });
+
   it('distributed: provides the RabbitMQ queue, and the app closes even with the broker unreachable', async () => {
     const app = await Test.createTestingModule({
       imports: [ConfigModule.forRoot(config('amqp://guest:guest@127.0.0.1:1/')), QueueModule.forRoot({ role: 'runner' })],
@@ -65,10 +98,13 @@ describe('QueueModule', () => {
     await app.init();
 
     const queue = app.get(JobQueue);
+    const notices = app.get(JobNoticeBus);
     expect(queue).toBeInstanceOf(RabbitMqJobQueue);
+    expect(notices).toBeInstanceOf(RabbitMqJobNoticeBus);
 
     await app.close();
     await expect(queue.publish({} as never)).rejects.toBeInstanceOf(QueueUnavailableError);
+    await expect(notices.requestCancel({ jobId: 'a', reason: 'test' })).rejects.toBeInstanceOf(QueueUnavailableError);
   });
 });
 
@@ -87,5 +123,36 @@ describe('createJobQueue', () => {
     } finally {
       await queue.close();
     }
+  });
+});
+
+describe('createJobNoticeBus', () => {
+  it('returns the same in-process bus for the same configuration, another for another', () => {
+    const embedded = config(null);
+    const bus = createJobNoticeBus(embedded, 'gateway');
+    expect(bus).toBeInstanceOf(InProcessJobNoticeBus);
+    expect(createJobNoticeBus(embedded, 'runner')).toBe(bus);
+    expect(createJobNoticeBus(config(null), 'runner')).not.toBe(bus);
+  });
+
+  describe('with a broker', () => {
+    let vhost: ThrowawayVhost;
+    beforeAll(async () => {
+      vhost = await createThrowawayVhost('queue-module-spec');
+    });
+    afterAll(() => vhost?.remove());
+
+    it('returns a RabbitMQ bus on a connection named after the role, host and pid', async () => {
+      const bus = createJobNoticeBus(config(vhost.url()), 'runner');
+      try {
+        expect(bus).toBeInstanceOf(RabbitMqJobNoticeBus);
+        await bus.onCancel(() => undefined); // resolves once connected and subscribed
+        const { stdout } = await rabbitmqctl('list_connections', 'vhost', 'client_properties', '--formatter', 'json');
+        const ours = (JSON.parse(stdout) as Array<{ vhost: string }>).filter((c) => c.vhost === vhost.name);
+        expect(JSON.stringify(ours)).toContain(`flansible-runner-notices@${hostname()}:${process.pid}`);
+      } finally {
+        await bus.close();
+      }
+    });
   });
 });

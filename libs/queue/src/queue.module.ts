@@ -4,6 +4,9 @@ import { FlansibleConfig } from '@flansible/config';
 import { JobQueue } from './job-queue';
 import { InProcessJobQueue } from './in-process-job-queue';
 import { RabbitMqJobQueue } from './rabbitmq-job-queue';
+import { JobNoticeBus } from './job-notice-bus';
+import { InProcessJobNoticeBus } from './in-process-job-notice-bus';
+import { RabbitMqJobNoticeBus } from './rabbitmq-job-notice-bus';
 
 /**
  * Which app holds the queue: names the connection in the RabbitMQ management UI and stamps `appId`.
@@ -21,6 +24,8 @@ export interface QueueModuleOptions {
  * a RunnerModule that each import QueueModule.forRoot with their own role).
  */
 const inProcessQueues = new WeakMap<FlansibleConfig, InProcessJobQueue>();
+/** Likewise the in-process notice bus: the runner's notices and the gateway's cancels meet there. */
+const inProcessNoticeBuses = new WeakMap<FlansibleConfig, InProcessJobNoticeBus>();
 
 /**
  * The job queue for this deployment: RabbitMQ when `amqpUrl` is set, otherwise the in-process
@@ -45,14 +50,40 @@ export function createJobQueue(config: FlansibleConfig, role: QueueRole): JobQue
 }
 
 /**
- * Provides `JobQueue` app-wide (global), built from the injected FlansibleConfig, and closes it when
- * the app shuts down. Import once from the app's root module:
+ * The notice bus for this deployment: RabbitMQ when `amqpUrl` is set (a connection of its own, named
+ * `flansible-<role>-notices@host:pid` in the management UI), otherwise the in-process bus shared by
+ * everything built from the same config object. Usable outside Nest (scripts, tests).
+ */
+export function createJobNoticeBus(config: FlansibleConfig, role: QueueRole): JobNoticeBus {
+  if (!config.amqpUrl) {
+    let bus = inProcessNoticeBuses.get(config);
+    if (!bus) {
+      bus = new InProcessJobNoticeBus();
+      inProcessNoticeBuses.set(config, bus);
+    }
+    return bus;
+  }
+  const appName = `flansible-${role}`;
+  return new RabbitMqJobNoticeBus({
+    url: config.amqpUrl,
+    requestTimeoutMs: config.publishTimeoutMs,
+    connectionName: `${appName}-notices@${hostname()}:${process.pid}`,
+    appId: appName,
+  });
+}
+
+/**
+ * Provides `JobQueue` and `JobNoticeBus` app-wide (global), built from the injected FlansibleConfig,
+ * and closes both when the app shuts down. Import once from the app's root module:
  * `QueueModule.forRoot({ role: 'gateway' })`.
  */
 @Global()
 @Module({})
 export class QueueModule implements OnApplicationShutdown {
-  constructor(@Inject(JobQueue) private readonly queue: JobQueue) {}
+  constructor(
+    @Inject(JobQueue) private readonly queue: JobQueue,
+    @Inject(JobNoticeBus) private readonly noticeBus: JobNoticeBus,
+  ) {}
 
   static forRoot(options: QueueModuleOptions): DynamicModule {
     return {
@@ -63,13 +94,18 @@ export class QueueModule implements OnApplicationShutdown {
           useFactory: (config: FlansibleConfig) => createJobQueue(config, options.role),
           inject: [FlansibleConfig],
         },
+        {
+          provide: JobNoticeBus,
+          useFactory: (config: FlansibleConfig) => createJobNoticeBus(config, options.role),
+          inject: [FlansibleConfig],
+        },
       ],
-      exports: [JobQueue],
+      exports: [JobQueue, JobNoticeBus],
     };
   }
 
   /** Last of the shutdown hooks: the HTTP server has stopped taking jobs by then. Idempotent. */
   async onApplicationShutdown(): Promise<void> {
-    await this.queue.close();
+    await Promise.all([this.queue.close(), this.noticeBus.close()]);
   }
 }

@@ -1,7 +1,5 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { AddressInfo, Server, Socket, createConnection, createServer } from 'node:net';
-import { promisify } from 'node:util';
+import { AddressInfo, Socket, createServer } from 'node:net';
 import amqplib from 'amqplib';
 import { Logger } from '@nestjs/common';
 import {
@@ -15,16 +13,16 @@ import {
 } from '@flansible/contracts';
 import { DeliveryInfo, QueueUnavailableError } from './job-queue';
 import { RabbitMqJobQueue, RabbitMqJobQueueOptions } from './rabbitmq-job-queue';
+import { BrokerProxy } from './testing/broker-proxy';
+import { ThrowawayVhost, createThrowawayVhost, rabbitmqctl } from './testing/throwaway-vhost';
 
 // Runs against the real broker on 127.0.0.1:5672, inside a throwaway vhost (rabbitmqctl: the
 // management plugin is not enabled here), so it can run beside any other suite.
 jest.setTimeout(20_000);
 
-const execFileAsync = promisify(execFile);
-const rabbitmqctl = (...args: string[]) => execFileAsync('rabbitmqctl', ['-q', ...args]);
-
-const vhost = `flansible-queue-spec-${randomUUID()}`;
-const brokerUrl = (port = 5672) => `amqp://guest:guest@127.0.0.1:${port}/${encodeURIComponent(vhost)}`;
+let throwaway: ThrowawayVhost;
+let vhost: string;
+const brokerUrl = (port?: number) => throwaway.url(port);
 
 type AmqpConnection = Awaited<ReturnType<typeof amqplib.connect>>;
 
@@ -34,8 +32,8 @@ const openQueues: RabbitMqJobQueue[] = [];
 const cleanups: Array<() => Promise<unknown> | void> = [];
 
 beforeAll(async () => {
-  await rabbitmqctl('add_vhost', vhost);
-  await rabbitmqctl('set_permissions', '-p', vhost, 'guest', '.*', '.*', '.*');
+  throwaway = await createThrowawayVhost('queue-spec');
+  vhost = throwaway.name;
   admin = await amqplib.connect(brokerUrl());
   adminChannel = await admin.createChannel();
   // Queue logs are expected noise here (failing handlers, unreachable brokers).
@@ -57,7 +55,7 @@ afterEach(async () => {
 
 afterAll(async () => {
   await admin?.close().catch(() => undefined);
-  await rabbitmqctl('delete_vhost', vhost);
+  await throwaway?.remove();
   Logger.overrideLogger(['log', 'error', 'warn', 'debug', 'verbose']);
 });
 
@@ -124,40 +122,6 @@ async function consumerCount(queue: string): Promise<number | null> {
     return null;
   } finally {
     await channel.close().catch(() => undefined);
-  }
-}
-
-/** A TCP forwarder to the broker that a test can take down and bring back, like a broker restart. */
-class BrokerProxy {
-  private server?: Server;
-  private readonly sockets = new Set<Socket>();
-  constructor(readonly port: number) {}
-
-  static async onFreePort(): Promise<BrokerProxy> {
-    const probe = createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-    const { port } = probe.address() as AddressInfo;
-    await new Promise((resolve) => probe.close(resolve));
-    return new BrokerProxy(port);
-  }
-
-  async start(): Promise<void> {
-    this.server = createServer((client) => {
-      const upstream = createConnection(5672, '127.0.0.1');
-      for (const socket of [client, upstream]) {
-        this.sockets.add(socket);
-        socket.on('close', () => this.sockets.delete(socket));
-        socket.on('error', () => undefined);
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
-  }
-
-  async stop(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    if (this.server) await new Promise((resolve) => this.server!.close(resolve));
-    this.server = undefined;
   }
 }
 

@@ -10,6 +10,7 @@ import {
   jobRoutingKey,
 } from '@flansible/contracts';
 import { JobHandler, JobQueue, QueueUnavailableError } from './job-queue';
+import { describeBroker, errorMessage, sleep, withTimeout } from './amqp-helpers';
 import { declareJobTopology } from './rabbitmq-topology';
 
 export interface RabbitMqJobQueueOptions {
@@ -468,37 +469,5 @@ function parseJobMessage(content: Buffer): JobMessage | null {
     return isJobMessage(value) ? value : null;
   } catch {
     return null;
-  }
-}
-
-/** scheme://host:port/vhost, without credentials, for logs and error messages. */
-function describeBroker(url: string): string {
-  try {
-    const parsed = new URL(url);
-    return `${parsed.protocol}//${parsed.host}${parsed.pathname || '/'}`;
-  } catch {
-    throw new Error('The RabbitMQ URL is not a valid URL');
-  }
-}
-
-/** A pause that does not keep the process alive on its own. */
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-/** Resolves true if the promise settled in time, false otherwise (leaving it running). */
-async function withTimeout(promise: Promise<unknown>, timeoutMs: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), timeoutMs);
-  });
-  try {
-    return await Promise.race([promise.then(() => true as const), timedOut]);
-  } finally {
-    clearTimeout(timer);
   }
 }

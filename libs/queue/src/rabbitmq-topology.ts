@@ -27,3 +27,12 @@ export async function declareJobTopology(channel: Channel): Promise<void> {
     await channel.bindQueue(Topology.jobsQueue, Topology.jobsExchange, jobRoutingKey(kind));
   }
 }
+
+/**
+ * Declares the two signal exchanges (live notices, cancel requests). Durable so they outlive any one
+ * process; what flows through them is transient. Called from setup functions, so on every (re)connect.
+ */
+export async function declareNoticeTopology(channel: Channel): Promise<void> {
+  await channel.assertExchange(Topology.noticesExchange, 'topic', { durable: true });
+  await channel.assertExchange(Topology.controlExchange, 'fanout', { durable: true });
+}
