@@ -16,6 +16,8 @@ COPY package.json rbac.json ./
 COPY config ./config
 COPY inventories ./inventories
 COPY playbooks ./playbooks
+# The runner's Ansible callback plugin (Python: nest build does not copy it).
+COPY libs/execution/ansible ./libs/execution/ansible
 USER node
 
 FROM base AS gateway

@@ -1,5 +1,6 @@
 import { userInfo } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
+import { EVENTS_CALLBACK_NAME, EVENTS_FD } from './callback-plugin';
 
 /** Variables the child inherits from the service as they are. */
 const INHERITED = ['PATH', 'HOME', 'LANG', 'LANGUAGE', 'TZ', 'USER', 'LOGNAME', 'SSH_AUTH_SOCK'];
@@ -23,12 +24,26 @@ function isPassedThrough(name: string): boolean {
   return NOT_SECRET.has(name) || !SECRET_LOOKING.test(name);
 }
 
+export interface ChildEnvOptions {
+  /**
+   * Directory of the flansible_events callback plugin: when given, Ansible is told to load it
+   * (ad-hoc commands included) and to write its events to file descriptor 3.
+   */
+  callbackPluginDir?: string | null;
+}
+
+/** `first` ahead of the entries of an inherited list, without duplicates. */
+function prepend(first: string, inherited: string | undefined, separator: string): string {
+  const rest = (inherited ?? '').split(separator).filter((entry) => entry !== '' && entry !== first);
+  return [first, ...rest].join(separator);
+}
+
 /**
  * The environment of every ansible / ansible-playbook / git child: an allow-list, so the
  * service's own settings (FLANSIBLE_*, database and broker URLs, passwords) never reach a
  * process that runs user-chosen modules. The settings chosen here win over inherited ones.
  */
-export function buildChildEnv(serviceEnv: NodeJS.ProcessEnv, dataDir: string): Record<string, string> {
+export function buildChildEnv(serviceEnv: NodeJS.ProcessEnv, dataDir: string, options: ChildEnvOptions = {}): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(serviceEnv)) {
     if (value !== undefined && isPassedThrough(name)) env[name] = value;
@@ -49,5 +64,15 @@ export function buildChildEnv(serviceEnv: NodeJS.ProcessEnv, dataDir: string): R
     // A git remote asking for a password fails instead of waiting for ever.
     GIT_TERMINAL_PROMPT: '0',
   });
+  if (options.callbackPluginDir) {
+    Object.assign(env, {
+      // An operator's own callback plugins and enabled callbacks keep working beside ours.
+      ANSIBLE_CALLBACK_PLUGINS: prepend(options.callbackPluginDir, env.ANSIBLE_CALLBACK_PLUGINS, delimiter),
+      ANSIBLE_CALLBACKS_ENABLED: prepend(EVENTS_CALLBACK_NAME, env.ANSIBLE_CALLBACKS_ENABLED, ','),
+      // Ad-hoc `ansible` runs no callback but its stdout one without this.
+      ANSIBLE_LOAD_CALLBACK_PLUGINS: '1',
+      FLANSIBLE_EVENTS_FD: String(EVENTS_FD),
+    });
+  }
   return env;
 }

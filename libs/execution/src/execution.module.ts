@@ -1,13 +1,15 @@
 import { Module } from '@nestjs/common';
 import { JobExecutor } from './job-executor';
 import { JobRunnerService } from './job-runner.service';
+import { RunnerHeartbeatService } from './runner-heartbeat.service';
 
 /**
- * Runs jobs: consumes the job queue and executes ansible / ansible-playbook / git. Needs
- * JobStore, JobQueue and FlansibleConfig from the (global) store, queue and config modules.
+ * Runs jobs: consumes the job queue and executes ansible / ansible-playbook / git, keeps the
+ * runner's heartbeat and ends the jobs of lost runners. Needs JobStore, JobQueue, JobNoticeBus
+ * and FlansibleConfig from the (global) store, queue and config modules.
  */
 @Module({
-  providers: [JobExecutor, JobRunnerService],
-  exports: [JobExecutor, JobRunnerService],
+  providers: [JobExecutor, JobRunnerService, RunnerHeartbeatService],
+  exports: [JobExecutor, JobRunnerService, RunnerHeartbeatService],
 })
 export class ExecutionModule {}

@@ -1,6 +1,8 @@
 export { ExecutionModule } from './execution.module';
 export { JobRunnerService, createRunnerId } from './job-runner.service';
 export type { JobRunnerOptions } from './job-runner.service';
+export { RunnerHeartbeatService, lostRunnerReason } from './runner-heartbeat.service';
+export type { RunnerHeartbeatOptions } from './runner-heartbeat.service';
 export { JobExecutor, JobInterruption } from './job-executor';
 export type { ExecuteJobOptions } from './job-executor';
 export {
@@ -8,13 +10,22 @@ export {
   buildPlaybookInvocation,
   buildGitInvocations,
   buildPlaybookGitPullInvocation,
+  jobTimeoutSeconds,
   InvalidJobSpecError,
+  TAG_GRAMMAR,
+  MAX_TAGS,
+  MAX_TIMEOUT_SECONDS,
 } from './invocation';
 export type { Invocation, InvocationFiles } from './invocation';
 export { runProcess, signalProcessGroup, processGroupIsAlive, DEFAULT_KILL_GRACE_MS } from './process-runner';
 export type { ProcessResult, RunProcessOptions } from './process-runner';
 export { buildChildEnv } from './child-env';
-export { OutputBatcher } from './output-batcher';
+export type { ChildEnvOptions } from './child-env';
+export { findCallbackPluginDir, EVENTS_CALLBACK_NAME, EVENTS_FD } from './callback-plugin';
+export { OutputBatcher, DEFAULT_FLUSH_INTERVAL_MS } from './output-batcher';
 export type { OutputBatcherOptions } from './output-batcher';
+export { EventBatcher } from './event-batcher';
+export type { EventBatcherOptions } from './event-batcher';
+export { JobEventLineReader, parseJobEventLine } from './job-event-parser';
 export { serializeExtraVars } from './extra-vars-file';
 export { confineJobPaths, PathConfinementError } from './confine-job-paths';

@@ -7,6 +7,7 @@ import {
   buildPlaybookGitPullInvocation,
   buildPlaybookInvocation,
   InvalidJobSpecError,
+  jobTimeoutSeconds,
 } from './invocation';
 
 const command = (overrides: Partial<CommandJobSpec> = {}): CommandJobSpec => ({
@@ -224,5 +225,83 @@ describe('buildChildEnv', () => {
 
   it('keeps the operator’s LANG', () => {
     expect(buildChildEnv({ LANG: 'de_DE.UTF-8' }, '/d').LANG).toBe('de_DE.UTF-8');
+  });
+
+  it('enables the events callback plugin on file descriptor 3 when given its directory', () => {
+    expect(buildChildEnv({ PATH: '/bin' }, '/d', { callbackPluginDir: '/app/libs/execution/ansible/callback_plugins' })).toMatchObject({
+      ANSIBLE_CALLBACK_PLUGINS: '/app/libs/execution/ansible/callback_plugins',
+      ANSIBLE_CALLBACKS_ENABLED: 'flansible_events',
+      ANSIBLE_LOAD_CALLBACK_PLUGINS: '1',
+      FLANSIBLE_EVENTS_FD: '3',
+    });
+    expect(buildChildEnv({ PATH: '/bin' }, '/d')).not.toHaveProperty('FLANSIBLE_EVENTS_FD');
+  });
+
+  it('keeps the operator’s own callback plugins and enabled callbacks beside the events plugin', () => {
+    const env = buildChildEnv(
+      { ANSIBLE_CALLBACK_PLUGINS: '/etc/ansible/callbacks', ANSIBLE_CALLBACKS_ENABLED: 'profile_tasks,flansible_events' },
+      '/d',
+      { callbackPluginDir: '/app/cb' },
+    );
+    expect(env.ANSIBLE_CALLBACK_PLUGINS).toBe('/app/cb:/etc/ansible/callbacks');
+    expect(env.ANSIBLE_CALLBACKS_ENABLED).toBe('flansible_events,profile_tasks');
+  });
+});
+
+describe('limit, check, diff, tags', () => {
+  it('puts them on the ansible-playbook command line, before the --', () => {
+    const { args } = buildPlaybookInvocation(
+      playbook({ limit: 'web:!web-3', check: true, diff: true, tags: ['deploy', 'config.v2'], skipTags: ['slow-ones'] }),
+      {},
+    );
+    expect(args).toEqual([
+      '--inventory=/srv/inventories/dev',
+      '--limit=web:!web-3',
+      '--check',
+      '--diff',
+      '--tags=deploy,config.v2',
+      '--skip-tags=slow-ones',
+      '--',
+      '/srv/playbooks/web/site.yml',
+    ]);
+  });
+
+  it('puts limit, check and diff on the ansible command line too', () => {
+    const { args } = buildCommandInvocation(command({ module: 'ping', limit: 'eu', check: true, diff: false }), {}, '/');
+    expect(args).toEqual(['--inventory=/srv/inventories/dev', '--limit=eu', '--check', '--module-name=ping', '--', 'web:&eu']);
+  });
+
+  it('leaves out empty tag lists and false flags', () => {
+    const { args } = buildPlaybookInvocation(playbook({ tags: [], skipTags: [], check: false, diff: false }), {});
+    expect(args).toEqual(['--inventory=/srv/inventories/dev', '--', '/srv/playbooks/web/site.yml']);
+  });
+
+  it.each<[string, Partial<PlaybookJobSpec>]>([
+    ['limit starting with -', { limit: '-i/etc/passwd' }],
+    ['limit with a space', { limit: 'a b' }],
+    ['empty limit', { limit: '' }],
+    ['check as a string', { check: 'true' as unknown as boolean }],
+    ['diff as a number', { diff: 1 as unknown as boolean }],
+    ['tag with a comma', { tags: ['a,b'] }],
+    ['tag starting with -', { tags: ['-x'] }],
+    ['tag with a space', { skipTags: ['a b'] }],
+    ['tag with a shell character', { tags: ['a;b'] }],
+    ['empty tag', { tags: [''] }],
+    ['tag that is not a string', { tags: [1 as unknown as string] }],
+    ['tags as a string', { tags: 'deploy' as unknown as string[] }],
+    ['too many tags', { skipTags: Array.from({ length: 101 }, (_, i) => `t${i}`) }],
+  ])('refuses a %s', (_what, overrides) => {
+    expect(() => buildPlaybookInvocation(playbook(overrides), {})).toThrow(InvalidJobSpecError);
+  });
+});
+
+describe('jobTimeoutSeconds', () => {
+  it('reads the job’s own limit, none when unset', () => {
+    expect(jobTimeoutSeconds({ timeoutSeconds: 30 })).toBe(30);
+    expect(jobTimeoutSeconds({})).toBeUndefined();
+  });
+
+  it.each([0, -5, 1.5, '30', 8 * 24 * 3600])('refuses %p', (timeoutSeconds) => {
+    expect(() => jobTimeoutSeconds({ timeoutSeconds })).toThrow(InvalidJobSpecError);
   });
 });

@@ -26,6 +26,14 @@ export class InvalidJobSpecError extends Error {
 
 export const MAX_VERBOSE_LEVEL = 4;
 export const MAX_FORKS = 10_000;
+/** A week: no job runs longer, whatever it asks for (the configuration caps it further). */
+export const MAX_TIMEOUT_SECONDS = 7 * 24 * 3600;
+/**
+ * Playbook tags (`--tags`, `--skip-tags`): word characters, dots and dashes, never a leading `-`
+ * or `.`; no comma (the list separator) and nothing a shell or Ansible would read specially.
+ */
+export const TAG_GRAMMAR = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$/;
+export const MAX_TAGS = 100;
 
 function requireText(value: unknown, field: string, grammar?: RegExp): string {
   if (typeof value !== 'string' || value === '') throw new InvalidJobSpecError(`${field} must be a non-empty string`);
@@ -49,6 +57,29 @@ function optionalInteger(value: unknown, field: string, min: number, max: number
   return value;
 }
 
+function optionalBoolean(value: unknown, field: string): boolean {
+  if (value === undefined || value === null) return false;
+  if (typeof value !== 'boolean') throw new InvalidJobSpecError(`${field} must be a boolean`);
+  return value;
+}
+
+/** `--tags=a,b` from a list of tags, each held to TAG_GRAMMAR; nothing for an absent or empty list. */
+function tagListArg(value: unknown, field: string, option: string): string[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw new InvalidJobSpecError(`${field} must be a list of tags`);
+  if (value.length > MAX_TAGS) throw new InvalidJobSpecError(`${field} holds more than ${MAX_TAGS} tags`);
+  const tags = value.map((tag) => requireText(tag, `${field} entry`, TAG_GRAMMAR));
+  return tags.length ? [`${option}=${tags.join(',')}`] : [];
+}
+
+/**
+ * The job's own time limit in seconds (JobControls.timeoutSeconds), checked; undefined when it
+ * sets none. The runner takes the smaller of this and the configured maximum.
+ */
+export function jobTimeoutSeconds(spec: { timeoutSeconds?: unknown }): number | undefined {
+  return optionalInteger(spec.timeoutSeconds, 'timeoutSeconds', 1, MAX_TIMEOUT_SECONDS);
+}
+
 interface AnsibleRunOptionsLike {
   inventoryPath: string;
   forks?: number;
@@ -56,6 +87,9 @@ interface AnsibleRunOptionsLike {
   become?: boolean;
   becomeMethod?: string;
   becomeUser?: string;
+  limit?: string;
+  check?: boolean;
+  diff?: boolean;
 }
 
 /**
@@ -68,14 +102,19 @@ function sharedAnsibleArgs(spec: AnsibleRunOptionsLike, files: InvocationFiles):
   if (forks !== undefined) args.push(`--forks=${forks}`);
   const verbosity = optionalInteger(spec.verboseLevel, 'verboseLevel', 0, MAX_VERBOSE_LEVEL) ?? 0;
   if (verbosity > 0) args.push(`-${'v'.repeat(verbosity)}`);
-  if (spec.become !== undefined && typeof spec.become !== 'boolean') throw new InvalidJobSpecError('become must be a boolean');
-  if (spec.become) args.push('--become');
+  if (optionalBoolean(spec.become, 'become')) args.push('--become');
   if (spec.becomeMethod !== undefined) {
     args.push(`--become-method=${requireText(spec.becomeMethod, 'becomeMethod', FieldGrammar.becomeMethod)}`);
   }
   if (spec.becomeUser !== undefined) {
     args.push(`--become-user=${requireText(spec.becomeUser, 'becomeUser', FieldGrammar.becomeUser)}`);
   }
+  if (spec.limit !== undefined && spec.limit !== null) {
+    // A host pattern like the command's own; the `=` form keeps a value from reading as an option.
+    args.push(`--limit=${requireText(spec.limit, 'limit', FieldGrammar.hostPattern)}`);
+  }
+  if (optionalBoolean(spec.check, 'check')) args.push('--check');
+  if (optionalBoolean(spec.diff, 'diff')) args.push('--diff');
   if (files.extraVarsFile !== undefined) args.push(`--extra-vars=@${requirePath(files.extraVarsFile, 'extraVarsFile')}`);
   return args;
 }
@@ -124,6 +163,7 @@ export function buildCommandInvocation(spec: CommandJobSpec, files: InvocationFi
 /** `ansible-playbook [options] [--vault-password-file=…] -- <playbook>`, run in the playbook's directory. */
 export function buildPlaybookInvocation(spec: PlaybookJobSpec, files: InvocationFiles): Invocation {
   const args = sharedAnsibleArgs(spec, files);
+  args.push(...tagListArg(spec.tags, 'tags', '--tags'), ...tagListArg(spec.skipTags, 'skipTags', '--skip-tags'));
   if (spec.vaultFile !== undefined && spec.vaultFile !== null) {
     args.push(`--vault-password-file=${requirePath(spec.vaultFile, 'vaultFile')}`);
   }

@@ -1,7 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { FlansibleConfig } from '@flansible/config';
-import { JobKind, JobOutcome, JobSpec, JobStatus } from '@flansible/contracts';
+import { JobKind, JobOutcome, JobSpec, JobStatus, NewJobEvent } from '@flansible/contracts';
 import { mkdir, stat } from 'node:fs/promises';
+import { findCallbackPluginDir } from './callback-plugin';
 import { ansibleLocalTempDir, buildChildEnv } from './child-env';
 import { confineJobPaths, PathConfinementError } from './confine-job-paths';
 import { createJobTempDir, JobTempDir, writeExtraVarsFile } from './extra-vars-file';
@@ -13,7 +14,10 @@ import {
   InvalidJobSpecError,
   Invocation,
   InvocationFiles,
+  jobTimeoutSeconds,
 } from './invocation';
+import { EventBatcher, EventBatcherOptions } from './event-batcher';
+import { JobEventLineReader } from './job-event-parser';
 import { OutputBatcher, OutputBatcherOptions } from './output-batcher';
 import { ProcessResult, runProcess } from './process-runner';
 
@@ -31,14 +35,26 @@ export class JobInterruption {
 export interface ExecuteJobOptions {
   /** Stores one batch of output; called one batch at a time, in order. */
   appendOutput: (chunk: string) => Promise<void>;
+  /**
+   * Stores one batch of structured events (from the callback plugin); called one batch at a
+   * time, in order. Without it, Ansible runs without the plugin.
+   */
+  appendEvents?: (events: NewJobEvent[]) => Promise<void>;
   /** Aborting stops the process tree; pass a JobInterruption as the abort reason. */
   signal?: AbortSignal;
-  /** Overrides config.taskTimeoutSeconds (the whole job, every step included). */
+  /**
+   * Overrides config.taskTimeoutSeconds, the most any job may run (every step included); a job's
+   * own spec.timeoutSeconds applies when smaller.
+   */
   timeoutSeconds?: number;
-  /** Time between SIGTERM and SIGKILL when stopping a process group. */
+  /** Overrides config.idleTimeoutSeconds: seconds without output before the job is stopped (0: never). */
+  idleTimeoutSeconds?: number;
+  /** Time between SIGTERM and SIGKILL when stopping a process group (default: config.killGraceSeconds). */
   killGraceMs?: number;
-  /** Output batching (defaults: 100 ms, 64 KiB). */
+  /** Output batching (defaults: 25 ms, 64 KiB). */
   batching?: OutputBatcherOptions;
+  /** Event batching (defaults: 25 ms, 500 events). */
+  eventBatching?: EventBatcherOptions;
   /** Called with each child's pid (= its process group id) once started. */
   onSpawn?: (pid: number, invocation: Invocation) => void;
 }
@@ -47,6 +63,14 @@ export interface ExecuteJobOptions {
 interface Step {
   invocation: Invocation;
   failurePrefix: string;
+  /** An ansible or ansible-playbook step, whose callback plugin writes events. */
+  ansible: boolean;
+}
+
+/** The limits one run is held to. */
+interface RunLimits {
+  timeoutSeconds: number;
+  idleTimeoutSeconds: number;
 }
 
 const successful = (returnCode: number | null): JobOutcome => ({ status: JobStatus.Successful, reason: null, returnCode });
@@ -65,15 +89,36 @@ function firstLine(text: string): string {
 @Injectable()
 export class JobExecutor {
   private readonly logger = new Logger(JobExecutor.name);
+  /** Where flansible_events.py is; null when it cannot be found (jobs then run without events). */
+  readonly callbackPluginDir: string | null = findCallbackPluginDir();
 
   constructor(private readonly config: FlansibleConfig) {}
 
+  /** Logs an error when the callback plugin is missing; false then. Called at runner start. */
+  checkCallbackPlugin(): boolean {
+    if (this.callbackPluginDir) return true;
+    this.logger.error(
+      'The flansible_events callback plugin was not found (libs/execution/ansible/callback_plugins under the ' +
+        'package root): jobs run, but record no structured events',
+    );
+    return false;
+  }
+
   async execute(spec: JobSpec, options: ExecuteJobOptions): Promise<JobOutcome> {
-    const timeoutSeconds = options.timeoutSeconds ?? this.config.taskTimeoutSeconds;
-    const deadline = Date.now() + timeoutSeconds * 1000;
+    const started = Date.now();
     const batcher = new OutputBatcher(options.appendOutput, options.batching);
+    const events =
+      options.appendEvents && this.callbackPluginDir ? new EventBatcher(options.appendEvents, options.eventBatching) : null;
     let tempDir: JobTempDir | null = null;
     try {
+      const limits: RunLimits = {
+        timeoutSeconds: Math.min(
+          jobTimeoutSeconds(spec ?? {}) ?? Infinity,
+          options.timeoutSeconds ?? this.config.taskTimeoutSeconds,
+        ),
+        idleTimeoutSeconds: options.idleTimeoutSeconds ?? this.config.idleTimeoutSeconds ?? 0,
+      };
+      const deadline = started + limits.timeoutSeconds * 1000;
       const confined = await confineJobPaths(spec, this.config);
       const files: InvocationFiles = {};
       if (confined.kind !== JobKind.Git && confined.extraVars !== undefined && confined.extraVars !== null) {
@@ -83,21 +128,26 @@ export class JobExecutor {
       // Every step is built (and so validated) before the first one runs.
       const steps = await this.stepsOf(confined, files);
       await mkdir(ansibleLocalTempDir(this.config.dataDir), { recursive: true, mode: 0o700 });
-      const env = buildChildEnv(process.env, this.config.dataDir);
+      const env = buildChildEnv(process.env, this.config.dataDir, { callbackPluginDir: events ? this.callbackPluginDir : null });
+      const killGraceMs = options.killGraceMs ?? (this.config.killGraceSeconds ?? 5) * 1000;
 
       let returnCode: number | null = null;
       for (const step of steps) {
         const remainingMs = deadline - Date.now();
-        if (remainingMs <= 0) return this.timedOut(timeoutSeconds);
+        if (remainingMs <= 0) return this.timedOut(limits.timeoutSeconds);
+        const eventLines = events && step.ansible ? new JobEventLineReader((event) => events.add(event)) : null;
         const result = await runProcess(step.invocation, {
           env,
           onOutput: (text) => batcher.write(text),
+          onEventData: eventLines ? (text) => eventLines.write(text) : undefined,
           timeoutMs: remainingMs,
-          killGraceMs: options.killGraceMs,
+          idleTimeoutMs: limits.idleTimeoutSeconds * 1000,
+          killGraceMs,
           signal: options.signal,
           onSpawn: (pid) => options.onSpawn?.(pid, step.invocation),
         });
-        const outcome = this.outcomeOf(step, result, timeoutSeconds, options.signal);
+        await eventLines?.end();
+        const outcome = this.outcomeOf(step, result, limits, options.signal);
         if (outcome.status !== JobStatus.Successful) return outcome;
         returnCode = outcome.returnCode;
       }
@@ -107,8 +157,8 @@ export class JobExecutor {
       this.logger.error(`Could not run a ${spec?.kind} job: ${(err as Error).stack ?? err}`);
       return errorOutcome(`Could not run the job: ${firstLine((err as Error).message ?? String(err))}`);
     } finally {
-      // The final flush completes before the caller records the outcome.
-      await batcher.flush();
+      // The final flushes complete before the caller records the outcome.
+      await Promise.all([batcher.flush(), events?.flush()]);
       await tempDir?.remove().catch((err: Error) => this.logger.error(`Could not remove ${tempDir?.path}: ${err.message}`));
     }
   }
@@ -116,9 +166,9 @@ export class JobExecutor {
   private async stepsOf(spec: JobSpec, files: InvocationFiles): Promise<Step[]> {
     switch (spec.kind) {
       case JobKind.Command:
-        return [{ invocation: buildCommandInvocation(spec, files, await this.commandWorkingDir()), failurePrefix: '' }];
+        return [{ invocation: buildCommandInvocation(spec, files, await this.commandWorkingDir()), failurePrefix: '', ansible: true }];
       case JobKind.Playbook: {
-        const playbook = { invocation: buildPlaybookInvocation(spec, files), failurePrefix: '' };
+        const playbook = { invocation: buildPlaybookInvocation(spec, files), failurePrefix: '', ansible: true };
         if (spec.updateGitRepo !== undefined && typeof spec.updateGitRepo !== 'boolean') {
           throw new InvalidJobSpecError('updateGitRepo must be a boolean');
         }
@@ -127,12 +177,13 @@ export class JobExecutor {
           {
             invocation: buildPlaybookGitPullInvocation(spec.playbookDir),
             failurePrefix: 'Updating the playbook repository failed, the playbook did not run: ',
+            ansible: false,
           },
           playbook,
         ];
       }
       case JobKind.Git:
-        return buildGitInvocations(spec).map((invocation) => ({ invocation, failurePrefix: '' }));
+        return buildGitInvocations(spec).map((invocation) => ({ invocation, failurePrefix: '', ansible: false }));
       default:
         throw new InvalidJobSpecError(`Unknown job kind: ${String((spec as { kind: unknown }).kind)}`);
     }
@@ -153,14 +204,17 @@ export class JobExecutor {
     return { status: JobStatus.TimedOut, reason: `Task timed out after ${timeoutSeconds} s`, returnCode: null };
   }
 
-  private outcomeOf(step: Step, result: ProcessResult, timeoutSeconds: number, signal?: AbortSignal): JobOutcome {
+  private outcomeOf(step: Step, result: ProcessResult, limits: RunLimits, signal?: AbortSignal): JobOutcome {
     const { label, command } = step.invocation;
     if (result.spawnError) {
       const code = (result.spawnError as NodeJS.ErrnoException).code;
       const why = code === 'ENOENT' ? `${command} was not found on PATH` : firstLine(result.spawnError.message);
       return errorOutcome(`${step.failurePrefix}Could not start ${label}: ${why}`);
     }
-    if (result.timedOut) return this.timedOut(timeoutSeconds);
+    if (result.timedOut) return this.timedOut(limits.timeoutSeconds);
+    if (result.idleTimedOut) {
+      return { status: JobStatus.TimedOut, reason: `No output for ${limits.idleTimeoutSeconds} s`, returnCode: null };
+    }
     if (result.aborted) {
       const interruption = signal?.reason;
       return interruption instanceof JobInterruption

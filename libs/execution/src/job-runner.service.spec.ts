@@ -84,6 +84,18 @@ describe('JobRunnerService', () => {
     expect(job).toMatchObject({ status: JobStatus.Successful, reason: null, returnCode: 0, runnerId: runner.runnerId });
     expect(job.startedAt).not.toBeNull();
     expect(await store.readOutput(jobId)).toContain('"ping": "pong"');
+    // The plugin's events, numbered by the store, and the summary built from them.
+    const events = await store.readEvents(jobId, { limit: 100 });
+    expect(events.map((e) => [e.counter, e.type])).toEqual([
+      [1, 'playbook_start'],
+      [2, 'play_start'],
+      [3, 'task_start'],
+      [4, 'host_ok'],
+      [5, 'stats'],
+    ]);
+    expect(await store.summarize(jobId)).toEqual([
+      { host: 'localhost', ok: 1, changed: 0, failed: 0, unreachable: 0, skipped: 0, rescued: 0, ignored: 0 },
+    ]);
   });
 
   it('acknowledges a redelivered message of a job already started without running it again', async () => {

@@ -6,8 +6,8 @@ import {
   OnModuleDestroy,
 } from '@nestjs/common';
 import { FlansibleConfig } from '@flansible/config';
-import { JobMessage, JobOutcome, JobStatus } from '@flansible/contracts';
-import { DeliveryInfo, JobQueue } from '@flansible/queue';
+import { JobMessage, JobNotice, JobOutcome, JobStatus } from '@flansible/contracts';
+import { DeliveryInfo, JobNoticeBus, JobQueue } from '@flansible/queue';
 import { JobStore } from '@flansible/store';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -19,7 +19,10 @@ export function createRunnerId(): string {
 }
 
 /** Test seams; production uses the defaults. */
-export type JobRunnerOptions = Pick<ExecuteJobOptions, 'timeoutSeconds' | 'killGraceMs' | 'batching'>;
+export type JobRunnerOptions = Pick<
+  ExecuteJobOptions,
+  'timeoutSeconds' | 'idleTimeoutSeconds' | 'killGraceMs' | 'batching' | 'eventBatching'
+>;
 
 /** Completing a job is retried this many times (with a growing pause) before the message is returned. */
 const COMPLETE_ATTEMPTS = 3;
@@ -29,6 +32,8 @@ const SHUTDOWN_REASON = 'The runner shut down while the job was running';
 /**
  * The runner: consumes job messages, claims each job in the store (so a redelivered message
  * never runs Ansible twice), executes it and records the outcome before the message is acked.
+ * Tells the notice bus after each stored batch of output or events and each status change, and
+ * stops a job here when the bus carries a cancel request for it.
  */
 @Injectable()
 export class JobRunnerService implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown {
@@ -42,6 +47,7 @@ export class JobRunnerService implements OnApplicationBootstrap, OnModuleDestroy
    */
   private readonly unrecorded = new Map<string, JobOutcome>();
   private stopping = false;
+  private stopped: Promise<void> | null = null;
   private options: JobRunnerOptions = {};
 
   constructor(
@@ -49,6 +55,7 @@ export class JobRunnerService implements OnApplicationBootstrap, OnModuleDestroy
     private readonly queue: JobQueue,
     private readonly config: FlansibleConfig,
     private readonly executor: JobExecutor,
+    private readonly bus: JobNoticeBus,
   ) {}
 
   /** For specs: shorter timeouts and grace periods than the configuration's. */
@@ -57,6 +64,15 @@ export class JobRunnerService implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   async onApplicationBootstrap(): Promise<void> {
+    this.executor.checkCallbackPlugin();
+    try {
+      await this.bus.onCancel(({ jobId, reason }) => {
+        if (this.cancel(jobId, reason)) this.logger.log(`Job ${jobId} canceled: ${reason}`);
+      });
+    } catch (err) {
+      // The heartbeat's look at the store's cancel requests still stops canceled jobs, only later.
+      this.logger.error(`Could not subscribe to cancel requests: ${(err as Error).message}`);
+    }
     await this.queue.consume((message, delivery) => this.handle(message, delivery), this.config.runnerConcurrency);
     this.logger.log(`Runner ${this.runnerId} consuming jobs, ${this.config.runnerConcurrency} at a time`);
   }
@@ -66,15 +82,29 @@ export class JobRunnerService implements OnApplicationBootstrap, OnModuleDestroy
     return this.running.size;
   }
 
+  /** True while the job executes in this process. */
+  isRunning(jobId: string): boolean {
+    return this.running.has(jobId);
+  }
+
+  /**
+   * Stops a job running here (its whole process tree) with the given outcome: canceled, or error
+   * when the store has already ended it (a runner counted as lost) and its tree must not go on.
+   * False when the job is not running here.
+   */
+  interrupt(jobId: string, status: JobInterruption['status'], reason: string): boolean {
+    const job = this.running.get(jobId);
+    if (!job) return false;
+    job.abort.abort(new JobInterruption(status, reason));
+    return true;
+  }
+
   /**
    * Stops a job running in this process (its whole process tree); it ends as canceled with the
    * given reason. False when the job is not running here.
    */
   cancel(jobId: string, reason = 'Job canceled'): boolean {
-    const job = this.running.get(jobId);
-    if (!job) return false;
-    job.abort.abort(new JobInterruption(JobStatus.Canceled, reason));
-    return true;
+    return this.interrupt(jobId, JobStatus.Canceled, reason);
   }
 
   /**
@@ -102,6 +132,7 @@ export class JobRunnerService implements OnApplicationBootstrap, OnModuleDestroy
       );
       return;
     }
+    this.notify({ jobId, what: 'status' });
     if (this.stopping) {
       // Shutdown began while the job was being claimed: end it now rather than start it.
       await this.record(jobId, { status: JobStatus.Error, reason: SHUTDOWN_REASON, returnCode: null });
@@ -121,7 +152,14 @@ export class JobRunnerService implements OnApplicationBootstrap, OnModuleDestroy
     try {
       const outcome = await this.executor.execute(spec, {
         ...this.options,
-        appendOutput: (chunk) => this.store.appendOutput(jobId, chunk),
+        appendOutput: async (chunk) => {
+          await this.store.appendOutput(jobId, chunk);
+          this.notify({ jobId, what: 'output' });
+        },
+        appendEvents: async (events) => {
+          await this.store.appendEvents(jobId, events);
+          this.notify({ jobId, what: 'events' });
+        },
         signal: abort.signal,
       });
       const took = ((Date.now() - started) / 1000).toFixed(1);
@@ -138,7 +176,8 @@ export class JobRunnerService implements OnApplicationBootstrap, OnModuleDestroy
       try {
         const recorded = await this.store.completeJob(jobId, outcome, new Date());
         this.unrecorded.delete(jobId);
-        if (!recorded) this.logger.warn(`Job ${jobId} was already finished: its ${outcome.status} outcome was not recorded`);
+        if (recorded) this.notify({ jobId, what: 'status' });
+        else this.logger.warn(`Job ${jobId} was already finished: its ${outcome.status} outcome was not recorded`);
         return;
       } catch (err) {
         if (attempt >= COMPLETE_ATTEMPTS) {
@@ -157,11 +196,25 @@ export class JobRunnerService implements OnApplicationBootstrap, OnModuleDestroy
    * before the store and the queue close.
    */
   async onModuleDestroy(): Promise<void> {
-    await this.stop();
+    await this.shutdown();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.stop();
+    await this.shutdown();
+  }
+
+  /** Stops taking jobs and stops those running here; resolves once they are recorded. Idempotent. */
+  shutdown(): Promise<void> {
+    return (this.stopped ??= this.stop());
+  }
+
+  /** Notices are hints: a failing bus never fails the job. */
+  private notify(notice: JobNotice): void {
+    try {
+      this.bus.notify(notice);
+    } catch (err) {
+      this.logger.warn(`Could not send a ${notice.what} notice for job ${notice.jobId}: ${(err as Error).message}`);
+    }
   }
 
   private async stop(): Promise<void> {

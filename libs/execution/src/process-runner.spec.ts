@@ -151,6 +151,64 @@ describe('runProcess', () => {
     expect(result.spawnError).toMatchObject({ code: 'ENOENT' });
   });
 
+  describe('idle timeout', () => {
+    it('stops the whole process group when stdout and stderr stay silent too long', async () => {
+      let pgid = 0;
+      const { result, output } = await run(
+        invocation('sh', '-c', 'trap "" TERM; echo started; sleep 306 & wait'),
+        { idleTimeoutMs: 800, killGraceMs: 300, onSpawn: (pid) => (pgid = pid) },
+      );
+      expect(output).toBe('started\n');
+      expect(result).toMatchObject({ idleTimedOut: true, timedOut: false, aborted: false, signal: 'SIGKILL' });
+      await expectGroupGone(pgid);
+    });
+
+    it('lets a process that keeps printing run past the idle timeout', async () => {
+      const { result, output } = await run(invocation('sh', '-c', 'for i in 1 2 3 4 5 6; do echo tick; sleep 0.3; done'), {
+        idleTimeoutMs: 1_500,
+      });
+      expect(output).toBe('tick\n'.repeat(6));
+      expect(result).toMatchObject({ exitCode: 0, idleTimedOut: false });
+    });
+
+    it('does not count the time spent waiting for a slow store as silence', async () => {
+      const store = new InMemoryOutputStore();
+      store.appendDelayMs = 500;
+      const line = `${'y'.repeat(99)}\n`;
+      // A burst the store takes a while over, then a tick every 100 ms: never silent for 300 ms.
+      const { result, output } = await run(
+        node(`
+          for (let i = 0; i < 4000; i++) process.stdout.write(${JSON.stringify(line)});
+          let ticks = 0;
+          const timer = setInterval(() => { console.log('tick'); if (++ticks === 15) clearInterval(timer); }, 100);`),
+        { idleTimeoutMs: 300 },
+        store,
+      );
+      expect(result).toMatchObject({ exitCode: 0, idleTimedOut: false });
+      expect(output).toBe(line.repeat(4000) + 'tick\n'.repeat(15));
+      // The store was slow enough that reading paused for longer than the idle timeout.
+      expect(store.appends.length).toBeGreaterThan(1);
+    });
+  });
+
+  describe('events pipe', () => {
+    it('hands what the child writes on file descriptor 3 to onEventData, apart from its output', async () => {
+      const events: string[] = [];
+      const { result, output } = await run(
+        node(`const fs = require('node:fs'); fs.writeSync(3, '{"a":1}\\n'); console.log('human'); fs.writeSync(3, '{"b":2}\\n');`),
+        { onEventData: (text) => void events.push(text) },
+      );
+      expect(result.exitCode).toBe(0);
+      expect(output).toBe('human\n');
+      expect(events.join('')).toBe('{"a":1}\n{"b":2}\n');
+    });
+
+    it('gives the child no file descriptor 3 without onEventData', async () => {
+      const { output } = await run(invocation('sh', '-c', '{ echo x >&3; } 2>/dev/null && echo open || echo closed'));
+      expect(output).toBe('closed\n');
+    });
+  });
+
   describe('child environment', () => {
     const saved = { ...process.env };
     afterEach(() => {

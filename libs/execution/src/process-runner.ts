@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StringDecoder } from 'node:string_decoder';
+import { Readable } from 'node:stream';
 import { readdir, readFile } from 'node:fs/promises';
 import { Invocation } from './invocation';
 
@@ -13,8 +14,19 @@ export interface RunProcessOptions {
    * returns a promise, reading pauses until it resolves (the child then blocks on its pipe).
    */
   onOutput: (text: string) => Promise<void> | void;
+  /**
+   * When set, the child gets a fourth pipe (its file descriptor 3, where the events callback
+   * plugin writes) and this receives what arrives on it, as whole UTF-8 characters. A returned
+   * promise pauses reading like onOutput's.
+   */
+  onEventData?: (text: string) => Promise<void> | void;
   /** Stop the process group after this long; none when undefined or 0. */
   timeoutMs?: number;
+  /**
+   * Stop the process group when stdout and stderr stay silent this long; none when undefined or
+   * 0. Time spent paused for the store (onOutput's promise) does not count as silence.
+   */
+  idleTimeoutMs?: number;
   /** Time between SIGTERM and SIGKILL to the process group. */
   killGraceMs?: number;
   /** Aborting stops the process group the same way as a timeout. */
@@ -30,6 +42,8 @@ export interface ProcessResult {
   /** The signal that ended it, when one did. */
   signal: NodeJS.Signals | null;
   timedOut: boolean;
+  /** Stopped because it printed nothing for idleTimeoutMs. */
+  idleTimedOut: boolean;
   aborted: boolean;
   /** The child could not be started (ENOENT, EACCES, …). */
   spawnError: Error | null;
@@ -87,9 +101,10 @@ async function waitForGroupGone(pgid: number, withinMs: number): Promise<boolean
 
 /**
  * Runs one child process without a shell, in a process group of its own (detached: setsid), so
- * a timeout or an abort can stop the whole tree: SIGTERM to the group, SIGKILL after the grace
- * period. Whatever the group still holds when the child itself has ended (a background
- * grandchild) is stopped the same way, and the promise resolves only once the group is gone.
+ * a timeout, an idle timeout or an abort can stop the whole tree: SIGTERM to the group, SIGKILL
+ * after the grace period. With onEventData the child also gets a pipe on its descriptor 3.
+ * Whatever the group still holds when the child itself has ended (a background grandchild) is
+ * stopped the same way, and the promise resolves only once the group is gone.
  * Never rejects: a child that cannot start is reported in `spawnError`.
  */
 export function runProcess(invocation: Invocation, options: RunProcessOptions): Promise<ProcessResult> {
@@ -99,6 +114,7 @@ export function runProcess(invocation: Invocation, options: RunProcessOptions): 
     exitCode: null,
     signal: null,
     timedOut: false,
+    idleTimedOut: false,
     aborted: false,
     spawnError: null,
   };
@@ -112,7 +128,7 @@ export function runProcess(invocation: Invocation, options: RunProcessOptions): 
         env: options.env,
         detached: true,
         shell: false,
-        stdio: ['ignore', 'pipe', 'pipe'],
+        stdio: options.onEventData ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
       });
     } catch (err) {
       // Synchronous failures: invalid arguments (e.g. a NUL byte), unusual spawn errors.
@@ -123,6 +139,7 @@ export function runProcess(invocation: Invocation, options: RunProcessOptions): 
     const pid = child.pid;
     let settled = false;
     let timeoutTimer: NodeJS.Timeout | null = null;
+    let idleTimer: NodeJS.Timeout | null = null;
     let terminating: Promise<void> | null = null;
 
     const terminateGroup = (): Promise<void> =>
@@ -142,6 +159,7 @@ export function runProcess(invocation: Invocation, options: RunProcessOptions): 
       if (settled) return;
       settled = true;
       if (timeoutTimer) clearTimeout(timeoutTimer);
+      if (idleTimer) clearTimeout(idleTimer);
       options.signal?.removeEventListener('abort', onAbort);
       resolve({ ...result, ...update });
     };
@@ -162,27 +180,61 @@ export function runProcess(invocation: Invocation, options: RunProcessOptions): 
     }
     options.signal?.addEventListener('abort', onAbort, { once: true });
 
-    const streams = [child.stdout!, child.stderr!];
+    const idleTimeoutMs = options.idleTimeoutMs;
+    let stopped = false;
+    const resetIdleTimer = () => {
+      if (!idleTimeoutMs || stopped || result.idleTimedOut) return;
+      if (idleTimer) clearTimeout(idleTimer);
+      idleTimer = setTimeout(() => {
+        result.idleTimedOut = true;
+        void terminateGroup();
+      }, idleTimeoutMs);
+    };
+    const stopIdleTimer = () => {
+      if (idleTimer) clearTimeout(idleTimer);
+      idleTimer = null;
+    };
+    resetIdleTimer();
+
+    const eventStream = options.onEventData ? (child.stdio[3] as Readable | null) : null;
+    const streams = [child.stdout!, child.stderr!, ...(eventStream ? [eventStream] : [])];
     let pauses = 0;
-    const deliver = (text: string) => {
+    const deliver = (text: string, to: (text: string) => Promise<void> | void) => {
       if (!text) return;
-      const backpressure = options.onOutput(text);
+      const backpressure = to(text);
       if (!backpressure) return;
-      if (pauses++ === 0) streams.forEach((s) => s.pause());
+      if (pauses++ === 0) {
+        streams.forEach((s) => s.pause());
+        // A child blocked on a full pipe is not idle.
+        stopIdleTimer();
+      }
       void backpressure.then(() => {
-        if (--pauses === 0) streams.forEach((s) => s.resume());
+        if (--pauses === 0) {
+          streams.forEach((s) => s.resume());
+          resetIdleTimer();
+        }
       });
     };
-    for (const stream of streams) {
+    const read = (stream: Readable, to: (text: string) => Promise<void> | void, isOutput: boolean) => {
       // One decoder per stream: a character split across two reads is joined, never mangled,
-      // and bytes of stdout and stderr are never mixed inside one character.
+      // and bytes of two streams are never mixed inside one character.
       const decoder = new StringDecoder('utf8');
-      stream.on('data', (bytes: Buffer) => deliver(decoder.write(bytes)));
-      stream.on('end', () => deliver(decoder.end()));
-    }
+      stream.on('data', (bytes: Buffer) => {
+        if (isOutput && pauses === 0) resetIdleTimer();
+        deliver(decoder.write(bytes), to);
+      });
+      stream.on('end', () => deliver(decoder.end(), to));
+    };
+    read(child.stdout!, options.onOutput, true);
+    read(child.stderr!, options.onOutput, true);
+    if (eventStream) read(eventStream, options.onEventData!, false);
 
     // The child itself has ended: stop whatever it left behind in its group.
-    child.once('exit', () => void terminateGroup());
+    child.once('exit', () => {
+      stopped = true;
+      stopIdleTimer();
+      void terminateGroup();
+    });
     child.once('close', (code: number | null, signal: NodeJS.Signals | null) => {
       void terminateGroup().then(() => settle({ exitCode: code, signal }));
     });

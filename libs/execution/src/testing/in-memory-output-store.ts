@@ -1,24 +1,36 @@
-import { JobOutcome, JobStatus } from '@flansible/contracts';
+import { HostSummary, JobEvent, JobEventType, JobOutcome, JobStatus, NewJobEvent, isTerminalStatus } from '@flansible/contracts';
 import { JobRecord, JobStore, NewJob } from '@flansible/store';
 
+// The store's index may not re-export every type of the port yet: derived from its signatures.
+type CreatedJob = Awaited<ReturnType<JobStore['createJob']>>;
+type CancelResult = Awaited<ReturnType<JobStore['cancelJob']>>;
+type OutputLines = Awaited<ReturnType<JobStore['readOutputLines']>>;
+type EventQuery = Parameters<JobStore['readEvents']>[1];
+
 /**
- * A tiny in-memory JobStore for the process runner's unit specs only (the real adapters have
- * their own specs against SQLite and PostgreSQL). Records every append, checks they never overlap,
- * and can be made slow or failing.
+ * A tiny in-memory JobStore for the execution specs only (the real adapters have their own specs
+ * against SQLite and PostgreSQL). Records every append, checks they never overlap, and can be
+ * made slow or failing. Enough of the port for the runner: jobs, output, events, cancel requests,
+ * heartbeats and lost runners.
  */
 export class InMemoryOutputStore extends JobStore {
   readonly appends: { jobId: string; chunk: string; at: number }[] = [];
+  /** Every appendEvents call, in order. */
+  readonly eventAppends: { jobId: string; events: NewJobEvent[]; at: number }[] = [];
   /** Most appends in progress at once for one job: must stay 1. */
   maxConcurrentAppends = 0;
   appendDelayMs = 0;
   failAppends = 0;
   /** Called with each stored chunk. */
   onAppend?: (chunk: string) => void;
+  /** Last heartbeat of each runner. */
+  readonly heartbeats = new Map<string, Date>();
   private inProgress = 0;
   private readonly jobs = new Map<string, JobRecord>();
+  private readonly events = new Map<string, JobEvent[]>();
 
   async migrate(): Promise<void> {}
-  async createJob(job: NewJob): Promise<void> {
+  async createJob(job: NewJob): Promise<CreatedJob> {
     this.jobs.set(job.id, {
       id: job.id,
       kind: job.spec.kind,
@@ -32,16 +44,23 @@ export class InMemoryOutputStore extends JobStore {
       createdAt: job.createdAt,
       startedAt: null,
       finishedAt: null,
+      priority: job.priority ?? 0,
+      cancelRequestedAt: null,
+      outputLines: 0,
+      eventCount: 0,
     });
+    return { id: job.id, created: true };
   }
   async deleteJob(id: string): Promise<void> {
     this.jobs.delete(id);
+    this.events.delete(id);
   }
   async findJob(id: string): Promise<JobRecord | undefined> {
-    return this.jobs.get(id);
+    const job = this.jobs.get(id);
+    return job && { ...job };
   }
   async findJobsByStatus(statuses: JobStatus[]): Promise<JobRecord[]> {
-    return [...this.jobs.values()].filter((j) => statuses.includes(j.status));
+    return [...this.jobs.values()].filter((j) => statuses.includes(j.status)).map((j) => ({ ...j }));
   }
   async claimJob(id: string, runnerId: string, startedAt: Date): Promise<boolean> {
     const job = this.jobs.get(id);
@@ -51,7 +70,7 @@ export class InMemoryOutputStore extends JobStore {
   }
   async completeJob(id: string, outcome: JobOutcome, finishedAt: Date): Promise<boolean> {
     const job = this.jobs.get(id);
-    if (!job || (job.status !== JobStatus.Queued && job.status !== JobStatus.Running)) return false;
+    if (!job || isTerminalStatus(job.status)) return false;
     Object.assign(job, { ...outcome, finishedAt });
     return true;
   }
@@ -76,5 +95,92 @@ export class InMemoryOutputStore extends JobStore {
       .map((a) => a.chunk)
       .join('');
   }
+  async readOutputLines(jobId: string, from: number, to: number): Promise<OutputLines> {
+    const text = await this.readOutput(jobId);
+    const all = text === '' ? [] : text.replace(/\n$/, '').split('\n');
+    const start = Math.max(1, from);
+    return {
+      lines: all.slice(start - 1, Math.max(start - 1, to)),
+      from: start,
+      totalLines: all.length,
+      endsWithNewline: text === '' || text.endsWith('\n'),
+    };
+  }
+
+  async appendEvents(jobId: string, events: NewJobEvent[]): Promise<void> {
+    this.eventAppends.push({ jobId, events, at: Date.now() });
+    const stored = this.events.get(jobId) ?? [];
+    for (const event of events) stored.push({ ...event, counter: stored.length + 1 });
+    this.events.set(jobId, stored);
+    const job = this.jobs.get(jobId);
+    if (job) job.eventCount = stored.length;
+  }
+  async readEvents(jobId: string, query: EventQuery): Promise<JobEvent[]> {
+    return (this.events.get(jobId) ?? [])
+      .filter((e) => e.counter > (query.after ?? 0))
+      .filter((e) => query.host === undefined || e.host === query.host)
+      .filter((e) => !query.types || query.types.includes(e.type))
+      .slice(0, query.limit);
+  }
+  async summarize(jobId: string): Promise<HostSummary[]> {
+    const events = this.events.get(jobId) ?? [];
+    const stats = [...events].reverse().find((e) => e.type === JobEventType.Stats);
+    const hosts = (stats?.data.hosts ?? {}) as Record<string, Record<string, number>>;
+    return Object.entries(hosts).map(([host, s]) => ({
+      host,
+      ok: s.ok ?? 0,
+      changed: s.changed ?? 0,
+      failed: s.failures ?? 0,
+      unreachable: s.unreachable ?? 0,
+      skipped: s.skipped ?? 0,
+      rescued: s.rescued ?? 0,
+      ignored: s.ignored ?? 0,
+    }));
+  }
+  async listJobs(): Promise<JobRecord[]> {
+    return [...this.jobs.values()].map((j) => ({ ...j }));
+  }
+
+  async cancelJob(id: string, reason: string, at: Date): Promise<CancelResult> {
+    const job = this.jobs.get(id);
+    if (!job) return 'not-found';
+    if (isTerminalStatus(job.status)) return 'already-final';
+    if (job.status === JobStatus.Queued) {
+      Object.assign(job, { status: JobStatus.Canceled, reason, finishedAt: at });
+      return 'canceled';
+    }
+    job.cancelRequestedAt ??= at;
+    return 'requested';
+  }
+  async findCancelRequests(runnerId: string): Promise<string[]> {
+    return [...this.jobs.values()]
+      .filter((j) => j.runnerId === runnerId && j.status === JobStatus.Running && j.cancelRequestedAt !== null)
+      .map((j) => j.id);
+  }
+
+  async recordHeartbeat(runnerId: string, at: Date): Promise<void> {
+    this.heartbeats.set(runnerId, at);
+  }
+  async removeRunner(runnerId: string): Promise<void> {
+    this.heartbeats.delete(runnerId);
+  }
+  async failJobsOfLostRunners(staleBefore: Date, reason: string, at: Date): Promise<string[]> {
+    const failed: string[] = [];
+    for (const job of this.jobs.values()) {
+      if (job.status !== JobStatus.Running || job.runnerId === null) continue;
+      const beat = this.heartbeats.get(job.runnerId);
+      if (beat && beat >= staleBefore) continue;
+      Object.assign(job, { status: JobStatus.Error, reason, returnCode: null, finishedAt: at });
+      failed.push(job.id);
+    }
+    return failed;
+  }
+
+  async purgeFinishedBefore(): Promise<number> {
+    return 0;
+  }
   async close(): Promise<void> {}
 }
+
+/** The same store under the name that says what it has become. */
+export { InMemoryOutputStore as InMemoryJobStore };
