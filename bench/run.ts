@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { hashPassword } from '@flansible/auth';
 import { Deployment, DeploymentKind } from '../test/support/deployment';
+import { readJobStream } from '../test/support/sse-client';
 
 const run = promisify(execFile);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
@@ -20,6 +21,60 @@ const median = (values: number[]) => {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 const ms = (n: number) => `${n.toFixed(0)} ms`;
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+};
+const ADMIN = { user: 'admin', password: 'admin' };
+
+/**
+ * Stream latency: a playbook prints its own clock (ms) in each of 60 loop items; the SSE client
+ * notes when each line arrives. Same machine, same clock: the difference is print → client.
+ */
+async function streamLatency(deployment: Deployment): Promise<{ p50: number; p95: number; samples: number }> {
+  deployment.fixture.writePlaybook(
+    'bench/clock.yml',
+    `- hosts: all\n  gather_facts: false\n  tasks:\n    - name: clock\n      ansible.builtin.debug:\n        msg: "CLOCK={{ lookup('pipe', 'date +%s%3N') }}"\n      loop: "{{ range(60) | list }}"\n      loop_control:\n        pause: 0.05\n`,
+  );
+  const res = await deployment.api.request<{ id: string }>('POST', '/api/v1/jobs/playbook', { json: { playbook_dir: 'bench', playbook: 'clock.yml' } });
+  const latencies: number[] = [];
+  await readJobStream(deployment.api.baseUrl, res.body.id, ADMIN, {
+    onMessage: (message) => {
+      if (message.event !== 'output') return;
+      const now = Date.now();
+      for (const line of (message.data as { lines: string[] }).lines) {
+        const match = /CLOCK=(\d{13})/.exec(line);
+        if (match) latencies.push(now - Number(match[1]));
+      }
+    },
+  });
+  return { p50: percentile(latencies, 50), p95: percentile(latencies, 95), samples: latencies.length };
+}
+
+/** Random 1,000-line ranges of a 100,000-line output, and pages of events, through the API. */
+async function rangeFetchTimes(deployment: Deployment): Promise<{ range: number[]; events: number[] }> {
+  const api = deployment.api;
+  const res = await api.request<{ id: string }>('POST', '/api/v1/jobs/command', {
+    json: { host_pattern: 'localhost', module: 'command', module_args: 'seq 1 100000' },
+  });
+  const id = res.body.id;
+  await api.waitForTask(id, 120_000);
+  const events = await api.request<{ id: string }>('POST', '/api/v1/jobs/playbook', { json: { playbook_dir: 'app', playbook: 'events.yml' } });
+  await api.waitForTask(events.body.id);
+  const range: number[] = [];
+  const eventPages: number[] = [];
+  for (let i = 0; i < 30; i++) {
+    const start = 1 + Math.floor(Math.random() * 99_000);
+    let t = performance.now();
+    const page = await api.get<{ lines: string[] }>(`/api/v1/jobs/${id}/output?start_line=${start}&end_line=${start + 999}`);
+    range.push(performance.now() - t);
+    if (page.body.lines.length !== 1000) throw new Error(`range ${start} returned ${page.body.lines.length} lines`);
+    t = performance.now();
+    await api.get(`/api/v1/jobs/${events.body.id}/events?after=${i % 5}&limit=100`);
+    eventPages.push(performance.now() - t);
+  }
+  return { range, events: eventPages };
+}
 
 async function timeDirectPing(inventory: string): Promise<number> {
   const start = performance.now();
@@ -71,6 +126,12 @@ async function benchDeployment(kind: DeploymentKind): Promise<void> {
     console.log(`[${kind}] ping: direct CLI median ${ms(median(direct))}, through the API median ${ms(median(api))}, ratio ${ratio.toFixed(3)}x (target <= 1.10x)`);
     const { rps, p99 } = await statusThroughput(deployment);
     console.log(`[${kind}] GET /api/ansibletaskstatus, 32 connections: ${rps.toFixed(0)} req/s, p99 ${p99} ms`);
+    const stream = await streamLatency(deployment);
+    console.log(`[${kind}] SSE line latency (print -> client), ${stream.samples} lines: p50 ${ms(stream.p50)}, p95 ${ms(stream.p95)} (target p95 <= 100 ms)`);
+    const fetches = await rangeFetchTimes(deployment);
+    console.log(
+      `[${kind}] 1,000-line range of a 100,000-line output: p50 ${percentile(fetches.range, 50).toFixed(1)} ms, p95 ${percentile(fetches.range, 95).toFixed(1)} ms; events page: p50 ${percentile(fetches.events, 50).toFixed(1)} ms, p95 ${percentile(fetches.events, 95).toFixed(1)} ms`,
+    );
   } finally {
     await deployment.stop();
   }

@@ -30,9 +30,9 @@ export class ApiClient {
   async request<T = unknown>(
     method: string,
     path: string,
-    options: { json?: unknown; rawBody?: string; contentType?: string; timeoutMs?: number } = {},
+    options: { json?: unknown; rawBody?: string; contentType?: string; timeoutMs?: number; headers?: Record<string, string> } = {},
   ): Promise<ApiResponse<T>> {
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...options.headers };
     if (this.credentials) {
       const token = Buffer.from(`${this.credentials.user}:${this.credentials.password}`).toString('base64');
       headers.authorization = `Basic ${token}`;

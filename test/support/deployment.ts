@@ -102,6 +102,23 @@ export class Deployment {
     }
   }
 
+  /** Makes a job look `days` older, as if it had been created then (for retention tests). */
+  async ageJob(id: string, days: number): Promise<void> {
+    const sql = 'UPDATE jobs SET created_at = created_at - $1 WHERE id = $2';
+    const params = [days * 24 * 3600 * 1000, id];
+    if (this.databaseUrl) {
+      await queryDatabase(this.databaseUrl, sql, params);
+      return;
+    }
+    const db = new Database(join(this.fixture.dataDir, SQLITE_FILE_NAME), { fileMustExist: true });
+    try {
+      db.pragma('busy_timeout = 5000');
+      db.prepare(sql.replace(/\$\d/g, '?')).run(...params);
+    } finally {
+      db.close();
+    }
+  }
+
   async stop(): Promise<void> {
     await Promise.all([this.gateway, ...this.runners].filter(Boolean).map((p) => p.stop()));
     for (const cleanup of this.cleanups.reverse()) await cleanup().catch(() => undefined);

@@ -45,6 +45,42 @@ const PLAYBOOKS: Record<string, string> = {
       ansible.builtin.debug:
         var: payload
 `,
+  'app/events.yml': `
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: events-ok
+      ansible.builtin.debug:
+        msg: ok
+    - name: events-changed
+      ansible.builtin.command: "true"
+      changed_when: true
+    - name: events-ignored
+      ansible.builtin.fail:
+        msg: ignored on purpose
+      ignore_errors: true
+    - name: events-skipped
+      ansible.builtin.debug:
+        msg: never
+      when: false
+    - name: events-loop
+      ansible.builtin.debug:
+        msg: "item {{ item }}"
+      loop: [a, b]
+`,
+  'app/tagged.yml': `
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: tagged-alpha
+      ansible.builtin.debug:
+        msg: alpha
+      tags: [alpha]
+    - name: tagged-beta
+      ansible.builtin.debug:
+        msg: beta
+      tags: [beta]
+`,
   'app/group_vars/all.yml': 'unused: true\n',
   'app/roles/web/tasks/main.yml': '- ansible.builtin.debug: msg=role\n',
   'other/site.yaml': '- hosts: all\n  gather_facts: false\n  tasks: []\n',
@@ -135,6 +171,11 @@ export class Fixture {
       FLANSIBLE_DEFAULT_INVENTORY: 'localhost',
       FLANSIBLE_CONFIG_FILE: join(this.root, 'no-config-file.yml'),
     };
+  }
+
+  /** Writes a playbook under the playbook root (path relative to it). */
+  writePlaybook(path: string, content: string): void {
+    this.write(join(this.playbookRoot, path), content);
   }
 
   /** Adds a commit to the remote, so a pull in repoDir has something to fetch. */

@@ -11,6 +11,7 @@ import { EmbeddedRecoveryService } from './embedded/embedded-recovery.service';
 import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
 import { PlaybooksModule } from './playbooks/playbooks.module';
+import { RetentionModule } from './retention/retention.module';
 
 @Module({})
 export class GatewayModule implements NestModule {
@@ -26,6 +27,7 @@ export class GatewayModule implements NestModule {
         HealthModule,
         JobsModule,
         PlaybooksModule,
+        RetentionModule,
         ...(embedded ? [ExecutionModule] : []),
       ],
       providers: [

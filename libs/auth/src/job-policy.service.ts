@@ -101,6 +101,11 @@ export class JobPolicyService {
     return job.inventory !== null && this.allowedInventoryPaths(user).has(job.inventory);
   }
 
+  /** Real paths of the inventories a non-admin may use (and so read jobs of). */
+  readableInventories(user: AuthenticatedUser): string[] {
+    return [...this.allowedInventoryPaths(user)];
+  }
+
   private allowedInventoryPaths(user: AuthenticatedUser): Set<string> {
     const paths = new Set<string>();
     for (const listed of user.inventories) {

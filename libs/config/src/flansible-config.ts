@@ -16,6 +16,18 @@ export class FlansibleConfig {
   readonly databaseUrl!: string | null;
   readonly taskTimeoutSeconds!: number;
   readonly runnerConcurrency!: number;
+  /** Seconds without any output before a job is killed as timed_out (0: no idle limit). */
+  readonly idleTimeoutSeconds!: number;
+  /** Seconds between SIGTERM and SIGKILL when a job is canceled or times out. */
+  readonly killGraceSeconds!: number;
+  /** Seconds between a runner's heartbeats. */
+  readonly heartbeatSeconds!: number;
+  /** A runner silent this long is lost: its running jobs end as error. */
+  readonly runnerLostAfterSeconds!: number;
+  /** Jobs, output and events older than this many days are purged (0: keep for ever). */
+  readonly retentionDays!: number;
+  /** Seconds between retention purges. */
+  readonly retentionIntervalSeconds!: number;
   /** Ad-hoc modules anyone may run (short names also allow their ansible.builtin/legacy forms); ['*'] allows all. */
   readonly adhocModules!: readonly string[];
   /** Largest request body accepted, in bytes (413 beyond). */

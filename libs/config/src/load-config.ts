@@ -92,6 +92,12 @@ const KEYS: { [K in keyof Parsed]: KeySpec<K> } = {
   databaseUrl: { file: 'database_url', parse: url('postgres:', 'postgresql:'), default: null },
   taskTimeoutSeconds: { file: 'task_timeout', parse: integer(1, 7 * 24 * 3600), default: 3600 },
   runnerConcurrency: { file: 'runner_concurrency', parse: integer(1, 256), default: 4 },
+  idleTimeoutSeconds: { file: 'idle_timeout', parse: integer(0, 7 * 24 * 3600), default: 1800 },
+  killGraceSeconds: { file: 'kill_grace', parse: integer(1, 600), default: 5 },
+  heartbeatSeconds: { file: 'heartbeat_interval', parse: integer(1, 300), default: 5 },
+  runnerLostAfterSeconds: { file: 'runner_lost_after', parse: integer(3, 3600), default: 30 },
+  retentionDays: { file: 'retention_days', parse: integer(0, 36500), default: 30 },
+  retentionIntervalSeconds: { file: 'retention_interval', parse: integer(1, 7 * 24 * 3600), default: 3600 },
   adhocModules: { file: 'adhoc_modules', parse: list, default: DEFAULT_ADHOC_MODULES },
   bodyLimitBytes: { file: 'body_limit', parse: byteSize, default: '1mb' },
   publishTimeoutMs: { file: 'publish_timeout_ms', parse: integer(100, 60000), default: 3000 },
@@ -136,6 +142,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FlansibleConfi
     values[prop] = spec.parse(raw, name);
   }
   const config = new FlansibleConfig(values as Parsed);
+  if (config.runnerLostAfterSeconds < 2 * config.heartbeatSeconds) {
+    throw new ConfigError('FLANSIBLE_RUNNER_LOST_AFTER must be at least twice FLANSIBLE_HEARTBEAT_INTERVAL');
+  }
   if (config.amqpUrl && !config.databaseUrl) {
     throw new ConfigError(
       'FLANSIBLE_DATABASE_URL must be set when FLANSIBLE_AMQP_URL is: separate processes need a shared PostgreSQL store',

@@ -17,6 +17,10 @@ export const FieldGrammar = {
   inventory: /^(?!-)[^\0\r\n,]{1,4096}$/,
   /** Jinja delimiters: a string holding one would be templated by Ansible on the Flansible host. */
   jinjaMarker: /\{\{|\{%|\{#/,
+  /** Playbook tags for --tags / --skip-tags. */
+  tag: /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,99}$/,
+  /** An Idempotency-Key header: printable ASCII without spaces. */
+  idempotencyKey: /^[\x21-\x7e]{1,200}$/,
   /** A path a request names (resolved inside its root afterwards). */
   path: /^(?!-)[^\0\r\n]{1,4096}$/,
 } as const;

@@ -28,7 +28,7 @@ export class FlansibleJobsController {
   @ApiForbiddenResponse({ type: ErrorBodyDto, description: 'Inventory, module, host, become or ansible_* variable not allowed' })
   @ApiNotFoundResponse({ type: ErrorBodyDto, description: 'Inventory not found' })
   async runCommand(@CurrentUser() user: AuthenticatedUser, @Body() dto: AnsibleCommandDto): Promise<TaskIdDto> {
-    return { task_id: await this.submission.submitCommand(user, dto) };
+    return { task_id: (await this.submission.submitCommand(user, dto)).id };
   }
 
   /** Run a playbook from the playbook root. */
@@ -39,7 +39,7 @@ export class FlansibleJobsController {
   @ApiForbiddenResponse({ type: ErrorBodyDto, description: 'Inventory, playbook, become, git or ansible_* variable not allowed, or a path outside its root' })
   @ApiNotFoundResponse({ type: ErrorBodyDto, description: 'Directory, playbook, inventory or vault file not found' })
   async runPlaybook(@CurrentUser() user: AuthenticatedUser, @Body() dto: AnsiblePlaybookDto): Promise<TaskIdDto> {
-    return { task_id: await this.submission.submitPlaybook(user, dto) };
+    return { task_id: (await this.submission.submitPlaybook(user, dto)).id };
   }
 
   /** Update a playbook repository (`git pull`, optionally after fetch and hard reset). */
@@ -50,7 +50,7 @@ export class FlansibleJobsController {
   @ApiForbiddenResponse({ type: ErrorBodyDto, description: 'User may not update git repositories, or directory outside the playbook root' })
   @ApiNotFoundResponse({ type: ErrorBodyDto, description: 'Directory not found' })
   async updateGitRepo(@CurrentUser() user: AuthenticatedUser, @Body() dto: GitUpdateDto): Promise<TaskIdDto> {
-    return { task_id: await this.submission.submitGitUpdate(user, dto) };
+    return { task_id: (await this.submission.submitGitUpdate(user, dto)).id };
   }
 
   /** A job's status: PROGRESS while queued or running, then SUCCESS or FLANSIBLE_TASK_FAILURE. */

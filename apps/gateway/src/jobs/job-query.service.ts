@@ -1,20 +1,42 @@
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
 import { AuthenticatedUser, JobPolicyService } from '@flansible/auth';
-import { FlansibleTaskStatus, JobStatus, toFlansibleTaskStatus } from '@flansible/contracts';
-import { JobRecord, JobStore } from '@flansible/store';
+import { FlansibleTaskStatus, JobStatus, isTerminalStatus, toFlansibleTaskStatus } from '@flansible/contracts';
+import { JobListCursor, JobRecord, JobStore } from '@flansible/store';
+import { PathOutsideRootError, WorkspaceService } from '@flansible/workspace';
+import { EventPageDto, EventsQueryDto, JobSummaryDto } from './dto/job-events.dto';
+import { MAX_OUTPUT_RANGE, OutputPageDto } from './dto/job-output.dto';
+import { JobPageDto } from './dto/job-resource.dto';
+import { ListJobsQueryDto } from './dto/list-jobs-query.dto';
 import { TaskStatusDto } from './dto/task-responses.dto';
+import { jobUrl, toJobEvent, toJobResource } from './job-resource';
 
 const PROGRESS_DESCRIPTIONS: Partial<Record<JobStatus, string>> = {
   [JobStatus.Queued]: 'Task is queued, waiting for a runner',
   [JobStatus.Running]: 'Task is currently running',
 };
 
-/** Reads jobs back for the status and output endpoints, each only for users who may see it. */
+const DEFAULT_PAGE = 50;
+const DEFAULT_OUTPUT_RANGE = 10_000;
+const DEFAULT_EVENT_PAGE = 100;
+
+/** Keyset cursors are opaque to clients: base64url of the last job's creation time and id. */
+function encodeCursor(job: JobRecord): string {
+  return Buffer.from(`${job.createdAt.getTime()}.${job.id}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): JobListCursor {
+  const [ms, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('.');
+  if (!/^\d+$/.test(ms ?? '') || !id) throw new BadRequestException('cursor must be a next_cursor value from a previous page');
+  return { createdAt: new Date(Number(ms)), id };
+}
+
+/** Reads jobs back, each only for users who may see it. */
 @Injectable()
 export class JobQueryService {
   constructor(
     private readonly store: JobStore,
     private readonly policy: JobPolicyService,
+    private readonly workspace: WorkspaceService,
   ) {}
 
   /** A job the user may not read answers exactly as an unknown id does. */
@@ -41,5 +63,78 @@ export class JobQueryService {
   async getOutput(user: AuthenticatedUser, id: string): Promise<string> {
     await this.getJob(user, id);
     return this.store.readOutput(id);
+  }
+
+  async getOutputLines(user: AuthenticatedUser, id: string, start = 1, end?: number): Promise<OutputPageDto> {
+    const job = await this.getJob(user, id);
+    const last = end ?? start + DEFAULT_OUTPUT_RANGE - 1;
+    if (last < start) throw new BadRequestException('end_line must not be before start_line');
+    if (last - start + 1 > MAX_OUTPUT_RANGE) throw new BadRequestException(`at most ${MAX_OUTPUT_RANGE} lines per request`);
+    const page = await this.store.readOutputLines(id, start, last);
+    return {
+      start_line: page.from,
+      end_line: page.from + page.lines.length - 1,
+      total_lines: page.totalLines,
+      lines: page.lines,
+      complete: isTerminalStatus(job.status),
+    };
+  }
+
+  async listJobs(user: AuthenticatedUser, query: ListJobsQueryDto): Promise<JobPageDto> {
+    const limit = query.limit ?? DEFAULT_PAGE;
+    const jobs = await this.store.listJobs(
+      {
+        statuses: query.status,
+        kind: query.kind,
+        submittedBy: query.user,
+        inventory: query.inventory === undefined ? undefined : this.inventoryPath(query.inventory),
+        createdBefore: query.created_before,
+        createdAfter: query.created_after,
+        visibleTo: user.isAdmin ? undefined : { user: user.name, inventories: this.policy.readableInventories(user) },
+      },
+      limit,
+      query.cursor ? decodeCursor(query.cursor) : undefined,
+    );
+    const nextCursor = jobs.length === limit ? encodeCursor(jobs[jobs.length - 1]) : null;
+    const next = nextCursor ? this.nextPageUrl(query, nextCursor) : null;
+    return { items: jobs.map((job) => toJobResource(job)), next_cursor: nextCursor, next };
+  }
+
+  async getEvents(user: AuthenticatedUser, id: string, query: EventsQueryDto): Promise<EventPageDto> {
+    await this.getJob(user, id);
+    const limit = query.limit ?? DEFAULT_EVENT_PAGE;
+    const events = await this.store.readEvents(id, { after: query.after, limit, host: query.host, types: query.type });
+    return {
+      items: events.map(toJobEvent),
+      next_after: events.length === limit ? events[events.length - 1].counter : null,
+    };
+  }
+
+  async getSummary(user: AuthenticatedUser, id: string): Promise<JobSummaryDto> {
+    const job = await this.getJob(user, id);
+    return { job_id: id, status: job.status, hosts: await this.store.summarize(id) };
+  }
+
+  /** A history filter by inventory matches the real path, however the query spells it. */
+  private inventoryPath(inventory: string): string {
+    try {
+      return this.workspace.locateInventory(inventory).path;
+    } catch (err) {
+      if (err instanceof PathOutsideRootError) return inventory; // matches nothing: jobs only run inside the root
+      throw err;
+    }
+  }
+
+  private nextPageUrl(query: ListJobsQueryDto, cursor: string): string {
+    const params = new URLSearchParams();
+    if (query.status?.length) params.set('status', query.status.join(','));
+    if (query.kind) params.set('kind', query.kind);
+    if (query.user) params.set('user', query.user);
+    if (query.inventory) params.set('inventory', query.inventory);
+    if (query.created_before) params.set('created_before', query.created_before.toISOString());
+    if (query.created_after) params.set('created_after', query.created_after.toISOString());
+    if (query.limit) params.set('limit', String(query.limit));
+    params.set('cursor', cursor);
+    return `${jobUrl('').replace(/\/$/, '')}?${params}`;
   }
 }

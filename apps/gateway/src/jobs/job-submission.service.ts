@@ -15,6 +15,20 @@ import { AnsibleCommandDto } from './dto/ansible-command.dto';
 import { AnsiblePlaybookDto } from './dto/ansible-playbook.dto';
 import { AnsibleRunOptionsDto } from './dto/ansible-run-options.dto';
 import { GitUpdateDto } from './dto/git-update.dto';
+import { JobOptionsDto, PlaybookTagsDto } from './dto/job-options.dto';
+
+/** A submission's result: the job's id, and false when an Idempotency-Key named an earlier job. */
+export interface SubmittedJob {
+  id: string;
+  created: boolean;
+}
+
+export interface SubmitOptions {
+  /** With the user, makes a retried submission return the first job instead of running twice. */
+  idempotencyKey?: string;
+}
+
+type RunRequest = AnsibleRunOptionsDto & Partial<JobOptionsDto>;
 
 /**
  * Turns a validated request into a job: authorises every part of it before anything is stored,
@@ -33,7 +47,7 @@ export class JobSubmissionService {
     private readonly policy: JobPolicyService,
   ) {}
 
-  submitCommand(user: AuthenticatedUser, dto: AnsibleCommandDto): Promise<string> {
+  submitCommand(user: AuthenticatedUser, dto: AnsibleCommandDto & Partial<JobOptionsDto>, options: SubmitOptions = {}): Promise<SubmittedJob> {
     const hostPattern = (dto.host_pattern ?? dto.host_filter) as string;
     this.policy.authorizeModule(user, dto.module);
     this.policy.authorizeHostPattern(user, hostPattern);
@@ -44,10 +58,14 @@ export class JobSubmissionService {
       module: dto.module,
       moduleArgs: dto.module_args,
       ...this.runOptions(user, dto),
-    });
+    }, options);
   }
 
-  submitPlaybook(user: AuthenticatedUser, dto: AnsiblePlaybookDto): Promise<string> {
+  submitPlaybook(
+    user: AuthenticatedUser,
+    dto: AnsiblePlaybookDto & Partial<JobOptionsDto & PlaybookTagsDto>,
+    options: SubmitOptions = {},
+  ): Promise<SubmittedJob> {
     const { playbookDir, playbookPath } = this.workspace.resolvePlaybook(dto.playbook_dir, dto.playbook);
     this.policy.authorizePlaybook(user, playbookPath);
     if (dto.update_git_repo) this.policy.authorizeGit(user);
@@ -57,11 +75,13 @@ export class JobSubmissionService {
       playbookPath,
       vaultFile: dto.vault_file === undefined ? undefined : this.workspace.resolveVaultFile(dto.vault_file),
       updateGitRepo: dto.update_git_repo,
+      tags: dto.tags,
+      skipTags: dto.skip_tags,
       ...this.runOptions(user, dto),
-    });
+    }, options);
   }
 
-  submitGitUpdate(user: AuthenticatedUser, dto: GitUpdateDto): Promise<string> {
+  submitGitUpdate(user: AuthenticatedUser, dto: GitUpdateDto): Promise<SubmittedJob> {
     this.policy.authorizeGit(user);
     return this.enqueue(user, {
       kind: JobKind.Git,
@@ -72,7 +92,7 @@ export class JobSubmissionService {
     });
   }
 
-  private runOptions(user: AuthenticatedUser, dto: AnsibleRunOptionsDto): AnsibleRunOptions {
+  private runOptions(user: AuthenticatedUser, dto: RunRequest): AnsibleRunOptions {
     this.policy.authorizeBecome(user, dto);
     this.policy.authorizeVariables(user, 'extra_vars', dto.extra_vars);
     return {
@@ -84,13 +104,26 @@ export class JobSubmissionService {
       become: dto.become,
       becomeMethod: dto.become_method,
       becomeUser: dto.become_user,
+      limit: dto.limit,
+      check: dto.check,
+      diff: dto.diff,
+      // A job may ask for less time than the server allows, never more.
+      timeoutSeconds: dto.timeout === undefined ? undefined : Math.min(dto.timeout, this.config.taskTimeoutSeconds),
+      priority: dto.priority,
     };
   }
 
-  private async enqueue(user: AuthenticatedUser, spec: JobSpec): Promise<string> {
-    const id = randomUUID();
+  private async enqueue(user: AuthenticatedUser, spec: JobSpec, options: SubmitOptions = {}): Promise<SubmittedJob> {
     const submittedAt = new Date();
-    await this.store.createJob({ id, submittedBy: user.name, spec, createdAt: submittedAt });
+    const { id, created } = await this.store.createJob({
+      id: randomUUID(),
+      submittedBy: user.name,
+      spec,
+      createdAt: submittedAt,
+      priority: spec.priority,
+      idempotencyKey: options.idempotencyKey,
+    });
+    if (!created) return { id, created };
     try {
       await this.queue.publish({
         schemaVersion: JOB_MESSAGE_SCHEMA_VERSION,
@@ -106,6 +139,6 @@ export class JobSubmissionService {
       throw err;
     }
     this.logger.log(`Job ${id} queued: ${spec.kind} by ${user.name}`);
-    return id;
+    return { id, created };
   }
 }

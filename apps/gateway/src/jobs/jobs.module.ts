@@ -2,12 +2,15 @@ import { Module } from '@nestjs/common';
 import { AuthModule } from '@flansible/auth';
 import { WorkspaceModule } from '@flansible/workspace';
 import { FlansibleJobsController } from './flansible-jobs.controller';
+import { JobControlService } from './job-control.service';
+import { JobStreamService } from './job-stream.service';
+import { JobsController } from './jobs.controller';
 import { JobQueryService } from './job-query.service';
 import { JobSubmissionService } from './job-submission.service';
 
 @Module({
   imports: [AuthModule, WorkspaceModule],
-  controllers: [FlansibleJobsController],
-  providers: [JobSubmissionService, JobQueryService],
+  controllers: [FlansibleJobsController, JobsController],
+  providers: [JobSubmissionService, JobQueryService, JobControlService, JobStreamService],
 })
 export class JobsModule {}

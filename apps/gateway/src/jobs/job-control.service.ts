@@ -1,0 +1,35 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { AuthenticatedUser } from '@flansible/auth';
+import { JobNoticeBus } from '@flansible/queue';
+import { JobStore } from '@flansible/store';
+import { JobResourceDto } from './dto/job-resource.dto';
+import { JobQueryService } from './job-query.service';
+import { toJobResource } from './job-resource';
+
+/** Cancels jobs: a queued one at once in the store, a running one through its runner. */
+@Injectable()
+export class JobControlService {
+  private readonly logger = new Logger(JobControlService.name);
+
+  constructor(
+    private readonly store: JobStore,
+    private readonly bus: JobNoticeBus,
+    private readonly query: JobQueryService,
+  ) {}
+
+  async cancel(user: AuthenticatedUser, id: string): Promise<JobResourceDto> {
+    await this.query.getJob(user, id);
+    const reason = `Canceled by ${user.name}`;
+    const result = await this.store.cancelJob(id, reason, new Date());
+    if (result === 'canceled') {
+      this.bus.notify({ jobId: id, what: 'status' });
+    } else if (result === 'requested') {
+      // The store keeps the request too, so a runner that misses this message still sees it.
+      await this.bus.requestCancel({ jobId: id, reason }).catch((err: Error) =>
+        this.logger.warn(`Cancel of ${id} not broadcast (${err.message}); its runner will find the request in the store`),
+      );
+    }
+    this.logger.log(`Cancel of job ${id} by ${user.name}: ${result}`);
+    return toJobResource(await this.query.getJob(user, id));
+  }
+}

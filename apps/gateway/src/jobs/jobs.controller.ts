@@ -1,0 +1,177 @@
+import { Body, Controller, Get, Headers, HttpCode, HttpStatus, Param, Post, Query, Req, Res } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBadRequestResponse,
+  ApiForbiddenResponse,
+  ApiHeader,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiProduces,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { AuthenticatedUser, CurrentUser } from '@flansible/auth';
+import { ApiAuthenticated, ApiSubmissionErrors } from '../common/api-error-responses';
+import { ErrorBodyDto } from '../common/error-body.dto';
+import { EventPageDto, EventsQueryDto, JobSummaryDto } from './dto/job-events.dto';
+import { OutputPageDto, OutputQueryDto } from './dto/job-output.dto';
+import { JobPageDto, JobResourceDto } from './dto/job-resource.dto';
+import { ListJobsQueryDto } from './dto/list-jobs-query.dto';
+import { SubmitCommandJobDto, SubmitPlaybookJobDto } from './dto/submit-job.dto';
+import { IdempotencyKey } from './idempotency-key.decorator';
+import { JobControlService } from './job-control.service';
+import { JobQueryService } from './job-query.service';
+import { toJobResource } from './job-resource';
+import { JobStreamService } from './job-stream.service';
+import { JobSubmissionService, SubmittedJob } from './job-submission.service';
+
+const IDEMPOTENCY_HEADER = {
+  name: 'Idempotency-Key',
+  required: false,
+  description: 'Retrying with the same key returns the job the first request created instead of running it twice.',
+};
+
+/** The versioned resource API: jobs with history, output ranges, events, summary, live stream, cancel. */
+@ApiTags('jobs')
+@ApiAuthenticated()
+@ApiNotFoundResponse({ type: ErrorBodyDto, description: 'Unknown job, or one this user may not see' })
+@Controller('api/v1/jobs')
+export class JobsController {
+  constructor(
+    private readonly submission: JobSubmissionService,
+    private readonly query: JobQueryService,
+    private readonly control: JobControlService,
+    private readonly streams: JobStreamService,
+  ) {}
+
+  /** Run an ad-hoc command. */
+  @Post('command')
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiHeader(IDEMPOTENCY_HEADER)
+  @ApiAcceptedResponse({ type: JobResourceDto, description: 'Queued; Location names the job' })
+  @ApiSubmissionErrors()
+  @ApiForbiddenResponse({ type: ErrorBodyDto, description: 'Inventory, module, host, become or ansible_* variable not allowed' })
+  async submitCommand(
+    @CurrentUser() user: AuthenticatedUser,
+    @Body() dto: SubmitCommandJobDto,
+    @IdempotencyKey() idempotencyKey: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<JobResourceDto> {
+    return this.accepted(user, await this.submission.submitCommand(user, dto, { idempotencyKey }), res);
+  }
+
+  /** Run a playbook from the playbook root. */
+  @Post('playbook')
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiHeader(IDEMPOTENCY_HEADER)
+  @ApiAcceptedResponse({ type: JobResourceDto, description: 'Queued; Location names the job' })
+  @ApiSubmissionErrors()
+  @ApiForbiddenResponse({ type: ErrorBodyDto, description: 'Inventory, playbook, become, git or ansible_* variable not allowed, or a path outside its root' })
+  async submitPlaybook(
+    @CurrentUser() user: AuthenticatedUser,
+    @Body() dto: SubmitPlaybookJobDto,
+    @IdempotencyKey() idempotencyKey: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<JobResourceDto> {
+    return this.accepted(user, await this.submission.submitPlaybook(user, dto, { idempotencyKey }), res);
+  }
+
+  /** History, newest first, with filters and keyset pagination. */
+  @Get()
+  @ApiOkResponse({ type: JobPageDto })
+  @ApiBadRequestResponse({ type: ErrorBodyDto })
+  listJobs(@CurrentUser() user: AuthenticatedUser, @Query() query: ListJobsQueryDto): Promise<JobPageDto> {
+    return this.query.listJobs(user, query);
+  }
+
+  /** One job: status, reason, return code, who, what, timings, runner. */
+  @Get(':id')
+  @ApiOkResponse({ type: JobResourceDto })
+  async getJob(@CurrentUser() user: AuthenticatedUser, @Param('id') id: string): Promise<JobResourceDto> {
+    return toJobResource(await this.query.getJob(user, id));
+  }
+
+  /**
+   * Output lines: JSON with a `start_line`..`end_line` range, or the text itself with
+   * `Accept: text/plain`, or the whole output as a file with `download=true`.
+   */
+  @Get(':id/output')
+  @ApiProduces('application/json', 'text/plain')
+  @ApiOkResponse({ type: OutputPageDto, description: 'JSON range, or text/plain' })
+  @ApiBadRequestResponse({ type: ErrorBodyDto })
+  async getOutput(
+    @CurrentUser() user: AuthenticatedUser,
+    @Param('id') id: string,
+    @Query() query: OutputQueryDto,
+    @Headers('accept') accept: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<OutputPageDto | string> {
+    if (query.download) {
+      const text = await this.query.getOutput(user, id);
+      res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+      res.setHeader('Content-Disposition', `attachment; filename="job-${id}.log"`);
+      return text;
+    }
+    const page = await this.query.getOutputLines(user, id, query.start_line, query.end_line);
+    if (prefersText(accept)) {
+      res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+      return page.lines.map((line) => `${line}\n`).join('');
+    }
+    return page;
+  }
+
+  /** Structured events, oldest first, keyset by `after`, filtered by host and type. */
+  @Get(':id/events')
+  @ApiOkResponse({ type: EventPageDto })
+  @ApiBadRequestResponse({ type: ErrorBodyDto })
+  getEvents(@CurrentUser() user: AuthenticatedUser, @Param('id') id: string, @Query() query: EventsQueryDto): Promise<EventPageDto> {
+    return this.query.getEvents(user, id, query);
+  }
+
+  /** Per-host totals: ok, changed, failed, unreachable, skipped, rescued, ignored. */
+  @Get(':id/summary')
+  @ApiOkResponse({ type: JobSummaryDto })
+  getSummary(@CurrentUser() user: AuthenticatedUser, @Param('id') id: string): Promise<JobSummaryDto> {
+    return this.query.getSummary(user, id);
+  }
+
+  /**
+   * Server-Sent Events: `output` ({start_line, lines}), `event` (a structured event), `status`
+   * and finally `end`. Resume with the Last-Event-ID header; nothing is lost or repeated.
+   */
+  @Get(':id/stream')
+  @ApiProduces('text/event-stream')
+  @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'The id of the last message received, to resume' })
+  @ApiOkResponse({ description: 'An event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } })
+  async stream(
+    @CurrentUser() user: AuthenticatedUser,
+    @Param('id') id: string,
+    @Headers('last-event-id') lastEventId: string | undefined,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    await this.streams.stream(user, id, lastEventId, req, res);
+  }
+
+  /** Cancel: a queued job never starts; a running one's process tree is stopped. */
+  @Post(':id/cancel')
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiAcceptedResponse({ type: JobResourceDto })
+  @ApiServiceUnavailableResponse({ type: ErrorBodyDto })
+  cancel(@CurrentUser() user: AuthenticatedUser, @Param('id') id: string): Promise<JobResourceDto> {
+    return this.control.cancel(user, id);
+  }
+
+  private async accepted(user: AuthenticatedUser, submitted: SubmittedJob, res: Response): Promise<JobResourceDto> {
+    const job = toJobResource(await this.query.getJob(user, submitted.id));
+    res.setHeader('Location', job.url);
+    // A retried submission answers 200 with the job its first attempt created.
+    if (!submitted.created) res.status(HttpStatus.OK);
+    return job;
+  }
+}
+
+function prefersText(accept: string | undefined): boolean {
+  return !!accept && /text\/plain/.test(accept) && !/application\/json/.test(accept);
+}
