@@ -13,7 +13,7 @@ export class HealthController {
   @Public()
   @Get()
   @ApiOkResponse({ type: HealthDto })
-  health(): HealthDto {
+  getHealth(): HealthDto {
     return { status: 'ok', deployment: this.config.deployment };
   }
 }

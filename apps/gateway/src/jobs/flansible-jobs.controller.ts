@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Header, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
-import { ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { AuthenticatedUser, CurrentUser } from '@flansible/auth';
 import { ApiAuthenticated, ApiSubmissionErrors } from '../common/api-error-responses';
 import { ErrorBodyDto } from '../common/error-body.dto';
@@ -64,8 +64,7 @@ export class FlansibleJobsController {
   /** A job's combined output so far, as a terminal shows it. */
   @Get('ansibletaskoutput/:task_id')
   @Header('Content-Type', 'text/plain; charset=utf-8')
-  @ApiProduces('text/plain')
-  @ApiOkResponse({ schema: { type: 'string' }, description: 'Combined stdout and stderr so far' })
+  @ApiOkResponse({ description: 'Combined stdout and stderr so far', content: { 'text/plain': { schema: { type: 'string' } } } })
   @ApiNotFoundResponse({ type: ErrorBodyDto, description: 'Unknown task id' })
   getTaskOutput(@CurrentUser() user: AuthenticatedUser, @Param('task_id') taskId: string): Promise<string> {
     return this.query.getOutput(user, taskId);

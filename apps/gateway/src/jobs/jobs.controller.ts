@@ -5,10 +5,11 @@ import {
   ApiForbiddenResponse,
   ApiHeader,
   ApiNotFoundResponse,
+  ApiExtraModels,
   ApiOkResponse,
-  ApiProduces,
   ApiServiceUnavailableResponse,
   ApiTags,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { AuthenticatedUser, CurrentUser } from '@flansible/auth';
@@ -97,10 +98,16 @@ export class JobsController {
    * `Accept: text/plain`, or the whole output as a file with `download=true`.
    */
   @Get(':id/output')
-  @ApiProduces('application/json', 'text/plain')
-  @ApiOkResponse({ type: OutputPageDto, description: 'JSON range, or text/plain' })
+  @ApiExtraModels(OutputPageDto)
+  @ApiOkResponse({
+    description: 'A JSON range, or the lines as text with Accept: text/plain (or download=true)',
+    content: {
+      'application/json': { schema: { $ref: getSchemaPath(OutputPageDto) } },
+      'text/plain': { schema: { type: 'string' } },
+    },
+  })
   @ApiBadRequestResponse({ type: ErrorBodyDto })
-  async getOutput(
+  async getJobOutput(
     @CurrentUser() user: AuthenticatedUser,
     @Param('id') id: string,
     @Query() query: OutputQueryDto,
@@ -125,14 +132,14 @@ export class JobsController {
   @Get(':id/events')
   @ApiOkResponse({ type: EventPageDto })
   @ApiBadRequestResponse({ type: ErrorBodyDto })
-  getEvents(@CurrentUser() user: AuthenticatedUser, @Param('id') id: string, @Query() query: EventsQueryDto): Promise<EventPageDto> {
+  getJobEvents(@CurrentUser() user: AuthenticatedUser, @Param('id') id: string, @Query() query: EventsQueryDto): Promise<EventPageDto> {
     return this.query.getEvents(user, id, query);
   }
 
   /** Per-host totals: ok, changed, failed, unreachable, skipped, rescued, ignored. */
   @Get(':id/summary')
   @ApiOkResponse({ type: JobSummaryDto })
-  getSummary(@CurrentUser() user: AuthenticatedUser, @Param('id') id: string): Promise<JobSummaryDto> {
+  getJobSummary(@CurrentUser() user: AuthenticatedUser, @Param('id') id: string): Promise<JobSummaryDto> {
     return this.query.getSummary(user, id);
   }
 
@@ -141,10 +148,9 @@ export class JobsController {
    * and finally `end`. Resume with the Last-Event-ID header; nothing is lost or repeated.
    */
   @Get(':id/stream')
-  @ApiProduces('text/event-stream')
   @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'The id of the last message received, to resume' })
   @ApiOkResponse({ description: 'An event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } })
-  async stream(
+  async streamJob(
     @CurrentUser() user: AuthenticatedUser,
     @Param('id') id: string,
     @Headers('last-event-id') lastEventId: string | undefined,
@@ -159,7 +165,7 @@ export class JobsController {
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiAcceptedResponse({ type: JobResourceDto })
   @ApiServiceUnavailableResponse({ type: ErrorBodyDto })
-  cancel(@CurrentUser() user: AuthenticatedUser, @Param('id') id: string): Promise<JobResourceDto> {
+  cancelJob(@CurrentUser() user: AuthenticatedUser, @Param('id') id: string): Promise<JobResourceDto> {
     return this.control.cancel(user, id);
   }
 
