@@ -59,6 +59,16 @@ export function describeHostileInput(kind: DeploymentKind, sample: (cases: Hosti
       expect((await deployment.api.as(DEVADMIN).get(`/api/ansibletaskoutput/${devJob}`)).status).toBe(200);
     });
 
+    it("keeps the service's secrets out of Ansible's environment and output", async () => {
+      const api = deployment.api;
+      const id = await api.submit('/api/ansiblecommand', { host_pattern: 'localhost', module: 'command', module_args: 'env' });
+      expect(await api.waitForTask(id)).toMatchObject({ Status: 'SUCCESS' });
+      const output = await api.output(id);
+      expect(output).toContain('PATH=');
+      // FLANSIBLE_EVENTS_FD is the callback plugin's own pipe, not a service setting.
+      expect(output).not.toMatch(/FLANSIBLE_(?!EVENTS_FD=)|postgres(ql)?:\/\/|amqp:\/\/|rbac\.json/);
+    });
+
     it('never left a canary behind', () => {
       expect(deployment.fixture.canaryExists()).toBe(false);
     });
