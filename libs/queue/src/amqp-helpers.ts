@@ -1,4 +1,6 @@
 // Small helpers shared by the RabbitMQ adapters (not part of the library's public face).
+import type { ConfirmChannel, Options } from 'amqplib';
+import { QueueUnavailableError } from './job-queue';
 
 /** scheme://host:port/vhost, without credentials, for logs and error messages. */
 export function describeBroker(url: string): string {
@@ -30,4 +32,67 @@ export async function withTimeout(promise: Promise<unknown>, timeoutMs: number):
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** One message for publishConfirmed(). */
+export interface OutgoingMessage {
+  exchange: string;
+  routingKey: string;
+  content: Buffer;
+  options: Options.Publish;
+}
+
+export interface ConfirmExpectation {
+  /** What is published, for the error messages: `job 42`, `the cancel request for job 42`. */
+  subject: string;
+  /** Epoch ms by which the broker must have confirmed. */
+  deadline: number;
+  /** The caller's whole time budget, for the error message. */
+  timeoutMs: number;
+  /** A broker ack can still hide a failure (a mandatory message returned unroutable): the error, if so. */
+  failureDespiteAck?: () => QueueUnavailableError | undefined;
+}
+
+export interface PendingConfirm {
+  /** Resolves on the broker's ack; rejects with QueueUnavailableError on a nack, a dead channel or the deadline. */
+  readonly confirmed: Promise<void>;
+  /** Rejects `confirmed` at once (the publisher is closing), unless it has already settled. */
+  fail(error: QueueUnavailableError): void;
+}
+
+/**
+ * Publishes on a raw confirm channel and follows the broker's answer, never past the deadline.
+ * Straight on the channel, never through ChannelWrapper.publish(), which would keep the message and
+ * send it after a reconnect, long after its sender was told it failed.
+ */
+export function publishConfirmed(
+  channel: ConfirmChannel,
+  message: OutgoingMessage,
+  { subject, deadline, timeoutMs, failureDespiteAck }: ConfirmExpectation,
+): PendingConfirm {
+  let finish: (error?: QueueUnavailableError) => void = () => undefined;
+  const confirmed = new Promise<void>((resolve, reject) => {
+    let settled = false;
+    finish = (error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (error) reject(error);
+      else resolve();
+    };
+    const timer = setTimeout(
+      () => finish(new QueueUnavailableError(`RabbitMQ did not confirm ${subject} within ${timeoutMs} ms`)),
+      Math.max(0, deadline - Date.now()),
+    );
+  });
+  try {
+    channel.publish(message.exchange, message.routingKey, message.content, message.options, (err) => {
+      if (err) finish(new QueueUnavailableError(`RabbitMQ did not accept ${subject}: ${errorMessage(err)}`));
+      else finish(failureDespiteAck?.());
+    });
+  } catch (err) {
+    // amqplib throws synchronously when the channel has just closed.
+    finish(new QueueUnavailableError(`RabbitMQ channel unusable: ${errorMessage(err)}`));
+  }
+  return { confirmed, fail: (error) => finish(error) };
 }

@@ -19,33 +19,43 @@ export interface QueueModuleOptions {
 }
 
 /**
- * The in-process queue is the meeting point of gateway and runner in the embedded deployment, so
- * there must be exactly one per configuration even if both sides build one (e.g. a GatewayModule and
- * a RunnerModule that each import QueueModule.forRoot with their own role).
+ * The in-process adapters are the meeting point of gateway and runner in the embedded deployment, so
+ * there must be exactly one of each per configuration even if both sides build one (e.g. a
+ * GatewayModule and a RunnerModule that each import QueueModule.forRoot with their own role).
  */
-const inProcessQueues = new WeakMap<FlansibleConfig, InProcessJobQueue>();
-/** Likewise the in-process notice bus: the runner's notices and the gateway's cancels meet there. */
-const inProcessNoticeBuses = new WeakMap<FlansibleConfig, InProcessJobNoticeBus>();
+function onePerConfig<T extends object>(create: () => T): (config: FlansibleConfig) => T {
+  const instances = new WeakMap<FlansibleConfig, T>();
+  return (config) => {
+    let instance = instances.get(config);
+    if (!instance) {
+      instance = create();
+      instances.set(config, instance);
+    }
+    return instance;
+  };
+}
+
+const inProcessQueueFor = onePerConfig(() => new InProcessJobQueue());
+/** The runner's notices and the gateway's cancels meet there. */
+const inProcessNoticeBusFor = onePerConfig(() => new InProcessJobNoticeBus());
+
+/** `flansible-<role>`: the `appId` of what this app publishes. */
+const appNameOf = (role: QueueRole): string => `flansible-${role}`;
+
+/** `<name>@host:pid`, as the connection is listed in the management UI. */
+const connectionNameOf = (name: string): string => `${name}@${hostname()}:${process.pid}`;
 
 /**
  * The job queue for this deployment: RabbitMQ when `amqpUrl` is set, otherwise the in-process
  * queue shared by everything built from the same config object. Usable outside Nest (scripts, tests).
  */
 export function createJobQueue(config: FlansibleConfig, role: QueueRole): JobQueue {
-  if (!config.amqpUrl) {
-    let queue = inProcessQueues.get(config);
-    if (!queue) {
-      queue = new InProcessJobQueue();
-      inProcessQueues.set(config, queue);
-    }
-    return queue;
-  }
-  const appName = `flansible-${role}`;
+  if (!config.amqpUrl) return inProcessQueueFor(config);
   return new RabbitMqJobQueue({
     url: config.amqpUrl,
     publishTimeoutMs: config.publishTimeoutMs,
-    connectionName: `${appName}@${hostname()}:${process.pid}`,
-    appId: appName,
+    connectionName: connectionNameOf(appNameOf(role)),
+    appId: appNameOf(role),
   });
 }
 
@@ -55,20 +65,12 @@ export function createJobQueue(config: FlansibleConfig, role: QueueRole): JobQue
  * everything built from the same config object. Usable outside Nest (scripts, tests).
  */
 export function createJobNoticeBus(config: FlansibleConfig, role: QueueRole): JobNoticeBus {
-  if (!config.amqpUrl) {
-    let bus = inProcessNoticeBuses.get(config);
-    if (!bus) {
-      bus = new InProcessJobNoticeBus();
-      inProcessNoticeBuses.set(config, bus);
-    }
-    return bus;
-  }
-  const appName = `flansible-${role}`;
+  if (!config.amqpUrl) return inProcessNoticeBusFor(config);
   return new RabbitMqJobNoticeBus({
     url: config.amqpUrl,
     requestTimeoutMs: config.publishTimeoutMs,
-    connectionName: `${appName}-notices@${hostname()}:${process.pid}`,
-    appId: appName,
+    connectionName: connectionNameOf(`${appNameOf(role)}-notices`),
+    appId: appNameOf(role),
   });
 }
 

@@ -2,30 +2,22 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Logger } from '@nestjs/common';
 import { Channel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
-import { AmqpConnectionManager, ChannelWrapper, connect } from 'amqp-connection-manager';
+import { ChannelWrapper } from 'amqp-connection-manager';
 import { JobNotice, Topology, jobNoticeRoutingKey } from '@flansible/contracts';
 import { CancelRequest, JobNoticeBus } from './job-notice-bus';
 import { QueueUnavailableError } from './job-queue';
-import { describeBroker, errorMessage, withTimeout } from './amqp-helpers';
+import { errorMessage, publishConfirmed } from './amqp-helpers';
+import { BrokerConnection, BrokerConnectionOptions } from './broker-connection';
+import { JobNoticeListeners, tellCancelHandlers } from './job-notice-listeners';
 import { declareNoticeTopology } from './rabbitmq-topology';
 
-export interface RabbitMqJobNoticeBusOptions {
-  /** amqp:// or amqps:// URL, vhost included. Never logged with its credentials. */
-  url: string;
+export interface RabbitMqJobNoticeBusOptions extends BrokerConnectionOptions {
   /** Shown in the management UI's connection list, e.g. `flansible-gateway-notices@host:1234`. */
   connectionName: string;
   /** Upper bound for requestCancel(): waiting for a usable channel plus the broker's confirm. */
   requestTimeoutMs: number;
   /** `appId` stamped on published notices and cancel requests. Default `flansible`. */
   appId?: string;
-  /** AMQP heartbeat; a silently dead broker is noticed after about twice this. Default 10. */
-  heartbeatSeconds?: number;
-  /** Pause between reconnect attempts. Default 1. */
-  reconnectSeconds?: number;
-  /** Limit for one connection attempt (TCP + AMQP handshake). Default 5000. */
-  connectTimeoutMs?: number;
-  /** close() gives up waiting for the broker after this long. Default 2000. */
-  closeTimeoutMs?: number;
   /**
    * A channel the broker closed while the connection stayed up (exchange deleted under it, consumer
    * cancelled...) is only reopened on the next reconnect; after this delay we force one. Default 5.
@@ -41,10 +33,6 @@ const NOTICE_KINDS: ReadonlySet<JobNotice['what']> = new Set<JobNotice['what']>(
 interface Subscription {
   channel: Channel;
   queue: string;
-}
-
-interface ListenerEntry {
-  listener: (notice: JobNotice) => void;
 }
 
 /**
@@ -64,8 +52,7 @@ interface ListenerEntry {
  */
 export class RabbitMqJobNoticeBus extends JobNoticeBus {
   private readonly logger = new Logger(RabbitMqJobNoticeBus.name);
-  private readonly manager: AmqpConnectionManager;
-  private readonly wrappers: ChannelWrapper[] = [];
+  private readonly connection: BrokerConnection;
   private noticeWrapper?: ChannelWrapper;
   private cancelWrapper?: ChannelWrapper;
 
@@ -75,28 +62,18 @@ export class RabbitMqJobNoticeBus extends JobNoticeBus {
   private publisherBackedUp = false;
   private noticeSubscription?: Subscription;
   private cancelSubscription?: Subscription;
-  private readonly closedChannels = new WeakSet<Channel>();
 
-  /** Listeners by job id; a job is bound on the broker exactly while it has an entry here. */
-  private readonly listeners = new Map<string, Set<ListenerEntry>>();
+  /** A job is bound on the broker exactly while it has listeners here. */
+  private readonly listeners = new JobNoticeListeners(this.logger, {
+    onFirstListener: (jobId) => this.changeBinding(jobId, 'bind'),
+    onLastListenerGone: (jobId) => {
+      if (!this.connection.isClosed) this.changeBinding(jobId, 'unbind');
+    },
+  });
   private readonly cancelHandlers = new Set<(request: CancelRequest) => void>();
   /** Cancel requests awaiting their confirm; failed at once by close(). */
   private readonly pendingRequests = new Set<(error: QueueUnavailableError) => void>();
-
-  private connectionGeneration = 0;
-  private recoveringGeneration = -1;
-  /** Why the broker cannot be used right now; null while connected or still on the first attempt. */
-  private unavailableReason: string | null = null;
-  private lastLoggedFailure: string | null = null;
-  private blockedReason: string | null = null;
-  /** Woken whenever the state above changes (requestCancel / onCancel waiting for a channel). */
-  private readonly stateWaiters = new Set<() => void>();
   private droppedNotices = 0;
-
-  private closed = false;
-  private closing?: Promise<void>;
-  private readonly brokerLabel: string;
-  private readonly channelRecoveryMs: number;
   private readonly noticeProperties: Options.Publish;
 
   constructor(private readonly options: RabbitMqJobNoticeBusOptions) {
@@ -104,29 +81,32 @@ export class RabbitMqJobNoticeBus extends JobNoticeBus {
     if (!(options.requestTimeoutMs > 0)) {
       throw new RangeError(`requestTimeoutMs must be a positive number, got ${options.requestTimeoutMs}`);
     }
-    this.brokerLabel = describeBroker(options.url);
-    this.channelRecoveryMs = (options.channelRecoverySeconds ?? 5) * 1000;
     this.noticeProperties = {
       persistent: false,
       contentType: 'application/json',
       appId: options.appId ?? 'flansible',
     };
-
-    this.manager = connect(options.url, {
-      heartbeatIntervalInSeconds: options.heartbeatSeconds ?? 10,
-      reconnectTimeInSeconds: options.reconnectSeconds ?? 1,
-      connectionOptions: {
-        timeout: options.connectTimeoutMs ?? 5000,
-        clientProperties: { connection_name: options.connectionName },
+    this.connection = new BrokerConnection(options, {
+      logger: this.logger,
+      closedReason: 'the notice bus is closed',
+      onConnect: () => {
+        if (this.droppedNotices > 0) {
+          this.logger.warn(`Dropped ${this.droppedNotices} job notice(s) while RabbitMQ was unavailable`);
+          this.droppedNotices = 0;
+        }
+      },
+      onDisconnect: () => {
+        this.publishChannel = undefined;
+        this.noticeSubscription = undefined;
+        this.cancelSubscription = undefined;
       },
     });
-    this.watchConnection();
-    this.openChannel('publishing', true, (channel) => this.setUpPublisher(channel as ConfirmChannel));
+    this.connection.openChannel('publishing', true, (channel) => this.setUpPublisher(channel as ConfirmChannel));
   }
 
   notify(notice: JobNotice): void {
     const channel = this.publishChannel;
-    if (this.closed || !channel || this.publisherBackedUp || this.blockedReason !== null) {
+    if (this.connection.isClosed || !channel || this.publisherBackedUp || this.connection.blockedReason !== null) {
       this.droppedNotices++;
       return;
     }
@@ -153,38 +133,25 @@ export class RabbitMqJobNoticeBus extends JobNoticeBus {
   }
 
   listen(jobId: string, listener: (notice: JobNotice) => void): () => void {
-    if (this.closed) {
+    if (this.connection.isClosed) {
       this.logger.warn(`Not listening for notices of job ${jobId}: the notice bus is closed`);
       return () => undefined;
     }
-    // An entry object per call: the same function listening twice is two listeners.
-    const entry: ListenerEntry = { listener };
-    let entries = this.listeners.get(jobId);
-    if (!entries) {
-      entries = new Set();
-      this.listeners.set(jobId, entries);
-      this.changeBinding(jobId, 'bind');
-    }
-    entries.add(entry);
-    this.noticeWrapper ??= this.openChannel('notice listener', false, (channel) => this.setUpNoticeQueue(channel));
-
-    const owned = entries;
-    let listening = true;
-    return () => {
-      if (!listening) return;
-      listening = false;
-      owned.delete(entry);
-      if (owned.size === 0 && this.listeners.get(jobId) === owned) {
-        this.listeners.delete(jobId);
-        if (!this.closed) this.changeBinding(jobId, 'unbind');
-      }
-    };
+    const stopListening = this.listeners.add(jobId, listener);
+    this.noticeWrapper ??= this.connection.openChannel('notice listener', false, (channel) =>
+      this.setUpNoticeQueue(channel),
+    );
+    return stopListening;
   }
 
   async requestCancel(request: CancelRequest): Promise<void> {
     const deadline = Date.now() + this.options.requestTimeoutMs;
-    const channel = await this.publishChannelBefore(deadline);
-    await this.publishConfirmed(channel, request, deadline);
+    const channel = await this.connection.channelBefore({
+      current: () => this.publishChannel,
+      deadline,
+      timeoutMs: this.options.requestTimeoutMs,
+    });
+    await this.publishCancelRequest(channel, request, deadline);
   }
 
   /**
@@ -193,220 +160,63 @@ export class RabbitMqJobNoticeBus extends JobNoticeBus {
    * not seen). Never later than requestTimeoutMs.
    */
   async onCancel(handler: (request: CancelRequest) => void): Promise<void> {
-    if (this.closed) throw new QueueUnavailableError('the notice bus is closed');
+    this.connection.throwIfClosed();
     this.cancelHandlers.add(handler);
-    this.cancelWrapper ??= this.openChannel('cancel listener', false, (channel) => this.setUpCancelQueue(channel));
-    await this.waitUntil(() => this.cancelSubscription !== undefined, Date.now() + this.options.requestTimeoutMs);
+    this.cancelWrapper ??= this.connection.openChannel('cancel listener', false, (channel) =>
+      this.setUpCancelQueue(channel),
+    );
+    await this.connection.waitUntil(
+      () => this.cancelSubscription !== undefined,
+      Date.now() + this.options.requestTimeoutMs,
+    );
   }
 
   close(): Promise<void> {
-    this.closing ??= this.shutDown();
-    return this.closing;
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Connection and channel state
-
-  private watchConnection(): void {
-    this.manager.on('connect', () => {
-      this.connectionGeneration++;
-      this.unavailableReason = null;
-      this.lastLoggedFailure = null;
-      this.blockedReason = null;
-      this.logger.log(`Connected to RabbitMQ at ${this.brokerLabel} as ${this.options.connectionName}`);
-      if (this.droppedNotices > 0) {
-        this.logger.warn(`Dropped ${this.droppedNotices} job notice(s) while RabbitMQ was unavailable`);
-        this.droppedNotices = 0;
-      }
-      this.wakeWaiters();
-    });
-    this.manager.on('disconnect', ({ err }: { err?: Error }) => {
-      const reason = err?.message ?? 'connection closed';
-      this.unavailableReason = `lost the connection to RabbitMQ at ${this.brokerLabel}: ${reason}`;
-      this.publishChannel = undefined;
-      this.noticeSubscription = undefined;
-      this.cancelSubscription = undefined;
-      this.logger.warn(`Disconnected from RabbitMQ at ${this.brokerLabel}: ${reason}; reconnecting`);
-      this.wakeWaiters();
-    });
-    this.manager.on('connectFailed', ({ err }: { err: Error }) => {
-      const reason = err.message || err.name;
-      this.unavailableReason = `cannot connect to RabbitMQ at ${this.brokerLabel}: ${reason}`;
-      // Retries run every second while the broker is down: log each distinct failure once.
-      if (reason !== this.lastLoggedFailure) {
-        this.lastLoggedFailure = reason;
-        this.logger.warn(`Cannot connect to RabbitMQ at ${this.brokerLabel}: ${reason}; retrying`);
-      }
-      this.wakeWaiters();
-    });
-    this.manager.on('blocked', ({ reason }: { reason: string }) => {
-      this.blockedReason = reason;
-      this.logger.warn(`RabbitMQ is blocking publishers (resource alarm): ${reason}`);
-      this.wakeWaiters();
-    });
-    this.manager.on('unblocked', () => {
-      this.blockedReason = null;
-      this.wakeWaiters();
-    });
-  }
-
-  private openChannel(name: string, confirm: boolean, setup: (channel: Channel) => Promise<void>): ChannelWrapper {
-    const wrapper = this.manager.createChannel({ name, confirm, setup });
-    wrapper.on('error', (err: Error) => this.logger.error(`Could not set up the RabbitMQ ${name} channel: ${err.message}`));
-    this.wrappers.push(wrapper);
-    return wrapper;
-  }
-
-  /**
-   * Listeners every setup function attaches first (if declaring fails, the broker closes the channel
-   * and recovery must notice). Without an 'error' listener amqplib would turn a channel error into a
-   * lost connection.
-   */
-  private watchChannel(channel: Channel, name: string, forget: () => void, stillLost: () => boolean): void {
-    channel.on('error', (err: Error) => this.logger.warn(`RabbitMQ closed the ${name} channel: ${err.message}`));
-    channel.once('close', () => {
-      this.closedChannels.add(channel);
-      forget();
-      this.wakeWaiters();
-      this.scheduleChannelRecovery(name, stillLost);
-    });
-  }
-
-  /**
-   * After a channel closed while its connection stayed up, force a reconnect so the setup functions
-   * run again; amqp-connection-manager would otherwise leave the channel closed until the next
-   * connection loss.
-   */
-  private scheduleChannelRecovery(channelName: string, stillLost: () => boolean): void {
-    if (this.closed) return;
-    const generation = this.connectionGeneration;
-    const timer = setTimeout(() => {
-      if (this.closed || !stillLost() || !this.manager.isConnected()) return;
-      // A reconnect since the channel closed has already replaced it (or is replacing it).
-      if (generation !== this.connectionGeneration || this.recoveringGeneration === generation) return;
-      this.recoveringGeneration = generation;
-      this.logger.warn(`The RabbitMQ ${channelName} channel was closed while the connection stayed up; reconnecting`);
-      this.manager.reconnect();
-    }, this.channelRecoveryMs);
-    timer.unref();
-  }
-
-  private wakeWaiters(): void {
-    for (const wake of [...this.stateWaiters]) wake();
-  }
-
-  /** Waits (never past the deadline) until `done()`, the broker is known to be down, or close(). */
-  private async waitUntil(done: () => boolean, deadline: number): Promise<void> {
-    while (!done() && !this.closed && this.unavailableReason === null) {
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) return;
-      await this.nextStateChange(remaining);
-    }
-  }
-
-  private nextStateChange(timeoutMs: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const wake = (): void => {
-        clearTimeout(timer);
-        this.stateWaiters.delete(wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, timeoutMs);
-      this.stateWaiters.add(wake);
-    });
+    return this.connection.close(() => this.forgetEverything());
   }
 
   // ---------------------------------------------------------------------------------------------
   // Publishing
 
   private async setUpPublisher(channel: ConfirmChannel): Promise<void> {
-    this.watchChannel(
-      channel,
-      'publishing',
-      () => {
-        if (this.publishChannel === channel) this.publishChannel = undefined;
-      },
-      () => this.publishChannel === undefined,
-    );
+    this.connection.watchChannel(channel, 'publishing', {
+      current: () => this.publishChannel,
+      clear: () => (this.publishChannel = undefined),
+    });
     await declareNoticeTopology(channel);
-    if (this.closed || this.closedChannels.has(channel)) return;
+    if (this.connection.isClosed || this.connection.hasClosed(channel)) return;
     this.publishChannel = channel;
     this.publisherBackedUp = false;
-    this.wakeWaiters();
+    this.connection.notifyStateChanged();
   }
 
-  /**
-   * The usable confirm channel, waiting (never past the deadline) only while a first connection or a
-   * channel setup is still in progress. A broker known to be down fails at once.
-   */
-  private async publishChannelBefore(deadline: number): Promise<ConfirmChannel> {
-    for (;;) {
-      if (this.closed) throw new QueueUnavailableError('the notice bus is closed');
-      if (this.blockedReason !== null) {
-        throw new QueueUnavailableError(`RabbitMQ is refusing publishes (resource alarm: ${this.blockedReason})`);
-      }
-      if (this.publishChannel) return this.publishChannel;
-      if (this.unavailableReason !== null) throw new QueueUnavailableError(this.unavailableReason);
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) {
-        throw new QueueUnavailableError(
-          `no RabbitMQ channel at ${this.brokerLabel} within ${this.options.requestTimeoutMs} ms`,
-        );
-      }
-      await this.nextStateChange(remaining);
+  private async publishCancelRequest(channel: ConfirmChannel, request: CancelRequest, deadline: number): Promise<void> {
+    const content = Buffer.from(JSON.stringify({ jobId: request.jobId, reason: request.reason }));
+    const publishing = publishConfirmed(
+      channel,
+      { exchange: Topology.controlExchange, routingKey: '', content, options: this.noticeProperties },
+      {
+        subject: `the cancel request for job ${request.jobId}`,
+        deadline,
+        timeoutMs: this.options.requestTimeoutMs,
+      },
+    );
+    this.pendingRequests.add(publishing.fail);
+    try {
+      await publishing.confirmed;
+    } finally {
+      this.pendingRequests.delete(publishing.fail);
     }
-  }
-
-  private publishConfirmed(channel: ConfirmChannel, request: CancelRequest, deadline: number): Promise<void> {
-    const body = Buffer.from(JSON.stringify({ jobId: request.jobId, reason: request.reason }));
-    return new Promise<void>((resolve, reject) => {
-      let settled = false;
-      const finish = (error?: QueueUnavailableError): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        this.pendingRequests.delete(finish);
-        if (error) reject(error);
-        else resolve();
-      };
-      const timer = setTimeout(
-        () =>
-          finish(
-            new QueueUnavailableError(
-              `RabbitMQ did not confirm the cancel request for job ${request.jobId} within ${this.options.requestTimeoutMs} ms`,
-            ),
-          ),
-        Math.max(0, deadline - Date.now()),
-      );
-      this.pendingRequests.add(finish);
-      try {
-        channel.publish(Topology.controlExchange, '', body, this.noticeProperties, (err) => {
-          finish(
-            err
-              ? new QueueUnavailableError(
-                  `RabbitMQ did not accept the cancel request for job ${request.jobId}: ${errorMessage(err)}`,
-                )
-              : undefined,
-          );
-        });
-      } catch (err) {
-        finish(new QueueUnavailableError(`RabbitMQ channel unusable: ${errorMessage(err)}`));
-      }
-    });
   }
 
   // ---------------------------------------------------------------------------------------------
   // Listening
 
   private async setUpNoticeQueue(channel: Channel): Promise<void> {
-    this.watchChannel(
-      channel,
-      'notice listener',
-      () => {
-        if (this.noticeSubscription?.channel === channel) this.noticeSubscription = undefined;
-      },
-      () => this.noticeSubscription === undefined,
-    );
+    this.connection.watchChannel(channel, 'notice listener', {
+      current: () => this.noticeSubscription?.channel,
+      clear: () => (this.noticeSubscription = undefined),
+    });
     await declareNoticeTopology(channel);
     // A fresh name per connection: the broker may not yet have noticed that the last one died.
     const queue = processQueueName(Topology.noticesExchange);
@@ -416,12 +226,12 @@ export class RabbitMqJobNoticeBus extends JobNoticeBus {
       durable: false,
       maxLength: NOTICE_QUEUE_MAX_LENGTH,
     });
-    if (this.closed || this.closedChannels.has(channel)) return;
+    if (this.connection.isClosed || this.connection.hasClosed(channel)) return;
     // From here on listen() binds and unbinds on this channel itself. The bindings for the jobs
     // listened to so far are issued in one go, so none of its calls can slip in between.
     this.noticeSubscription = { channel, queue };
     await Promise.all(
-      [...this.listeners.keys()].map((jobId) =>
+      this.listeners.jobIds().map((jobId) =>
         channel.bindQueue(queue, Topology.noticesExchange, jobNoticeRoutingKey(jobId)),
       ),
     );
@@ -435,7 +245,7 @@ export class RabbitMqJobNoticeBus extends JobNoticeBus {
   private changeBinding(jobId: string, change: 'bind' | 'unbind'): void {
     const subscription = this.noticeSubscription;
     // Not set up yet (or reconnecting): the setup function binds every job that has listeners then.
-    if (!subscription || this.closedChannels.has(subscription.channel)) return;
+    if (!subscription || this.connection.hasClosed(subscription.channel)) return;
     const { channel, queue } = subscription;
     const key = jobNoticeRoutingKey(jobId);
     const report = (err: unknown): void =>
@@ -462,30 +272,17 @@ export class RabbitMqJobNoticeBus extends JobNoticeBus {
       this.logger.warn(`Ignoring an unreadable notice (routing key ${message.fields.routingKey})`);
       return;
     }
-    const entries = this.listeners.get(notice.jobId);
-    if (!entries) return; // the last listener left while this notice was on its way
-    for (const entry of [...entries]) {
-      if (!entries.has(entry)) continue; // unsubscribed by an earlier listener of this same notice
-      try {
-        entry.listener({ ...notice });
-      } catch (err) {
-        this.logger.error(`A listener for job ${notice.jobId} threw: ${errorMessage(err)}`);
-      }
-    }
+    this.listeners.deliver(notice);
   }
 
   // ---------------------------------------------------------------------------------------------
   // Cancel requests
 
   private async setUpCancelQueue(channel: Channel): Promise<void> {
-    this.watchChannel(
-      channel,
-      'cancel listener',
-      () => {
-        if (this.cancelSubscription?.channel === channel) this.cancelSubscription = undefined;
-      },
-      () => this.cancelSubscription === undefined,
-    );
+    this.connection.watchChannel(channel, 'cancel listener', {
+      current: () => this.cancelSubscription?.channel,
+      clear: () => (this.cancelSubscription = undefined),
+    });
     await declareNoticeTopology(channel);
     const queue = processQueueName(Topology.controlExchange);
     await channel.assertQueue(queue, { exclusive: true, autoDelete: true, durable: false });
@@ -494,10 +291,10 @@ export class RabbitMqJobNoticeBus extends JobNoticeBus {
       noAck: true,
       exclusive: true,
     });
-    if (this.closed || this.closedChannels.has(channel)) return;
+    if (this.connection.isClosed || this.connection.hasClosed(channel)) return;
     this.cancelSubscription = { channel, queue };
     this.logger.log(`Listening for cancel requests on ${queue}`);
-    this.wakeWaiters();
+    this.connection.notifyStateChanged();
   }
 
   private onCancelMessage(channel: Channel, message: ConsumeMessage | null): void {
@@ -510,13 +307,7 @@ export class RabbitMqJobNoticeBus extends JobNoticeBus {
       this.logger.warn('Ignoring an unreadable cancel request');
       return;
     }
-    for (const handler of [...this.cancelHandlers]) {
-      try {
-        handler({ ...request });
-      } catch (err) {
-        this.logger.error(`A cancel handler threw for job ${request.jobId}: ${errorMessage(err)}`);
-      }
-    }
+    tellCancelHandlers(this.cancelHandlers, request, this.logger);
   }
 
   /** The broker dropped our consumer (queue deleted by hand...): closing the channel lets recovery rebuild it. */
@@ -528,29 +319,14 @@ export class RabbitMqJobNoticeBus extends JobNoticeBus {
   // ---------------------------------------------------------------------------------------------
   // Shutdown
 
-  private async shutDown(): Promise<void> {
-    this.closed = true;
+  /** The first step of close(): the exclusive queues and their bindings go with the connection. */
+  private forgetEverything(): void {
     this.publishChannel = undefined;
     this.noticeSubscription = undefined;
     this.cancelSubscription = undefined;
     this.listeners.clear();
     this.cancelHandlers.clear();
     for (const fail of [...this.pendingRequests]) fail(new QueueUnavailableError('the notice bus is closed'));
-    this.wakeWaiters();
-    const timeoutMs = this.options.closeTimeoutMs ?? 2000;
-
-    // As in RabbitMqJobQueue: close() waits for a connection attempt in progress, so only wait (and
-    // never past the timeout) when there is a connection to close. The exclusive queues go with it.
-    const wasConnected = this.manager.isConnected();
-    const closingConnection = this.manager.close().catch((err: unknown) => {
-      this.logger.debug(`Closing the RabbitMQ connection: ${errorMessage(err)}`);
-    });
-    if (wasConnected && !(await withTimeout(closingConnection, timeoutMs))) {
-      this.logger.warn(`RabbitMQ did not answer within ${timeoutMs} ms while closing; giving up on it`);
-    }
-    this.manager.removeAllListeners();
-    for (const wrapper of this.wrappers) wrapper.removeAllListeners();
-    this.logger.log(`Closed the RabbitMQ connection ${this.options.connectionName}`);
   }
 }
 
