@@ -1,4 +1,12 @@
-/** A small HTTP client for the Flansible API, as any script would use it. */
+import {
+  createFlansibleClient,
+  FlansibleClient,
+  GitUpdateRequest,
+  RunCommandRequest,
+  RunPlaybookRequest,
+  TaskStatus,
+} from '@flansible/sdk';
+
 export interface Credentials {
   user: string;
   password: string;
@@ -11,17 +19,47 @@ export interface ApiResponse<T = unknown> {
   text: string;
 }
 
-export interface TaskStatus {
-  Status: 'PROGRESS' | 'SUCCESS' | 'FLANSIBLE_TASK_FAILURE';
-  description: string;
-  returncode: number | null;
+export type { TaskStatus };
+
+/** Status and headers of the SDK's last answer: what the SDK's methods do not return. */
+export interface SdkAnswer {
+  method: string;
+  url: string;
+  status: number;
+  headers: Headers;
 }
 
+/** The Flansible endpoints a task is submitted to, and the SDK call for each. */
+const SUBMITTERS: Record<string, (sdk: FlansibleClient, body: unknown) => Promise<string>> = {
+  '/api/ansiblecommand': (sdk, body) => sdk.runCommand(body as RunCommandRequest),
+  '/api/ansibleplaybook': (sdk, body) => sdk.runPlaybook(body as RunPlaybookRequest),
+  '/api/git': (sdk, body) => sdk.updateGitRepo(body as GitUpdateRequest),
+};
+
+/**
+ * The suites' client for the Flansible API. The job flows go through the SDK (`sdk`), as an
+ * application would; request() stays raw HTTP, for malformed bodies and exact status checks.
+ */
 export class ApiClient {
+  /** The SDK, with this client's credentials. */
+  readonly sdk: FlansibleClient;
+  /** Set by each SDK request once it is answered. */
+  lastSdkAnswer: SdkAnswer | null = null;
+
   constructor(
     readonly baseUrl: string,
     private readonly credentials: Credentials | null = { user: 'admin', password: 'admin' },
-  ) {}
+  ) {
+    this.sdk = createFlansibleClient({
+      baseUrl,
+      ...(credentials ? { username: credentials.user, password: credentials.password } : {}),
+      fetch: async (request) => {
+        const response = await fetch(request);
+        this.lastSdkAnswer = { method: request.method, url: request.url, status: response.status, headers: response.headers };
+        return response;
+      },
+    });
+  }
 
   as(credentials: Credentials | null): ApiClient {
     return new ApiClient(this.baseUrl, credentials);
@@ -65,32 +103,24 @@ export class ApiClient {
     return this.request<T>('GET', path);
   }
 
-  /** Submits and returns the task id, failing with the answer if it was not 200. */
+  /** Submits through the SDK (runCommand, runPlaybook or updateGitRepo, by path) and returns the task id. */
   async submit(path: string, json: unknown): Promise<string> {
-    const res = await this.post<{ task_id: string }>(path, json);
-    if (res.status !== 200) throw new Error(`POST ${path} answered ${res.status}: ${res.text}`);
-    return res.body.task_id;
+    const submitter = SUBMITTERS[path];
+    if (!submitter) throw new Error(`no SDK call submits to ${path}`);
+    return submitter(this.sdk, json);
   }
 
-  async status(taskId: string): Promise<TaskStatus> {
-    const res = await this.get<TaskStatus>(`/api/ansibletaskstatus/${taskId}`);
-    if (res.status !== 200) throw new Error(`status of ${taskId} answered ${res.status}: ${res.text}`);
-    return res.body;
+  status(taskId: string): Promise<TaskStatus> {
+    return this.sdk.getTaskStatus(taskId);
   }
 
-  async output(taskId: string): Promise<string> {
-    return (await this.get<string>(`/api/ansibletaskoutput/${taskId}`)).text;
+  output(taskId: string): Promise<string> {
+    return this.sdk.getTaskOutput(taskId);
   }
 
   /** Polls like a Flansible client: until Status is no longer PROGRESS. */
-  async waitForTask(taskId: string, timeoutMs = 60_000): Promise<TaskStatus> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const status = await this.status(taskId);
-      if (status.Status !== 'PROGRESS') return status;
-      if (Date.now() > deadline) throw new Error(`task ${taskId} still in PROGRESS after ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+  waitForTask(taskId: string, timeoutMs = 60_000): Promise<TaskStatus> {
+    return this.sdk.waitForTask(taskId, { timeoutMs, intervalMs: 100 });
   }
 }
 
