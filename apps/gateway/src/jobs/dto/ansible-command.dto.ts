@@ -1,4 +1,5 @@
 import { IsDefined, IsOptional, IsString, Matches, ValidateIf } from 'class-validator';
+import { ApiProperty } from '@nestjs/swagger';
 import { FieldGrammar } from '@flansible/contracts';
 import { AnsibleRunOptionsDto } from './ansible-run-options.dto';
 import { IsModuleArgs } from './is-module-args.validator';
@@ -27,6 +28,7 @@ export class AnsibleCommandDto extends AnsibleRunOptionsDto {
   module!: string;
 
   /** Module arguments: an object (sent to `-a` as JSON) or a `key=value` string. */
+  @ApiProperty({ required: false, oneOf: [{ type: 'string' }, { type: 'object', additionalProperties: true }] })
   @IsOptional()
   @IsModuleArgs()
   module_args?: string | Record<string, unknown>;
