@@ -33,6 +33,8 @@ const IDEMPOTENCY_HEADER = {
   description: 'Retrying with the same key returns the job the first request created instead of running it twice.',
 };
 
+const LOCATION_HEADER = { Location: { description: "The job's URL", schema: { type: 'string' } } };
+
 /** The versioned resource API: jobs with history, output ranges, events, summary, live stream, cancel. */
 @ApiTags('jobs')
 @ApiAuthenticated()
@@ -50,7 +52,8 @@ export class JobsController {
   @Post('command')
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiHeader(IDEMPOTENCY_HEADER)
-  @ApiAcceptedResponse({ type: JobResourceDto, description: 'Queued; Location names the job' })
+  @ApiAcceptedResponse({ type: JobResourceDto, description: 'Queued', headers: LOCATION_HEADER })
+  @ApiOkResponse({ type: JobResourceDto, description: 'An Idempotency-Key retry: the job the first attempt created', headers: LOCATION_HEADER })
   @ApiSubmissionErrors()
   @ApiForbiddenResponse({ type: ErrorBodyDto, description: 'Inventory, module, host, become or ansible_* variable not allowed' })
   async submitCommand(
@@ -66,7 +69,8 @@ export class JobsController {
   @Post('playbook')
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiHeader(IDEMPOTENCY_HEADER)
-  @ApiAcceptedResponse({ type: JobResourceDto, description: 'Queued; Location names the job' })
+  @ApiAcceptedResponse({ type: JobResourceDto, description: 'Queued', headers: LOCATION_HEADER })
+  @ApiOkResponse({ type: JobResourceDto, description: 'An Idempotency-Key retry: the job the first attempt created', headers: LOCATION_HEADER })
   @ApiSubmissionErrors()
   @ApiForbiddenResponse({ type: ErrorBodyDto, description: 'Inventory, playbook, become, git or ansible_* variable not allowed, or a path outside its root' })
   async submitPlaybook(

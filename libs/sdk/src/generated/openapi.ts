@@ -1113,9 +1113,22 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Queued; Location names the job */
+            /** @description An Idempotency-Key retry: the job the first attempt created */
+            200: {
+                headers: {
+                    /** @description The job's URL */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobResourceDto"];
+                };
+            };
+            /** @description Queued */
             202: {
                 headers: {
+                    /** @description The job's URL */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1212,9 +1225,22 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Queued; Location names the job */
+            /** @description An Idempotency-Key retry: the job the first attempt created */
+            200: {
+                headers: {
+                    /** @description The job's URL */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobResourceDto"];
+                };
+            };
+            /** @description Queued */
             202: {
                 headers: {
+                    /** @description The job's URL */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
