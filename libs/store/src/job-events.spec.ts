@@ -1,9 +1,8 @@
 import { JobEventType, NewJobEvent } from '@flansible/contracts';
 import { randomUUID } from 'node:crypto';
-import { createJobStore } from './create-job-store';
 import { JobStore } from './job-store';
 import { newJob } from './testing/job-fixtures';
-import { STORE_BACKENDS, StoreLocation } from './testing/store-backends';
+import { STORE_BACKENDS, StoreLocation, withMigratedStores } from './testing/store-backends';
 
 jest.setTimeout(30_000);
 
@@ -24,19 +23,7 @@ describe.each(STORE_BACKENDS)('job events on $name', (backend) => {
   let store: JobStore;
   let other: JobStore;
 
-  beforeAll(async () => {
-    location = await backend.fresh();
-    store = createJobStore(location.config);
-    await store.migrate();
-    other = createJobStore(location.config);
-    await other.migrate();
-  });
-
-  afterAll(async () => {
-    await store?.close();
-    await other?.close();
-    await location?.dispose();
-  });
+  withMigratedStores(backend, (opened) => ({ store, other, location } = opened));
 
   async function createdJob(): Promise<string> {
     const job = newJob();

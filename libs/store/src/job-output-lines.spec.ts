@@ -5,7 +5,7 @@ import { createJobStore, openStoreDatabase } from './create-job-store';
 import { JobStore, OutputLines } from './job-store';
 import { migrateTo } from './store-migrations';
 import { commandSpec, newJob } from './testing/job-fixtures';
-import { STORE_BACKENDS, StoreLocation } from './testing/store-backends';
+import { STORE_BACKENDS, StoreLocation, withMigratedStores } from './testing/store-backends';
 
 jest.setTimeout(120_000);
 
@@ -52,19 +52,7 @@ describe.each(STORE_BACKENDS)('output lines on $name', (backend) => {
   let store: JobStore;
   let other: JobStore;
 
-  beforeAll(async () => {
-    location = await backend.fresh();
-    store = createJobStore(location.config);
-    await store.migrate();
-    other = createJobStore(location.config);
-    await other.migrate();
-  });
-
-  afterAll(async () => {
-    await store?.close();
-    await other?.close();
-    await location?.dispose();
-  });
+  withMigratedStores(backend, (opened) => ({ store, other, location } = opened));
 
   it('numbers lines across chunks that split and continue them', async () => {
     const job = newJob();

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { createJobStore } from './create-job-store';
 import { JobStore } from './job-store';
 import { commandSpec, gitSpec, newJob } from './testing/job-fixtures';
-import { STORE_BACKENDS, StoreLocation } from './testing/store-backends';
+import { STORE_BACKENDS, StoreLocation, withMigratedStores } from './testing/store-backends';
 
 jest.setTimeout(30_000);
 
@@ -16,19 +16,7 @@ describe.each(STORE_BACKENDS)('KyselyJobStore on $name', (backend) => {
   /** A second store on the same database: its own connection(s), like another process. */
   let other: JobStore;
 
-  beforeAll(async () => {
-    location = await backend.fresh();
-    store = createJobStore(location.config);
-    await store.migrate();
-    other = createJobStore(location.config);
-    await other.migrate();
-  });
-
-  afterAll(async () => {
-    await store?.close();
-    await other?.close();
-    await location?.dispose();
-  });
+  withMigratedStores(backend, (opened) => ({ store, other, location } = opened));
 
   it('round-trips a job: spec JSON, derived columns and dates to the millisecond', async () => {
     const job = newJob({ createdAt: new Date('2024-02-29T23:59:58.123Z') });

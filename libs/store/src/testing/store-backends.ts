@@ -2,6 +2,8 @@ import { FlansibleConfig } from '@flansible/config';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createJobStore } from '../create-job-store';
+import { JobStore } from '../job-store';
 import { createTestPostgresDatabase } from './test-postgres-database';
 
 export type StoreLocationConfig = Pick<FlansibleConfig, 'dataDir' | 'databaseUrl'>;
@@ -41,3 +43,28 @@ export const STORE_BACKENDS: StoreBackend[] = [
     },
   },
 ];
+
+/**
+ * Registers beforeAll/afterAll hooks that open two migrated stores on one fresh database (the
+ * second has its own connections, like another process) and close them and the database after.
+ */
+export function withMigratedStores(
+  backend: StoreBackend,
+  use: (stores: { store: JobStore; other: JobStore; location: StoreLocation }) => void,
+): void {
+  let location: StoreLocation | undefined;
+  const opened: JobStore[] = [];
+  beforeAll(async () => {
+    location = await backend.fresh();
+    for (let i = 0; i < 2; i++) {
+      const store = createJobStore(location.config);
+      opened.push(store);
+      await store.migrate();
+    }
+    use({ store: opened[0], other: opened[1], location });
+  });
+  afterAll(async () => {
+    for (const store of opened) await store.close();
+    await location?.dispose();
+  });
+}
