@@ -1,4 +1,4 @@
-import { CommandJobSpec, FieldGrammar, GitJobSpec, PlaybookJobSpec } from '@flansible/contracts';
+import { AnsibleRunOptions, CommandJobSpec, FieldGrammar, GitJobSpec, PlaybookJobSpec } from '@flansible/contracts';
 
 /** One child process to start: an executable and its argument array. Never a shell string. */
 export interface Invocation {
@@ -80,23 +80,11 @@ export function jobTimeoutSeconds(spec: { timeoutSeconds?: unknown }): number | 
   return optionalInteger(spec.timeoutSeconds, 'timeoutSeconds', 1, MAX_TIMEOUT_SECONDS);
 }
 
-interface AnsibleRunOptionsLike {
-  inventoryPath: string;
-  forks?: number;
-  verboseLevel?: number;
-  become?: boolean;
-  becomeMethod?: string;
-  becomeUser?: string;
-  limit?: string;
-  check?: boolean;
-  diff?: boolean;
-}
-
 /**
  * Options ansible and ansible-playbook share. The `--name=value` form everywhere: a value that
  * starts with `-` can then never be read as an option of its own.
  */
-function sharedAnsibleArgs(spec: AnsibleRunOptionsLike, files: InvocationFiles): string[] {
+function sharedAnsibleArgs(spec: AnsibleRunOptions, files: InvocationFiles): string[] {
   const args = [`--inventory=${requirePath(spec.inventoryPath, 'inventoryPath')}`];
   const forks = optionalInteger(spec.forks, 'forks', 1, MAX_FORKS);
   if (forks !== undefined) args.push(`--forks=${forks}`);
