@@ -3,8 +3,11 @@
  * a leading `-` (so no value can be read as an option), whatever else it allows.
  */
 export const FieldGrammar = {
-  /** Ansible host patterns: names, groups, globs, ranges, `:`/`,` unions, `&`/`!` and `~regex`. */
-  hostPattern: /^(?!-)[A-Za-z0-9_.:,*?!&~\[\]\-^@=+]{1,1024}$/,
+  /**
+   * Ansible host patterns (also `--limit`): names, groups, globs, ranges, `:`/`,` unions, `&`/`!`
+   * and `~regex`. No `@`: Ansible reads `@file` in a limit as a file of host names to open.
+   */
+  hostPattern: /^(?!-)[A-Za-z0-9_.:,*?!&~\[\]\-^=+]{1,1024}$/,
   /** Module names, short or fully qualified (`ping`, `ansible.builtin.find`). */
   module: /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,3}$/,
   becomeMethod: /^[A-Za-z_][A-Za-z0-9_.]{0,99}$/,

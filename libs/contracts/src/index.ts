@@ -4,3 +4,4 @@ export * from './field-grammar';
 export * from './job-message';
 export * from './topology';
 export * from './error-body';
+export * from './module-argument-rules';

@@ -32,6 +32,12 @@ export interface AnsibleRunOptions extends JobControls {
   check?: boolean;
   /** `--diff`: show changes. */
   diff?: boolean;
+  /**
+   * The submitter is an admin: Ansible runs without the Flansible guard. Absent (every other
+   * user): the job may act only on hosts its inventory declares, and an ad-hoc command's
+   * arguments are held to MODULE_ARGUMENT_RULES, inside Ansible (flansible_launch.py).
+   */
+  unrestricted?: boolean;
 }
 
 export interface CommandJobSpec extends AnsibleRunOptions {

@@ -1,7 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { FlansibleConfig } from '@flansible/config';
 import { JobKind, JobOutcome, JobSpec, JobStatus, NewJobEvent } from '@flansible/contracts';
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { findAnsibleLauncher, GUARD_ENV, GUARD_REPORT_ENV, guardSettings, throughLauncher } from './ansible-launcher';
 import { findCallbackPluginDir } from './callback-plugin';
 import { ansibleLocalTempDir, buildChildEnv } from './child-env';
 import { confineJobPaths, PathConfinementError } from './confine-job-paths';
@@ -121,6 +123,7 @@ export class JobExecutor {
       const deadline = started + limits.timeoutSeconds * 1000;
       const confined = await confineJobPaths(spec, this.config);
       const files: InvocationFiles = {};
+      const guarded = confined.kind !== JobKind.Git && confined.unrestricted !== true;
       if (confined.kind !== JobKind.Git && confined.extraVars !== undefined && confined.extraVars !== null) {
         tempDir = await createJobTempDir(this.config.dataDir);
         files.extraVarsFile = await writeExtraVarsFile(tempDir.path, confined.extraVars);
@@ -129,6 +132,16 @@ export class JobExecutor {
       const steps = await this.stepsOf(confined, files);
       await mkdir(ansibleLocalTempDir(this.config.dataDir), { recursive: true, mode: 0o700 });
       const env = buildChildEnv(process.env, this.config.dataDir, { callbackPluginDir: events ? this.callbackPluginDir : null });
+      // Ansible always starts through flansible_launch.py (its own Python), which installs the
+      // guard for everyone but admins; a guarded job never runs without it.
+      const launcher = confined.kind === JobKind.Git ? null : findAnsibleLauncher(env.PATH);
+      if (guarded && typeof launcher === 'string') return errorOutcome(`Could not start ${steps[steps.length - 1].invocation.label}: ${launcher}`);
+      let guardReport: string | null = null;
+      if (guarded) {
+        tempDir ??= await createJobTempDir(this.config.dataDir);
+        guardReport = join(tempDir.path, 'guard-report');
+        Object.assign(env, { [GUARD_ENV]: guardSettings(confined.kind === JobKind.Command), [GUARD_REPORT_ENV]: guardReport });
+      }
       const killGraceMs = options.killGraceMs ?? (this.config.killGraceSeconds ?? 5) * 1000;
 
       let returnCode: number | null = null;
@@ -136,7 +149,8 @@ export class JobExecutor {
         const remainingMs = deadline - Date.now();
         if (remainingMs <= 0) return this.timedOut(limits.timeoutSeconds);
         const eventLines = events && step.ansible ? new JobEventLineReader((event) => events.add(event)) : null;
-        const result = await runProcess(step.invocation, {
+        const invocation = step.ansible && launcher && typeof launcher !== 'string' ? throughLauncher(step.invocation, launcher) : step.invocation;
+        const result = await runProcess(invocation, {
           env,
           onOutput: (text) => batcher.write(text),
           onEventData: eventLines ? (text) => eventLines.write(text) : undefined,
@@ -147,6 +161,9 @@ export class JobExecutor {
           onSpawn: (pid) => options.onSpawn?.(pid, step.invocation),
         });
         await eventLines?.end();
+        // The guard stopped the job before anything ran on a host it may not reach.
+        const refusal = guardReport && step.ansible ? await readFile(guardReport, 'utf8').catch(() => '') : '';
+        if (refusal) return errorOutcome(firstLine(refusal));
         const outcome = this.outcomeOf(step, result, limits, options.signal);
         if (outcome.status !== JobStatus.Successful) return outcome;
         returnCode = outcome.returnCode;

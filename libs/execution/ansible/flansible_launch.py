@@ -1,0 +1,182 @@
+# -*- coding: utf-8 -*-
+# Flansible: starts `ansible` / `ansible-playbook` exactly as their own scripts do, after installing
+# the Flansible guard inside Ansible when the runner asks for it (a non-admin's job).
+#
+#   <python of ansible> flansible_launch.py ansible|ansible-playbook <arguments...>
+#
+# The guard decides from what Ansible itself resolves, not from request strings:
+# - hosts: every host a play runs on, every host a task is queued for, and every delegation
+#   target must be declared by the job's inventory (as parsed by Ansible's own inventory
+#   manager when the job started). Ansible's implicit localhost and hosts added at run time
+#   (add_host) are not declared, whatever spelling reached them (`::1`, `localhost[0]`,
+#   `{{ target }}`, `delegate_to`, unions, subscripts).
+# - ad-hoc module arguments: the module Ansible resolved and the arguments its own parser read
+#   are held to the rules the gateway applies (libs/contracts module-argument-rules.ts), so a
+#   `key=value` spelling the gateway did not foresee is still refused.
+# A refusal writes its reason to FLANSIBLE_GUARD_REPORT, prints it, and kills the job's whole
+# process group at once: nothing runs on the refused host, and nothing after it.
+from __future__ import absolute_import, division, print_function
+
+import json
+import os
+import signal
+import sys
+
+GUARD_ENV = 'FLANSIBLE_GUARD'
+REPORT_ENV = 'FLANSIBLE_GUARD_REPORT'
+BOOLEANS_TRUE = frozenset(('y', 'yes', 'on', '1', 'true', 't'))
+BUILTIN_PREFIXES = ('ansible.builtin.', 'ansible.legacy.')
+
+# Settings read once, then removed from the environment: no module or host ever sees them.
+_policy = json.loads(os.environ.pop(GUARD_ENV, '') or 'null')
+_report_path = os.environ.pop(REPORT_ENV, None)
+# Hosts the job's inventory declares: name -> its ansible_host (or None).
+_declared = {}
+# Ansible's main process (workers are forked from it and share its process group).
+_launcher_pid = os.getpid()
+
+
+def refuse(reason):
+    """Records why, then stops the whole job (this process group) before anything else runs."""
+    message = 'Flansible refused the job: %s' % reason
+    if _report_path:
+        try:
+            fd = os.open(_report_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.write(fd, message.encode('utf-8'))
+            os.close(fd)
+        except OSError:
+            pass
+    try:
+        os.write(2, ('ERROR! %s\n' % message).encode('utf-8'))
+    except OSError:
+        pass
+    if os.getpgrp() == _launcher_pid:
+        # The runner started us as the leader of the job's own process group: stop all of it.
+        os.killpg(_launcher_pid, signal.SIGKILL)
+    else:
+        os.kill(_launcher_pid, signal.SIGKILL)
+    os._exit(1)
+
+
+def _is_true(value):
+    if value is True or value == 1:
+        return True
+    return str(value).strip().lower() in BOOLEANS_TRUE
+
+
+def check_host(host, what):
+    """`host` (a Host or a name) must be a host the inventory declared."""
+    name = getattr(host, 'name', host)
+    if getattr(host, 'implicit', False) or name not in _declared:
+        refuse('%s %s is not declared in the job\'s inventory' % (what, name))
+
+
+def check_delegation(name):
+    if name in _declared:
+        return
+    # A declared host may be named by its address.
+    if any(address is not None and address == name for address in _declared.values()):
+        return
+    refuse('delegation target %s is not declared in the job\'s inventory' % name)
+
+
+def _short(action):
+    for prefix in BUILTIN_PREFIXES:
+        if action.startswith(prefix):
+            return action[len(prefix):]
+    return action
+
+
+def check_module_args(task):
+    rules = _policy.get('moduleArgumentRules')
+    if not rules:
+        return
+    names = set(filter(None, (getattr(task, 'action', None), getattr(task, 'resolved_action', None))))
+    for name in names:
+        rule = rules.get(_short(name))
+        if rule is None:
+            continue
+        module = _short(name)
+        if rule.get('wholeModule'):
+            refuse('module %s %s' % (module, rule['why']))
+        args = task.args or {}
+        safe_when = rule.get('safeWhenTrue')
+        if safe_when is not None:
+            value = args.get(safe_when, rule.get('safeByDefault', False))
+            if _is_true(value):
+                continue
+        for param in rule.get('params', ()):
+            if param in args:
+                refuse('module %s parameter %s %s' % (module, param, rule['why']))
+
+
+def install_guard():
+    from ansible.executor.play_iterator import PlayIterator
+    from ansible.executor.task_executor import TaskExecutor
+    from ansible.inventory.manager import InventoryManager
+    from ansible.plugins.strategy import StrategyBase
+
+    parse_sources = InventoryManager.parse_sources
+
+    def guarded_parse_sources(self, *args, **kwargs):
+        result = parse_sources(self, *args, **kwargs)
+        # Parsed sources (also on refresh_inventory) declare hosts; add_host later does not.
+        for name, host in self._inventory.hosts.items():
+            if not getattr(host, 'implicit', False):
+                _declared[name] = host.vars.get('ansible_host')
+        return result
+
+    InventoryManager.parse_sources = guarded_parse_sources
+
+    play_iterator_init = PlayIterator.__init__
+
+    def guarded_play_iterator_init(self, inventory, play, *args, **kwargs):
+        # Every host of the play, after --limit, before its first task.
+        for host in inventory.get_hosts(play.hosts, order=play.order):
+            check_host(host, 'host')
+        play_iterator_init(self, inventory, play, *args, **kwargs)
+
+    PlayIterator.__init__ = guarded_play_iterator_init
+
+    queue_task = StrategyBase._queue_task
+
+    def guarded_queue_task(self, host, task, task_vars, play_context):
+        check_host(host, 'host')
+        if _policy.get('adhoc'):
+            check_module_args(task)
+        # Ansible resolved the delegation targets of every loop item into these keys.
+        for name in (task_vars.get('ansible_delegated_vars') or {}):
+            check_delegation(name)
+        return queue_task(self, host, task, task_vars, play_context)
+
+    StrategyBase._queue_task = guarded_queue_task
+
+    get_connection = TaskExecutor._get_connection
+
+    def guarded_get_connection(self, cvars, templar, current_connection):
+        # The last word, in the worker, with the task's final (templated) delegation target.
+        check_host(self._host, 'host')
+        if self._task.delegate_to:
+            check_delegation(self._task.delegate_to)
+        return get_connection(self, cvars, templar, current_connection)
+
+    TaskExecutor._get_connection = guarded_get_connection
+
+
+def main():
+    if len(sys.argv) < 2 or sys.argv[1] not in ('ansible', 'ansible-playbook'):
+        sys.stderr.write('usage: flansible_launch.py ansible|ansible-playbook [arguments]\n')
+        return 2
+    program = sys.argv[1]
+    if _policy is not None:
+        install_guard()
+    sys.argv = [program] + sys.argv[2:]
+    if program == 'ansible':
+        from ansible.cli.adhoc import main as cli_main
+    else:
+        from ansible.cli.playbook import main as cli_main
+    return cli_main()
+
+
+if __name__ == '__main__':
+    sys.exit(main())

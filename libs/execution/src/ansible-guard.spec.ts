@@ -1,0 +1,156 @@
+import { CommandJobSpec, JobKind, JobOutcome, JobSpec, PlaybookJobSpec } from '@flansible/contracts';
+import { existsSync } from 'node:fs';
+import { chmod, mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ansiblePython, findAnsibleLauncher, throughLauncher } from './ansible-launcher';
+import { JobExecutor } from './job-executor';
+import { AnsibleSandbox, createAnsibleSandbox } from './testing/ansible-sandbox';
+
+jest.setTimeout(60_000);
+
+/**
+ * The guard inside Ansible (flansible_launch.py), against real Ansible: a guarded job acts only on
+ * hosts its inventory declares and runs no controller-side module argument, whatever reached it;
+ * an unrestricted (admin) job is untouched.
+ */
+let sandbox: AnsibleSandbox;
+let executor: JobExecutor;
+let remoteInventory: string;
+let canaryDir: string;
+
+const DEVBOX = 'devbox ansible_connection=local ansible_python_interpreter="{{ ansible_playbook_python }}"';
+
+beforeAll(async () => {
+  sandbox = await createAnsibleSandbox();
+  executor = new JobExecutor(sandbox.config);
+  remoteInventory = join(sandbox.config.inventoryRoot, 'webdev');
+  // Remote hosts (nothing listens on 127.0.0.2:1) and one declared host over the local connection.
+  await writeFile(remoteInventory, `[web]\nweb1 ansible_host=127.0.0.2 ansible_port=1\n[box]\n${DEVBOX}\n`);
+  canaryDir = await mkdtemp(join(tmpdir(), 'flansible-canary-'));
+});
+afterAll(() => sandbox.dispose());
+
+async function run(spec: JobSpec): Promise<{ outcome: JobOutcome; output: string }> {
+  const chunks: string[] = [];
+  const outcome = await executor.execute(spec, { appendOutput: async (chunk) => void chunks.push(chunk) });
+  return { outcome, output: chunks.join('') };
+}
+
+const touch = (name: string) => ({ path: join(canaryDir, name), state: 'touch' });
+const canaries = () => readdir(canaryDir);
+
+const command = (hostPattern: string, overrides: Partial<CommandJobSpec> = {}): CommandJobSpec => ({
+  kind: JobKind.Command,
+  inventoryPath: remoteInventory,
+  hostPattern,
+  module: 'file',
+  moduleArgs: touch(`adhoc-${hostPattern}`),
+  ...overrides,
+});
+
+async function playbook(name: string, content: string, overrides: Partial<PlaybookJobSpec> = {}): Promise<PlaybookJobSpec> {
+  const playbookPath = join(sandbox.playbookDir, name);
+  await writeFile(playbookPath, content);
+  return { kind: JobKind.Playbook, inventoryPath: remoteInventory, playbookDir: sandbox.playbookDir, playbookPath, ...overrides };
+}
+
+describe('the guard inside Ansible', () => {
+  it.each(['localhost', '::1', 'localhost[0]', '127.0.0.1[0]', '::1[0]', 'localhost[0:]', 'box,::1', 'box:127.0.0.1'])(
+    'ends an ad-hoc job on %s as error before any task runs',
+    async (pattern) => {
+      const { outcome, output } = await run(command(pattern));
+      expect(outcome).toEqual({ status: 'error', reason: expect.stringMatching(/^Flansible refused the job: host (localhost|127\.0\.0\.1|::1) is not declared in the job's inventory$/), returnCode: null });
+      expect(output).toContain('Flansible refused the job');
+      expect(await canaries()).toEqual([]);
+    },
+  );
+
+  it('refuses hosts from extra vars, delegation and add_host in playbooks', async () => {
+    const hostsFromVar = await playbook('hosts-var.yml', `- hosts: "{{ target | default('all') }}"\n  gather_facts: false\n  tasks:\n    - ansible.builtin.file: { path: "${join(canaryDir, 'hosts')}", state: touch }\n`);
+    const delegated = await playbook('delegate.yml', `- hosts: box\n  gather_facts: false\n  tasks:\n    - ansible.builtin.file: { path: "${join(canaryDir, 'delegate')}", state: touch }\n      delegate_to: "{{ via }}"\n`);
+    const added = await playbook(
+      'add-host.yml',
+      `- hosts: box\n  gather_facts: false\n  tasks:\n    - ansible.builtin.add_host: { name: "{{ newhost }}" }\n- hosts: "{{ newhost }}"\n  gather_facts: false\n  tasks:\n    - ansible.builtin.file: { path: "${join(canaryDir, 'added')}", state: touch }\n`,
+    );
+    const cases: [PlaybookJobSpec, RegExp][] = [
+      [{ ...hostsFromVar, extraVars: { target: 'localhost' } }, /host localhost is not declared/],
+      [{ ...hostsFromVar, extraVars: { target: '::1' } }, /host ::1 is not declared/],
+      [{ ...hostsFromVar, extraVars: { target: 'all,localhost[0]' } }, /host localhost is not declared/],
+      [{ ...delegated, extraVars: { via: 'localhost' } }, /delegation target localhost is not declared/],
+      [{ ...delegated, extraVars: { via: '127.0.0.1' } }, /delegation target 127\.0\.0\.1 is not declared/],
+      [{ ...added, extraVars: { newhost: 'localhost' } }, /host localhost is not declared/],
+    ];
+    for (const [spec, reason] of cases) {
+      const { outcome } = await run(spec);
+      expect(outcome).toEqual({ status: 'error', reason: expect.stringMatching(reason), returnCode: null });
+    }
+    expect(await canaries()).toEqual([]);
+
+    // The same playbooks with declared hosts behave as before.
+    expect((await run({ ...hostsFromVar, extraVars: { target: 'devbox' } })).outcome.status).toBe('successful');
+    expect((await run({ ...delegated, extraVars: { via: 'devbox' } })).outcome.status).toBe('successful');
+    // A declared host named by its address is declared: it is tried, and is unreachable.
+    const byAddress = await run({ ...delegated, extraVars: { via: '127.0.0.2' } });
+    expect(byAddress.outcome).toMatchObject({ status: 'failed', returnCode: 4 });
+    expect((await canaries()).sort()).toEqual(['delegate', 'hosts']);
+  });
+
+  it('checks ad-hoc arguments as Ansible parsed them, whatever the gateway saw', async () => {
+    const secret = join(sandbox.root, 'controller-secret');
+    await writeFile(secret, 'controller only\n');
+    const copied = join(canaryDir, 'copied');
+    const cases: [Partial<CommandJobSpec>, RegExp][] = [
+      [{ module: 'copy', moduleArgs: `src=${secret} dest=${copied}` }, /module copy parameter src reads a file on the Flansible host/],
+      [{ module: 'ansible.legacy.copy', moduleArgs: `src='${secret}' dest=${copied} remote_src=no` }, /parameter src/],
+      [{ module: 'debug', moduleArgs: `var=lookup('pipe','touch ${join(canaryDir, 'debug')}')` }, /module debug parameter var is evaluated/],
+      [{ module: 'ansible.builtin.template', moduleArgs: { src: secret, dest: copied } }, /module template reads a file/],
+      [{ module: 'package', moduleArgs: { name: 'x', use: 'ansible.builtin.command' } }, /module package parameter use runs another module/],
+    ];
+    for (const [overrides, reason] of cases) {
+      const { outcome } = await run(command('devbox', overrides));
+      expect(outcome).toEqual({ status: 'error', reason: expect.stringMatching(reason), returnCode: null });
+    }
+    expect(existsSync(copied)).toBe(false);
+    expect(await canaries()).not.toContain('debug');
+
+    // Allowed forms still work: content, and a source on the target.
+    const viaContent = await run(command('devbox', { module: 'copy', moduleArgs: { content: 'hello\n', dest: join(canaryDir, 'content') } }));
+    expect(viaContent.outcome.status).toBe('successful');
+    const remote = await run(command('devbox', { module: 'copy', moduleArgs: { src: join(canaryDir, 'content'), dest: join(canaryDir, 'remote'), remote_src: true } }));
+    expect(remote.outcome.status).toBe('successful');
+  });
+
+  it('leaves admin jobs unrestricted', async () => {
+    const { outcome } = await run(command('localhost', { moduleArgs: touch('admin'), unrestricted: true }));
+    expect(outcome.status).toBe('successful');
+    expect(await canaries()).toContain('admin');
+  });
+});
+
+describe('the launcher', () => {
+  it("reads the interpreter from the shebang of the ansible on PATH", async () => {
+    const bin = await mkdtemp(join(tmpdir(), 'flansible-bin-'));
+    const write = async (line: string) => {
+      await writeFile(join(bin, 'ansible'), `${line}\nprint('x')\n`);
+      await chmod(join(bin, 'ansible'), 0o755);
+    };
+    await write('#! /usr/bin/python3 -s');
+    expect(ansiblePython(bin)).toEqual(['/usr/bin/python3', '-s']);
+    await write('#!/usr/bin/env python3');
+    expect(ansiblePython(`${bin}:/usr/bin`)).toEqual(['/usr/bin/python3']);
+    await write('not a script');
+    expect(ansiblePython(bin)).toBeNull();
+    expect(findAnsibleLauncher(join(bin, 'missing'))).toBe('ansible was not found on PATH');
+  });
+
+  it('keeps the argv of the command it starts', () => {
+    const launcher = { python: ['/usr/bin/python3', '-s'], script: '/app/flansible_launch.py' };
+    expect(throughLauncher({ command: 'ansible', args: ['--inventory=/i', '--', 'all'], cwd: '/', label: 'ansible' }, launcher)).toEqual({
+      command: '/usr/bin/python3',
+      args: ['-s', '/app/flansible_launch.py', 'ansible', '--inventory=/i', '--', 'all'],
+      cwd: '/',
+      label: 'ansible',
+    });
+  });
+});

@@ -1,0 +1,96 @@
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { delimiter, dirname, isAbsolute, join } from 'node:path';
+import { MODULE_ARGUMENT_RULES } from '@flansible/contracts';
+import { Invocation } from './invocation';
+
+/** Shipped beside the callback plugins: libs/execution/ansible/flansible_launch.py. */
+const LAUNCHER_FILE = 'flansible_launch.py';
+const FROM_PACKAGE_ROOT = join('libs', 'execution', 'ansible');
+
+/** Environment the launcher reads (and removes before Ansible starts). */
+export const GUARD_ENV = 'FLANSIBLE_GUARD';
+export const GUARD_REPORT_ENV = 'FLANSIBLE_GUARD_REPORT';
+
+/** How ansible and ansible-playbook are started: their own Python, with the launcher script. */
+export interface AnsibleLauncher {
+  /** The interpreter (and its flags) from the shebang of `ansible` on PATH. */
+  python: string[];
+  script: string;
+}
+
+/**
+ * The directory of libs/execution/ansible that holds `file` (relative to it), or null. `nest
+ * build` compiles TypeScript into dist/ but copies no .py file, so the built app finds it from the
+ * package root (the nearest directory above with a package.json: the repository, or /app in the
+ * image). A copy beside the compiled library (should assets ever be copied) is tried first.
+ */
+export function findShippedAnsibleDir(file: string, startDir: string = __dirname): string | null {
+  const candidates = [join(startDir, '..', 'ansible')];
+  for (let dir = startDir; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) {
+      candidates.push(join(dir, FROM_PACKAGE_ROOT));
+      break;
+    }
+    if (dirname(dir) === dir) break;
+  }
+  return candidates.find((dir) => existsSync(join(dir, file))) ?? null;
+}
+
+function onPath(name: string, path: string): string | null {
+  for (const dir of path.split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
+
+/**
+ * The interpreter that `ansible` on PATH runs with, read from its shebang (`#!/usr/bin/python3`,
+ * `#!/usr/bin/env python3`, flags kept): the one Python that can import this Ansible.
+ */
+export function ansiblePython(path: string): string[] | null {
+  const ansible = onPath('ansible', path);
+  if (!ansible) return null;
+  let firstLine: string;
+  try {
+    firstLine = readFileSync(ansible, 'utf8').slice(0, 512).split('\n')[0];
+  } catch {
+    return null;
+  }
+  if (!firstLine.startsWith('#!')) return null;
+  const [interpreter, ...rest] = firstLine.slice(2).trim().split(/\s+/);
+  if (!interpreter || !isAbsolute(interpreter)) return null;
+  if (interpreter.endsWith('/env')) {
+    const [name, ...flags] = rest.filter((arg) => arg !== '-S');
+    const resolved = name ? onPath(name, path) : null;
+    return resolved ? [resolved, ...flags] : null;
+  }
+  return [interpreter, ...rest];
+}
+
+/** The launcher for `ansible` on `path`, or why there is none (a sentence's end). */
+export function findAnsibleLauncher(path: string, startDir?: string): AnsibleLauncher | string {
+  if (!onPath('ansible', path)) return 'ansible was not found on PATH';
+  const python = ansiblePython(path);
+  if (!python) return 'the Python interpreter of ansible could not be read from its first line';
+  const assets = findShippedAnsibleDir(LAUNCHER_FILE, startDir);
+  if (!assets) return `${LAUNCHER_FILE} was not found (libs/execution/ansible under the package root)`;
+  return { python, script: join(assets, LAUNCHER_FILE) };
+}
+
+/** `ansible …` / `ansible-playbook …` as `<python> flansible_launch.py ansible … `: same argv, same behaviour. */
+export function throughLauncher(invocation: Invocation, launcher: AnsibleLauncher): Invocation {
+  const [python, ...flags] = launcher.python;
+  return { ...invocation, command: python, args: [...flags, launcher.script, invocation.command, ...invocation.args] };
+}
+
+/** The guard's settings for one job: hosts always; the module-argument rules for ad-hoc commands. */
+export function guardSettings(adhoc: boolean): string {
+  return JSON.stringify(adhoc ? { adhoc: true, moduleArgumentRules: MODULE_ARGUMENT_RULES } : { adhoc: false });
+}
