@@ -12,6 +12,7 @@ import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
 import { PlaybooksModule } from './playbooks/playbooks.module';
 import { RetentionModule } from './retention/retention.module';
+import { SecurityAuditModule } from './security/security-audit.module';
 
 @Module({})
 export class GatewayModule implements NestModule {
@@ -28,6 +29,7 @@ export class GatewayModule implements NestModule {
         JobsModule,
         PlaybooksModule,
         RetentionModule,
+        SecurityAuditModule,
         ...(embedded ? [ExecutionModule] : []),
       ],
       providers: [

@@ -2,6 +2,7 @@ import { ForbiddenException, Injectable } from '@nestjs/common';
 import picomatch from 'picomatch';
 import { relative } from 'node:path';
 import { FlansibleConfig } from '@flansible/config';
+import { controllerSideUse, moduleArgumentKeys } from '@flansible/contracts';
 import { PathOutsideRootError, WorkspaceService } from '@flansible/workspace';
 import { AuthenticatedUser } from './authenticated-user';
 
@@ -61,6 +62,17 @@ export class JobPolicyService {
   }
 
   /**
+   * A non-admin's ad-hoc arguments may not make Ansible read, write or evaluate anything on the
+   * Flansible host (MODULE_ARGUMENT_RULES). The guard inside Ansible checks the same table again
+   * against what Ansible's own parser read.
+   */
+  authorizeModuleArguments(user: AuthenticatedUser, module: string, args: string | Record<string, unknown> | undefined): void {
+    if (user.isAdmin) return;
+    const refusal = controllerSideUse(module, args);
+    if (refusal) forbid(refusal);
+  }
+
+  /**
    * A non-admin may not aim at the Flansible host through Ansible's implicit localhost (which
    * exists whatever the inventory says): target it through a group or `all` instead.
    */
@@ -90,7 +102,7 @@ export class JobPolicyService {
   /** Refuses `ansible_*` keys (connection and behaviour variables) from non-admins. */
   authorizeVariables(user: AuthenticatedUser, field: string, values: Record<string, unknown> | string | undefined): void {
     if (user.isAdmin || values === undefined) return;
-    const keys = typeof values === 'string' ? [...values.matchAll(/(?:^|\s)([A-Za-z_]\w*)=/g)].map((m) => m[1]) : Object.keys(values);
+    const keys = moduleArgumentKeys(values);
     const refused = keys.find((key) => ANSIBLE_VARIABLE.test(key));
     if (refused) forbid(`${field} may not set ${refused}: ansible_* variables are reserved to admins`);
   }

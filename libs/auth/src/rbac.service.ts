@@ -106,17 +106,17 @@ export class RbacService implements OnModuleInit, OnModuleDestroy {
     // rbac.json may have been reloaded during the check: answer with the user as it is now.
     const latest = this.current?.users.get(name);
     if (!latest || latest.password !== entry.password) return null;
-    return {
-      name: latest.user,
-      isAdmin: latest.user === 'admin' || latest.admin === true,
-      inventories: latest.inventories,
-      limits: latest.limits,
-    };
+    return userOf(latest);
   }
 
   /** Users currently in effect. */
   get userNames(): string[] {
     return [...(this.current?.users.keys() ?? [])];
+  }
+
+  /** Users currently in effect, with their rights (no credentials). */
+  get users(): AuthenticatedUser[] {
+    return [...(this.current?.users.values() ?? [])].map(userOf);
   }
 
   private async check(name: string, credential: StoredCredential | undefined, password: string): Promise<boolean> {
@@ -186,4 +186,13 @@ export class RbacService implements OnModuleInit, OnModuleDestroy {
     }
     this.current = { digest: sha256(text).toString('hex'), users: new Map(entries.map((entry) => [entry.user, entry])) };
   }
+}
+
+function userOf(entry: RbacEntry): AuthenticatedUser {
+  return {
+    name: entry.user,
+    isAdmin: entry.user === 'admin' || entry.admin === true,
+    inventories: entry.inventories,
+    limits: entry.limits,
+  };
 }
