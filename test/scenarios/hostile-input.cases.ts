@@ -16,6 +16,7 @@ export interface HostileCase {
 export const ADMIN: Credentials = { user: 'admin', password: 'admin' };
 export const DEVADMIN: Credentials = { user: 'devadmin', password: 'devpassword' };
 export const NARROW: Credentials = { user: LIMITED_USERS.narrow.user, password: LIMITED_USERS.narrow.password };
+export const NARROW_PACKAGE: Credentials = { user: LIMITED_USERS.packager.user, password: LIMITED_USERS.packager.password };
 export const PRODUSER: Credentials = { user: LIMITED_USERS.produser.user, password: LIMITED_USERS.produser.password };
 
 const CMD = '/api/ansiblecommand';
@@ -112,6 +113,49 @@ export function hostileCases(fixture: Fixture): HostileCase[] {
   add('ansible_* variables', 'module_args ansible_python_interpreter', CMD, { ...all('dev'), module_args: { ansible_python_interpreter: '/bin/sh' } }, 403, DEVADMIN);
   add('ansible_* variables', 'module_args string ansible_connection', CMD, { ...all('dev'), module: 'command', module_args: 'id ansible_connection=local' }, 403, DEVADMIN);
   add('ansible_* variables', 'playbook extra_vars ansible_ssh_common_args', BOOK, book({ inventory: 'dev', extra_vars: { ansible_ssh_common_args: `-o ProxyCommand="touch ${canary}"` } }), 403, DEVADMIN);
+
+  // Module arguments that make Ansible read, write or evaluate on the controller (the Flansible host).
+  const secret = fixture.rbacFile;
+  const onDev = (module: string, module_args: unknown) => ({ ...all('dev'), module, module_args });
+  const controllerFile = (name: string, module: string, args: unknown) => add('controller files', name, CMD, onDev(module, args), 403, DEVADMIN);
+  controllerFile('copy src (object)', 'copy', { src: secret, dest: canary });
+  controllerFile('copy src (key=value)', 'copy', `src=${secret} dest=${canary}`);
+  controllerFile('copy src (quoted key=value)', 'copy', `dest=${canary} src="${secret}"`);
+  controllerFile('ansible.builtin.copy src', 'ansible.builtin.copy', { src: secret, dest: canary });
+  controllerFile('ansible.legacy.copy src', 'ansible.legacy.copy', `src=${secret} dest=${canary}`);
+  controllerFile('copy src with remote_src false', 'copy', { src: secret, dest: canary, remote_src: false });
+  controllerFile('copy src with remote_src "no"', 'copy', `src=${secret} dest=${canary} remote_src=no`);
+  controllerFile('copy src with remote_src yes then no', 'copy', `src=${secret} dest=${canary} remote_src=yes remote_src=no`);
+  controllerFile('uri src (object)', 'uri', { url: 'http://127.0.0.1:1/', method: 'POST', src: secret });
+  controllerFile('uri src (key=value)', 'ansible.builtin.uri', `url=http://127.0.0.1:1/ method=POST src=${secret}`);
+  for (const module of ['template', 'ansible.builtin.template', 'ansible.legacy.template']) {
+    add('controller modules', `${module} (object)`, CMD, onDev(module, { src: secret, dest: canary }), 403, DEVADMIN);
+  }
+  add('controller modules', 'template (key=value)', CMD, onDev('template', `src=${secret} dest=${canary}`), 403, DEVADMIN);
+  add('controller modules', 'fetch', CMD, onDev('fetch', { src: '/etc/hostname', dest: canary, flat: true }), 403, DEVADMIN);
+  add('controller modules', 'script', CMD, onDev('script', `/bin/touch ${canary}`), 403, DEVADMIN);
+  add('controller modules', 'include_vars', CMD, onDev('include_vars', { file: secret }), 403, DEVADMIN);
+  add('controller modules', 'unarchive src', CMD, onDev('unarchive', { src: secret, dest: fixture.canaryDir }), 403, DEVADMIN);
+  add('controller modules', 'assemble remote_src false', CMD, onDev('assemble', { src: fixture.vaultRoot, dest: canary, remote_src: false }), 403, DEVADMIN);
+  add('controller modules', 'ansible.posix.synchronize', CMD, onDev('ansible.posix.synchronize', { src: secret, dest: canary }), 403, DEVADMIN);
+
+  // Module arguments Ansible evaluates as Jinja expressions on the controller, without {{ }}.
+  const touchCanary = `lookup('pipe', 'touch ${canary}')`;
+  add('evaluated arguments', 'debug var (key=value)', CMD, onDev('debug', `var=${touchCanary.replace(/ /g, '')}`), 403, DEVADMIN);
+  add('evaluated arguments', 'debug var (object)', CMD, onDev('debug', { var: touchCanary }), 403, DEVADMIN);
+  add('evaluated arguments', 'ansible.builtin.debug var', CMD, onDev('ansible.builtin.debug', `var=${touchCanary.replace(/ /g, '')}`), 403, DEVADMIN);
+  add('evaluated arguments', 'assert that (object)', CMD, onDev('assert', { that: [touchCanary] }), 403, DEVADMIN);
+  add('evaluated arguments', 'assert that (key=value)', CMD, onDev('ansible.builtin.assert', `that=${touchCanary.replace(/ /g, '')}`), 403, DEVADMIN);
+
+  // Indirections to another module than the one allowed.
+  add('module indirection', 'package use command', CMD, onDev('package', { name: 'x', use: 'ansible.builtin.command' }), 403, NARROW_PACKAGE);
+  add('module indirection', 'service use (key=value)', CMD, onDev('service', `name=x use=ansible.builtin.shell`), 403, DEVADMIN);
+  add('module indirection', 'yum use_backend', CMD, onDev('yum', { name: 'x', use_backend: 'dnf' }), 403, DEVADMIN);
+
+  // Ansible's @file syntax reads a file of host names: for nobody.
+  add('@file host lists', 'limit @file', '/api/v1/jobs/command', { ...ping(), limit: `@${secret}` }, 400);
+  add('@file host lists', 'host_pattern @file', CMD, ping({ host_pattern: `@${secret}` }), 400);
+  add('@file host lists', 'limit all:@file', '/api/v1/jobs/command', { ...ping({ host_pattern: 'all' }), limit: `all:@${secret}` }, 400);
 
   // Jinja in a string Ansible would template on the controller.
   add('jinja in vars', 'module_args string with {{ }}', CMD, ping({ module: 'command', module_args: `{{ lookup('pipe', 'touch ${canary}') }}` }), 400);

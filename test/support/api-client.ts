@@ -4,6 +4,7 @@ import {
   GitUpdateRequest,
   RunCommandRequest,
   RunPlaybookRequest,
+  SubmitCommandRequest,
   TaskStatus,
 } from '@flansible/sdk';
 
@@ -34,6 +35,7 @@ const SUBMITTERS: Record<string, (sdk: FlansibleClient, body: unknown) => Promis
   '/api/ansiblecommand': (sdk, body) => sdk.runCommand(body as RunCommandRequest),
   '/api/ansibleplaybook': (sdk, body) => sdk.runPlaybook(body as RunPlaybookRequest),
   '/api/git': (sdk, body) => sdk.updateGitRepo(body as GitUpdateRequest),
+  '/api/v1/jobs/command': async (sdk, body) => (await sdk.submitCommand(body as SubmitCommandRequest)).id,
 };
 
 /**

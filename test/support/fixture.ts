@@ -81,10 +81,51 @@ const PLAYBOOKS: Record<string, string> = {
         msg: beta
       tags: [beta]
 `,
+  'app/hosts-from-var.yml': `
+- hosts: "{{ target | default('all') }}"
+  gather_facts: false
+  tasks:
+    - name: touch-from-var
+      ansible.builtin.file:
+        path: "{{ touch_path }}"
+        state: touch
+`,
+  'app/delegate-from-var.yml': `
+- hosts: box
+  gather_facts: false
+  tasks:
+    - name: touch-delegated
+      ansible.builtin.file:
+        path: "{{ touch_path }}"
+        state: touch
+      delegate_to: "{{ via }}"
+`,
+  'app/add-host.yml': `
+- hosts: box
+  gather_facts: false
+  tasks:
+    - ansible.builtin.add_host:
+        name: "{{ newhost }}"
+- hosts: "{{ newhost }}"
+  gather_facts: false
+  tasks:
+    - name: touch-added
+      ansible.builtin.file:
+        path: "{{ touch_path }}"
+        state: touch
+`,
   'app/group_vars/all.yml': 'unused: true\n',
   'app/roles/web/tasks/main.yml': '- ansible.builtin.debug: msg=role\n',
   'other/site.yaml': '- hosts: all\n  gather_facts: false\n  tasks: []\n',
 };
+
+/**
+ * Remote hosts (nothing listens on 127.0.0.2:1: unreachable) and one declared host over the local
+ * connection; no localhost: Ansible's implicit localhost must stay out of reach.
+ */
+const WEBDEV_INVENTORY =
+  '[web]\nweb1 ansible_host=127.0.0.2 ansible_port=1\nweb2 ansible_host=127.0.0.3 ansible_port=1\n' +
+  '[box]\ndevbox ansible_connection=local ansible_python_interpreter="{{ ansible_playbook_python }}"\n';
 
 /** Non-admin users with per-user limits, for access-policy tests. */
 export const LIMITED_USERS = {
@@ -98,6 +139,10 @@ export const LIMITED_USERS = {
     become: false,
     git: false,
   },
+  /** Only `dev`, only the package and service modules. */
+  packager: { user: 'packager', password: 'packagerpassword', inventories: ['dev'], modules: ['package', 'service'] },
+  /** Only `webdev`: remote hosts and one declared host over the local connection, no localhost. */
+  webdev: { user: 'webdev', password: 'webdevpassword', inventories: ['webdev'] },
   /** Only `prod`: must not see jobs that ran on `dev`. */
   produser: { user: 'produser', password: 'prodpassword', inventories: ['prod'] },
 } as const;
@@ -122,6 +167,7 @@ export class Fixture {
   constructor() {
     for (const [path, content] of Object.entries(PLAYBOOKS)) this.write(join(this.playbookRoot, path), content);
     for (const name of ['localhost', 'dev', 'prod']) this.write(join(this.inventoryRoot, name), LOCAL_INVENTORY);
+    this.write(join(this.inventoryRoot, 'webdev'), WEBDEV_INVENTORY);
     this.write(join(this.outside, 'inventory'), LOCAL_INVENTORY);
     this.write(join(this.outside, 'evil.yml'), PLAYBOOKS['app/ok.yml']);
     this.write(join(this.vaultRoot, 'pass.txt'), 'vault-secret\n');
