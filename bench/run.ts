@@ -84,11 +84,14 @@ async function timeDirectPing(inventory: string): Promise<number> {
   return performance.now() - start;
 }
 
-async function timeApiPing(deployment: Deployment): Promise<number> {
+/** A ping through the API; as a non-admin (devadmin on dev, `all`) it runs under the guard inside Ansible. */
+async function timeApiPing(deployment: Deployment, as: 'admin' | 'guarded' = 'admin'): Promise<number> {
+  const api = as === 'admin' ? deployment.api : deployment.api.as({ user: 'devadmin', password: 'devpassword' });
+  const body = as === 'admin' ? { host_pattern: 'localhost', module: 'ping' } : { host_pattern: 'all', inventory: 'dev', module: 'ping' };
   const start = performance.now();
-  const id = await deployment.api.submit('/api/ansiblecommand', { host_pattern: 'localhost', module: 'ping' });
+  const id = await api.submit('/api/ansiblecommand', body);
   for (;;) {
-    const status = await deployment.api.status(id);
+    const status = await api.status(id);
     if (status.Status !== 'PROGRESS') {
       if (status.Status !== 'SUCCESS') throw new Error(`ping job ${id} ended ${status.Status}: ${status.description}`);
       return performance.now() - start;
@@ -116,14 +119,20 @@ async function benchDeployment(kind: DeploymentKind): Promise<void> {
     const inventory = join(deployment.fixture.inventoryRoot, 'localhost');
     await timeDirectPing(inventory); // warm caches for both
     await timeApiPing(deployment);
+    await timeApiPing(deployment, 'guarded');
     const direct: number[] = [];
     const api: number[] = [];
+    const guarded: number[] = [];
     for (let i = 0; i < ROUNDS; i++) {
       direct.push(await timeDirectPing(inventory));
       api.push(await timeApiPing(deployment));
+      guarded.push(await timeApiPing(deployment, 'guarded'));
     }
     const ratio = median(api) / median(direct);
     console.log(`[${kind}] ping: direct CLI median ${ms(median(direct))}, through the API median ${ms(median(api))}, ratio ${ratio.toFixed(3)}x (target <= 1.10x)`);
+    console.log(
+      `[${kind}] ping as a non-admin (guard inside Ansible): median ${ms(median(guarded))}, ratio to the CLI ${(median(guarded) / median(direct)).toFixed(3)}x, to an admin's ${(median(guarded) / median(api)).toFixed(3)}x`,
+    );
     const { rps, p99 } = await statusThroughput(deployment);
     console.log(`[${kind}] GET /api/ansibletaskstatus, 32 connections: ${rps.toFixed(0)} req/s, p99 ${p99} ms`);
     const stream = await streamLatency(deployment);
