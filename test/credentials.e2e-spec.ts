@@ -10,6 +10,20 @@ jest.setTimeout(120_000);
 
 const HASH_PASSWORD_CLI = join(dirname(GATEWAY_MAIN), 'cli', 'hash-password.js');
 
+/** Spellings of one Basic header that passport-http reads as the same user and password. */
+function basicSpellings(user: string, password: string): [string, string][] {
+  const token = Buffer.from(`${user}:${password}`).toString('base64');
+  return [
+    ['trailing junk', `Basic ${token} x`],
+    ['trailing junk after several spaces', `Basic ${token}   junk junk`],
+    ['a lower-case scheme', `basic ${token}`],
+    ['a mixed-case scheme with junk', `bAsIc ${token} x`],
+    ['junk with a tab after the token', `Basic ${token} x\ty`],
+  ];
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
 /** What an operator does: pipe the password into the built CLI and paste the hash into rbac.json. */
 function hashWithCli(password: string): string {
   return execFileSync(process.execPath, [HASH_PASSWORD_CLI], { input: `${password}\n` }).toString().trim();
@@ -19,7 +33,9 @@ describe('credentials: hashed passwords, reload, throttling (embedded gateway)',
   let deployment: Deployment;
   const alice = { user: 'alice', password: 'alice correct horse battery staple' };
   const carol = { user: 'carol', password: 'carol-secret' };
+  const bob = { user: 'bob', password: 'bob-secret' };
   let users: object[];
+  const withAuthorization = (authorization: string) => fetch(`${deployment.api.baseUrl}/api/listplaybooks`, { headers: { authorization } });
 
   beforeAll(async () => {
     users = [
@@ -54,7 +70,6 @@ describe('credentials: hashed passwords, reload, throttling (embedded gateway)',
   });
 
   it('picks up a user added to rbac.json without a restart', async () => {
-    const bob = { user: 'bob', password: 'bob-secret' };
     deployment.fixture.writeRbac([...users, { user: bob.user, password: hashWithCli(bob.password), inventories: [] }]);
     await eventually(async () => (await deployment.api.as(bob).get('/api/listplaybooks')).status === 200, 'bob to be let in', 10_000);
     await deployment.gateway.waitForLog(/Reloaded .*rbac\.json: 3 users/);
@@ -81,6 +96,71 @@ describe('credentials: hashed passwords, reload, throttling (embedded gateway)',
     expect((await deployment.api.as(carol).get('/api/listplaybooks')).status).toBe(429);
     expect((await deployment.api.as(alice).get('/api/listplaybooks')).status).toBe(200);
     expect(deployment.gateway.logs).toMatch(/Too many failed logins \(10\) for user "carol" from "[^"]+": blocked for \d+ s/);
+  });
+
+  it('answers 429 to a blocked user whatever the header looks like, right password or not', async () => {
+    // carol is blocked by the test before (10 s); alice proves each spelling is accepted as credentials.
+    for (const [what, authorization] of basicSpellings(alice.user, alice.password)) {
+      expect([what, (await withAuthorization(authorization)).status]).toEqual([what, 200]);
+    }
+    for (const [what, authorization] of [...basicSpellings(carol.user, carol.password), ...basicSpellings(carol.user, 'guess')]) {
+      const res = await withAuthorization(authorization);
+      expect([what, res.status, Number(res.headers.get('retry-after')) > 0]).toEqual([what, 429, true]);
+    }
+  });
+
+  it('counts wrong passwords sent with trailing junk towards the block', async () => {
+    // bob was added to rbac.json above and has not failed yet.
+    const spellings = basicSpellings(bob.user, 'guess');
+    for (let i = 0; i < 10; i++) {
+      const [what, authorization] = spellings[i % spellings.length];
+      expect([what, i, (await withAuthorization(authorization)).status]).toEqual([what, i, 401]);
+    }
+    const blocked = await deployment.api.as(bob).get('/api/listplaybooks');
+    expect(blocked.status).toBe(429);
+    expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+});
+
+describe('credentials: failed checks cost the same (embedded gateway, with a plaintext user)', () => {
+  let deployment: Deployment;
+  const hashed = { user: 'frank', password: 'frank-secret' };
+  const plaintext = { user: 'grace', password: 'grace-plain-secret' };
+
+  beforeAll(async () => {
+    deployment = await Deployment.start('embedded', {
+      rbac: [
+        { user: hashed.user, password: hashWithCli(hashed.password), inventories: ['dev'] },
+        { user: plaintext.user, password: plaintext.password, inventories: ['dev'] },
+      ],
+    });
+  });
+
+  afterAll(async () => {
+    await deployment?.stop();
+  });
+
+  it('takes as long for a wrong plaintext password as for an unknown user or a wrong hashed password', async () => {
+    const timed = async (credentials: { user: string; password: string }) => {
+      const started = process.hrtime.bigint();
+      const res = await deployment.api.as(credentials).get('/api/listplaybooks');
+      expect(res.status).toBe(401);
+      return Number(process.hrtime.bigint() - started) / 1e6;
+    };
+    expect((await deployment.api.as(plaintext).get('/api/listplaybooks')).status).toBe(200);
+    // 9 guesses per user stay below the throttle's 10; interleaved, so load from others hits all alike.
+    const times = { unknown: [] as number[], wrongPlaintext: [] as number[], wrongHash: [] as number[] };
+    for (let i = 0; i < 9; i++) {
+      times.unknown.push(await timed({ user: `nobody-${i}`, password: 'guess' }));
+      times.wrongPlaintext.push(await timed({ user: plaintext.user, password: `guess-${i}` }));
+      times.wrongHash.push(await timed({ user: hashed.user, password: `guess-${i}` }));
+    }
+    // A ratio, not a speed: before, a wrong plaintext password answered ~40x faster than an unknown user.
+    const unknown = median(times.unknown);
+    expect({ wrongPlaintext: median(times.wrongPlaintext) / unknown >= 0.5, wrongHash: median(times.wrongHash) / unknown >= 0.5, times }).toMatchObject({
+      wrongPlaintext: true,
+      wrongHash: true,
+    });
   });
 });
 

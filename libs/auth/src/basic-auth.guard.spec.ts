@@ -47,6 +47,8 @@ describe('BasicAuthGuard over HTTP', () => {
         rbac: [
           { user: 'alice', password: await hashPassword('pass-word', { ln: 10 }), inventories: ['dev'] },
           { user: 'bob', password: await hashPassword('bob-pw', { ln: 10 }), inventories: [] },
+          { user: 'carol', password: await hashPassword('carol-pw', { ln: 10 }), inventories: [] },
+          { user: 'dave', password: 'dave-plain-pw', inventories: [] },
         ],
       }),
     );
@@ -107,5 +109,42 @@ describe('BasicAuthGuard over HTTP', () => {
     expect((await get('/me', basic('bob', 'bob-pw'))).status).toBe(200);
     // The success reset the counter: the full allowance again.
     for (let i = 0; i < 3; i++) expect((await get('/me', basic('bob', `guess-${i}`))).status).toBe(401);
+  });
+
+  /** Spellings of one header that passport-http reads as the same user and password. */
+  const spellings = (user: string, password: string) => {
+    const token = Buffer.from(`${user}:${password}`).toString('base64');
+    return [
+      ['trailing junk', `Basic ${token} x`],
+      ['trailing junk after several spaces', `Basic ${token}   junk junk`],
+      ['a lower-case scheme', `basic ${token}`],
+      ['a mixed-case scheme with junk', `bAsIc ${token} x`],
+      ['junk with a tab after the token', `Basic ${token} x\ty`],
+      ['a scheme that only contains "basic"', `XBasicY ${token}`],
+    ];
+  };
+
+  it('lets in the spellings passport-http accepts, so blocking them below means something', async () => {
+    for (const [what, authorization] of spellings('alice', 'pass-word')) {
+      expect([what, (await get('/me', authorization)).status]).toEqual([what, 200]);
+    }
+  });
+
+  it('counts wrong passwords in headers with trailing junk towards the block', async () => {
+    for (const [i, [what, authorization]] of spellings('carol', 'wrong').slice(0, 3).entries()) {
+      expect([what, i, (await get('/me', authorization)).status]).toEqual([what, i, 401]);
+    }
+    const blocked = await get('/me', basic('carol', 'carol-pw'));
+    expect(blocked.status).toBe(429);
+    expect(blocked.headers.get('retry-after')).toBe('1');
+  });
+
+  it('answers 429 with Retry-After to every spelling of a blocked user, right password or not', async () => {
+    for (let i = 0; i < 3; i++) expect((await get('/me', basic('dave', `guess-${i}`))).status).toBe(401);
+    for (const [what, authorization] of [...spellings('dave', 'dave-plain-pw'), ...spellings('dave', 'another-guess')]) {
+      const res = await get('/me', authorization);
+      expect([what, res.status, res.headers.get('retry-after')]).toEqual([what, 429, '1']);
+    }
+    expect((await get('/me', basic('dave', 'dave-plain-pw'))).status).toBe(429);
   });
 });

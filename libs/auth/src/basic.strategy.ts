@@ -1,7 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { HttpException, HttpStatus, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
+import type { Request } from 'express';
 import { BasicStrategy as PassportBasicStrategy } from 'passport-http';
 import { AuthenticatedUser } from './authenticated-user';
+import { LoginThrottle } from './login-throttle';
 import { RbacService } from './rbac.service';
 
 export const BASIC_STRATEGY = 'basic';
@@ -9,14 +11,35 @@ export const BASIC_STRATEGY = 'basic';
 /**
  * HTTP Basic through passport-http. It splits the decoded credentials at every colon, so
  * passwords cannot contain one: rbac.json and `npm run hash-password` refuse such passwords.
+ *
+ * The login throttle counts here, in the verify callback, with the very user name passport-http
+ * parsed from the header, and nowhere else: passport-http's parser is lenient (any case of the
+ * scheme, junk after the token), and a second parser for the throttle would let every header the
+ * two read differently guess passwords uncounted. Headers passport-http refuses never reach a
+ * password check; they answer 401.
  */
 @Injectable()
 export class BasicStrategy extends PassportStrategy(PassportBasicStrategy, BASIC_STRATEGY) {
-  constructor(private readonly rbac: RbacService) {
-    super();
+  constructor(
+    private readonly rbac: RbacService,
+    private readonly throttle: LoginThrottle,
+  ) {
+    super({ passReqToCallback: true });
   }
 
-  async validate(username: string, password: string): Promise<AuthenticatedUser | false> {
-    return (await this.rbac.authenticate(username, password)) ?? false;
+  async validate(request: Request, username: string, password: string): Promise<AuthenticatedUser | false> {
+    // req.ip follows Express's "trust proxy" setting when the gateway sits behind a proxy.
+    const address = request.ip ?? request.socket.remoteAddress ?? 'unknown';
+    // Before the slow password check, and counted at once, so parallel guesses cannot slip through.
+    const waitMs = this.throttle.attempt(username, address);
+    if (waitMs > 0) {
+      const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+      request.res?.setHeader('Retry-After', String(seconds));
+      throw new HttpException(`Too many failed logins; try again in ${seconds} s`, HttpStatus.TOO_MANY_REQUESTS);
+    }
+    const user = await this.rbac.authenticate(username, password);
+    if (!user) return false;
+    this.throttle.succeeded(username, address);
+    return user;
   }
 }

@@ -93,6 +93,52 @@ describe('RbacService', () => {
     expect(verify).toHaveBeenCalledTimes(1);
   });
 
+  it.each([
+    ['an unknown user', 'mallory', 'alice-pw'],
+    ['a wrong password for a hashed user', 'alice', 'wrong'],
+    ['a wrong password for a plaintext user', 'carol', 'wrong'],
+  ])('runs exactly one scrypt check for %s, so every failure takes as long', async (_what, name, password) => {
+    write({ user: 'alice', password: hashes.alice }, { user: 'carol', password: 'carol-plain' });
+    const rbac = await start();
+    verify.mockClear();
+    expect(await rbac.authenticate(name, password)).toBeNull();
+    expect(verify).toHaveBeenCalledTimes(1);
+    expect(await rbac.authenticate(name, password)).toBeNull();
+    expect(verify).toHaveBeenCalledTimes(2);
+  });
+
+  it('checks plaintext users against a decoy hash at the default cost, like unknown users', async () => {
+    write({ user: 'alice', password: hashes.alice }, { user: 'carol', password: 'carol-plain' });
+    const rbac = await start();
+    verify.mockClear();
+    await rbac.authenticate('carol', 'wrong');
+    await rbac.authenticate('mallory', 'wrong');
+    const [[, plaintextDecoy], [, unknownDecoy]] = verify.mock.calls as [string, { ln: number; encoded: string }][];
+    expect(plaintextDecoy).toBe(unknownDecoy);
+    expect(plaintextDecoy.ln).toBe(passwordHash.SCRYPT_DEFAULTS.ln);
+  });
+
+  it('remembers a successful plaintext check like a hash check, but never a failure', async () => {
+    write({ user: 'carol', password: 'carol-plain' });
+    const rbac = await start();
+    verify.mockClear();
+    expect(await rbac.authenticate('carol', 'carol-plain')).not.toBeNull();
+    expect(await rbac.authenticate('carol', 'carol-plain')).not.toBeNull();
+    expect(verify).toHaveBeenCalledTimes(1);
+    expect(await rbac.authenticate('carol', 'carol-plai')).toBeNull();
+    expect(verify).toHaveBeenCalledTimes(2);
+  });
+
+  it('applies a changed plaintext password at once, even while the old one is remembered', async () => {
+    write({ user: 'carol', password: 'carol-plain' });
+    const rbac = await start();
+    expect(await rbac.authenticate('carol', 'carol-plain')).not.toBeNull();
+    write({ user: 'carol', password: 'carol-new' });
+    expect(await rbac.reload()).toBe(true);
+    expect(await rbac.authenticate('carol', 'carol-plain')).toBeNull();
+    expect(await rbac.authenticate('carol', 'carol-new')).not.toBeNull();
+  });
+
   it('warns once per plaintext user, at boot and for users added later', async () => {
     write({ user: 'alice', password: hashes.alice }, { user: 'carol', password: 'c' }, { user: 'dave', password: 'd' });
     const rbac = await start();

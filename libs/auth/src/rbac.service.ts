@@ -36,6 +36,8 @@ interface LoadedRbac {
 }
 
 const sha256 = (value: string) => createHash('sha256').update(value, 'utf8').digest();
+/** Hashing first gives equal lengths, so timingSafeEqual never leaks the stored password's length. */
+const plaintextEquals = (stored: string, given: string) => timingSafeEqual(sha256(normalize(stored)), sha256(normalize(given)));
 
 /**
  * Users from rbac.json and their password check. The file is read at start (the gateway refuses
@@ -54,7 +56,7 @@ export class RbacService implements OnModuleInit, OnModuleDestroy {
   private readonly verified: VerifiedLoginCache;
   /** Parallel requests with the same credentials share one scrypt run. */
   private readonly inFlight = new Map<string, Promise<boolean>>();
-  /** Unknown users are checked against this, so they take as long as users with a hash. */
+  /** Unknown users and plaintext entries are checked against this, so they take as long as users with a hash. */
   private readonly decoy = decoyPasswordHash();
   private watcher: FileWatcher | null = null;
   private reloads: Promise<unknown> = Promise.resolve();
@@ -98,7 +100,7 @@ export class RbacService implements OnModuleInit, OnModuleDestroy {
     return run;
   }
 
-  /** The user when name and password match, else null. Failed checks take the same path whether or not the user exists. */
+  /** The user when name and password match, else null. Failed checks take the same path whether or not the user exists, hashed or plaintext. */
   async authenticate(name: string, password: string): Promise<AuthenticatedUser | null> {
     const entry = this.current?.users.get(name);
     const matches = await this.check(name, entry?.credential, password);
@@ -119,28 +121,31 @@ export class RbacService implements OnModuleInit, OnModuleDestroy {
     return [...(this.current?.users.values() ?? [])].map(userOf);
   }
 
+  /**
+   * Every check the cache does not answer runs exactly one scrypt verification: against the user's
+   * hash, or against the decoy for unknown users and plaintext entries (compared in constant time on
+   * top). A failure then costs the same whether the user exists and however it is stored.
+   */
   private async check(name: string, credential: StoredCredential | undefined, password: string): Promise<boolean> {
-    if (!credential) {
-      await verifyPasswordHash(password, this.decoy);
-      return false;
-    }
-    if (credential.kind === 'plaintext') {
-      return timingSafeEqual(sha256(normalize(credential.password)), sha256(normalize(password)));
-    }
-    return this.checkHash(name, credential.hash, password);
+    const hash = credential?.kind === 'hash' ? credential.hash : this.decoy;
+    // A hash string starts with "$", so a plaintext entry's key never equals a hash entry's.
+    const stored = credential?.kind === 'plaintext' ? `plaintext:${credential.password}` : hash.encoded;
+    const key = this.verified.key(name, stored, password);
+    if (credential && this.verified.has(key)) return true;
+    const hashMatches = await this.verifyShared(key, password, hash);
+    if (!credential) return false;
+    const matches = credential.kind === 'hash' ? hashMatches : plaintextEquals(credential.password, password);
+    if (matches) this.verified.add(key);
+    return matches;
   }
 
-  private async checkHash(name: string, hash: PasswordHash, password: string): Promise<boolean> {
-    const key = this.verified.key(name, hash.encoded, password);
-    if (this.verified.has(key)) return true;
+  private verifyShared(key: string, password: string, hash: PasswordHash): Promise<boolean> {
     let pending = this.inFlight.get(key);
     if (!pending) {
       pending = verifyPasswordHash(password, hash).finally(() => this.inFlight.delete(key));
       this.inFlight.set(key, pending);
     }
-    const matches = await pending;
-    if (matches) this.verified.add(key);
-    return matches;
+    return pending;
   }
 
   private async reloadOnce(): Promise<boolean> {
