@@ -68,7 +68,11 @@ export class JobSubmissionService {
   ): Promise<SubmittedJob> {
     const { playbookDir, playbookPath } = this.workspace.resolvePlaybook(dto.playbook_dir, dto.playbook);
     this.policy.authorizePlaybook(user, playbookPath);
-    if (dto.update_git_repo) this.policy.authorizeGit(user);
+    if (dto.update_git_repo) {
+      this.policy.authorizeGit(user);
+      // git pulls in the playbook directory itself, so it must be the top of a checkout.
+      this.workspace.resolveRepoDir(dto.playbook_dir);
+    }
     return this.enqueue(user, {
       kind: JobKind.Playbook,
       playbookDir,
