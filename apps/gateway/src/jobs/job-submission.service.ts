@@ -77,7 +77,7 @@ export class JobSubmissionService {
       kind: JobKind.Playbook,
       playbookDir,
       playbookPath,
-      vaultFile: dto.vault_file === undefined ? undefined : this.workspace.resolveVaultFile(dto.vault_file),
+      vaultFile: dto.vault_file === undefined ? undefined : this.policy.authorizeVaultFile(user, dto.vault_file),
       updateGitRepo: dto.update_git_repo,
       tags: dto.tags,
       skipTags: dto.skip_tags,
