@@ -18,10 +18,12 @@ export const DEVADMIN: Credentials = { user: 'devadmin', password: 'devpassword'
 export const NARROW: Credentials = { user: LIMITED_USERS.narrow.user, password: LIMITED_USERS.narrow.password };
 export const NARROW_PACKAGE: Credentials = { user: LIMITED_USERS.packager.user, password: LIMITED_USERS.packager.password };
 export const PRODUSER: Credentials = { user: LIMITED_USERS.produser.user, password: LIMITED_USERS.produser.password };
+export const VAULTUSER: Credentials = { user: LIMITED_USERS.vaultuser.user, password: LIMITED_USERS.vaultuser.password };
 
 const CMD = '/api/ansiblecommand';
 const BOOK = '/api/ansibleplaybook';
 const GIT = '/api/git';
+const V1_BOOK = '/api/v1/jobs/playbook';
 const ping = (extra: Record<string, unknown> = {}) => ({ host_pattern: 'localhost', module: 'ping', ...extra });
 const book = (extra: Record<string, unknown> = {}) => ({ playbook_dir: 'app', playbook: 'ok.yml', ...extra });
 
@@ -83,6 +85,28 @@ export function hostileCases(fixture: Fixture): HostileCase[] {
   add('symlink escape', 'inventory escape', CMD, ping({ inventory: 'escape' }), 403);
   add('symlink escape', 'vault_file escape', BOOK, book({ vault_file: 'escape' }), 403);
   add('symlink escape', 'git playbook_dir escape', GIT, { playbook_dir: 'escape' }, 403);
+
+  // git on a directory that is not the top of its own checkout: git would search upward and act
+  // on the repository enclosing the playbook root (the fixture root is one, as a Flansible
+  // checkout would be). Refused as not found.
+  const plain = { playbook_dir: 'plain', playbook: 'site.yml' };
+  add('git outside a repository', 'git reset on a plain directory (non-admin)', GIT, { playbook_dir: 'plain', reset: true }, 404, DEVADMIN);
+  add('git outside a repository', 'update_git_repo on a plain directory', BOOK, { ...plain, update_git_repo: true }, 404);
+  add('git outside a repository', 'git reset on a plain directory (admin)', GIT, { playbook_dir: 'plain', reset: true }, 404);
+  add('git outside a repository', 'git on the playbook root', GIT, { playbook_dir: '.' }, 404);
+  add('git outside a repository', 'git on a plain directory by absolute path', GIT, { playbook_dir: fixture.plainDir }, 404);
+  add('git outside a repository', 'v1 update_git_repo on a plain directory', V1_BOOK, { ...plain, update_git_repo: true }, 404);
+  add('git outside a repository', 'update_git_repo on a plain directory (non-admin)', BOOK, { ...plain, inventory: 'dev', update_git_repo: true }, 404, DEVADMIN);
+
+  // Vault password files a user's rbac entry does not list (devadmin lists none).
+  const vault = (vault_file: string) => book({ inventory: 'dev', vault_file });
+  add('unlisted vault file', 'vault_file for a user who lists none', BOOK, vault('pass.txt'), 403, DEVADMIN);
+  add('unlisted vault file', 'vault_file outside the user globs', BOOK, vault('pass.txt'), 403, VAULTUSER);
+  add('unlisted vault file', 'vault_file link in a listed place to an unlisted file', BOOK, vault('team/alias.pass'), 403, VAULTUSER);
+  add('unlisted vault file', 'vault_file path aliasing', BOOK, vault('team/../pass.txt'), 403, VAULTUSER);
+  add('unlisted vault file', 'missing unlisted vault_file (existence not revealed)', BOOK, vault('nope.pass'), 403, VAULTUSER);
+  add('unlisted vault file', 'vault_file on the v1 API', V1_BOOK, vault('pass.txt'), 403, DEVADMIN);
+  add('unlisted vault file', 'vault_file for a narrow user', BOOK, vault('pass.txt'), 403, NARROW);
 
   // Naming a forbidden inventory another way: devadmin may use dev, not prod.
   const inv = fixture.inventoryRoot;

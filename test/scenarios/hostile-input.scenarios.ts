@@ -1,5 +1,5 @@
 import { Deployment, DeploymentKind } from '../support/deployment';
-import { ADMIN, DEVADMIN, HostileCase, NARROW, PRODUSER, hostileCases } from './hostile-input.cases';
+import { ADMIN, DEVADMIN, HostileCase, NARROW, PRODUSER, VAULTUSER, hostileCases } from './hostile-input.cases';
 
 /**
  * The hostile-input suite: each case must get its status with the shared error body, run nothing
@@ -27,6 +27,44 @@ export function describeHostileInput(kind: DeploymentKind, sample: (cases: Hosti
       expect(res.text).not.toMatch(/ at .*\.js:\d+|password/i);
       expect(await deployment.countJobs()).toBe(before);
       expect(deployment.fixture.canaryExists()).toBe(false);
+      expect(deployment.fixture.enclosingRepositoryUntouched()).toBe(true);
+    });
+
+    it('refuses git on a directory that is not itself a repository, leaving the enclosing repository alone', async () => {
+      const fixture = deployment.fixture;
+      const attempts: [typeof ADMIN, string, Record<string, unknown>][] = [
+        [DEVADMIN, '/api/git', { playbook_dir: 'plain', remote_name: 'origin', branch_name: 'master', reset: true }],
+        [ADMIN, '/api/git', { playbook_dir: 'plain', reset: true }],
+        [ADMIN, '/api/ansibleplaybook', { playbook_dir: 'plain', playbook: 'site.yml', update_git_repo: true }],
+        [ADMIN, '/api/v1/jobs/playbook', { playbook_dir: 'plain', playbook: 'site.yml', update_git_repo: true }],
+      ];
+      for (const [who, path, body] of attempts) {
+        const res = await deployment.api.as(who).request<{ task_id?: string; id?: string; message?: string }>('POST', path, { json: body });
+        // Were it accepted, let the job run its course before looking at the canary.
+        const id = res.body.task_id ?? res.body.id;
+        if (id) await deployment.api.waitForTask(id);
+        expect({ path, status: res.status, message: res.body.message }).toEqual({ path, status: 404, message: 'Not a git repository: plain' });
+        expect(fixture.enclosingRepositoryUntouched()).toBe(true);
+      }
+    });
+
+    it('still updates a real checkout inside the playbook root', async () => {
+      const fixture = deployment.fixture;
+      const api = deployment.api.as(DEVADMIN);
+      const reset = await api.submit('/api/git', { playbook_dir: fixture.repoDir, remote_name: 'origin', branch_name: 'master', reset: true });
+      expect(await api.waitForTask(reset)).toMatchObject({ Status: 'SUCCESS' });
+      const update = await api.submit('/api/ansibleplaybook', { playbook_dir: 'repo', playbook: 'site.yml', inventory: 'dev', update_git_repo: true });
+      expect(await api.waitForTask(update)).toMatchObject({ Status: 'SUCCESS' });
+      expect(fixture.enclosingRepositoryUntouched()).toBe(true);
+    });
+
+    it('lets a user use a vault file their rbac entry lists', async () => {
+      const api = deployment.api.as(VAULTUSER);
+      const id = await api.submit('/api/ansibleplaybook', { playbook_dir: 'app', playbook: 'ok.yml', inventory: 'dev', vault_file: 'team/dev.pass' });
+      expect(await api.waitForTask(id)).toMatchObject({ Status: 'SUCCESS' });
+      // Admins may use any.
+      const admin = await deployment.api.submit('/api/ansibleplaybook', { playbook_dir: 'app', playbook: 'ok.yml', vault_file: 'pass.txt' });
+      expect(await deployment.api.waitForTask(admin)).toMatchObject({ Status: 'SUCCESS' });
     });
 
     it('leaves Jinja in extra vars and module args as text (runs, templates nothing)', async () => {
@@ -71,6 +109,7 @@ export function describeHostileInput(kind: DeploymentKind, sample: (cases: Hosti
 
     it('never left a canary behind', () => {
       expect(deployment.fixture.canaryExists()).toBe(false);
+      expect(deployment.fixture.enclosingRepositoryUntouched()).toBe(true);
     });
   });
 }

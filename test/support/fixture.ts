@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -145,7 +145,12 @@ export const LIMITED_USERS = {
   webdev: { user: 'webdev', password: 'webdevpassword', inventories: ['webdev'] },
   /** Only `prod`: must not see jobs that ran on `dev`. */
   produser: { user: 'produser', password: 'prodpassword', inventories: ['prod'] },
+  /** `dev`, and only the vault files under team/ (pass.txt is not theirs). */
+  vaultuser: { user: 'vaultuser', password: 'vaultpassword', inventories: ['dev'], vault_files: ['team/*.pass'] },
 } as const;
+
+/** What the enclosing repository's tracked file holds after an uncommitted change. */
+export const ENCLOSING_ROTATED = 'rotated admin password\n';
 
 /**
  * A throwaway Flansible workspace: playbook and inventory roots, a git repository inside the
@@ -163,6 +168,13 @@ export class Fixture {
   readonly rbacFile = join(this.root, 'rbac.json');
   readonly repoDir = join(this.playbookRoot, 'repo');
   readonly remoteDir = join(this.root, 'remote.git');
+  /** A plain directory inside the playbook root: not a repository, though the fixture root is one. */
+  readonly plainDir = join(this.playbookRoot, 'plain');
+  /**
+   * Tracked in the repository the fixture root is (as rbac.json in a Flansible checkout), with
+   * an uncommitted change that a git reset there would revert.
+   */
+  readonly enclosingTracked = join(this.root, 'tracked.txt');
 
   constructor() {
     for (const [path, content] of Object.entries(PLAYBOOKS)) this.write(join(this.playbookRoot, path), content);
@@ -171,6 +183,10 @@ export class Fixture {
     this.write(join(this.outside, 'inventory'), LOCAL_INVENTORY);
     this.write(join(this.outside, 'evil.yml'), PLAYBOOKS['app/ok.yml']);
     this.write(join(this.vaultRoot, 'pass.txt'), 'vault-secret\n');
+    this.write(join(this.vaultRoot, 'team', 'dev.pass'), 'vault-secret\n');
+    // Listed by its place (team/*.pass), but the file it names is not.
+    symlinkSync(join(this.vaultRoot, 'pass.txt'), join(this.vaultRoot, 'team', 'alias.pass'));
+    this.write(join(this.plainDir, 'site.yml'), PLAYBOOKS['app/ok.yml']);
     // Links inside the roots: one to another inventory (an alias), the others out of their root.
     symlinkSync(join(this.inventoryRoot, 'prod'), join(this.inventoryRoot, 'prod-alias'));
     symlinkSync(join(this.outside, 'inventory'), join(this.inventoryRoot, 'escape'));
@@ -189,6 +205,12 @@ export class Fixture {
       }),
     );
     this.createGitRepository();
+    this.createEnclosingRepository();
+  }
+
+  /** The enclosing repository's tracked file still holds its uncommitted change. */
+  enclosingRepositoryUntouched(): boolean {
+    return readFileSync(this.enclosingTracked, 'utf8') === ENCLOSING_ROTATED;
   }
 
   /** Replaces rbac.json as editors and config management do: a temporary file renamed over it. */
@@ -254,6 +276,20 @@ export class Fixture {
     this.git(this.root, 'init', '-q', '--bare', this.remoteDir);
     this.pushToRemoteInitial();
     this.git(this.root, 'clone', '-q', this.remoteDir, this.repoDir);
+  }
+
+  /**
+   * Makes the fixture root a repository, as a Flansible checkout enclosing its playbook root
+   * is: git searching upward from plainDir would find it. Its own origin, so a fetch and hard
+   * reset there would succeed and revert the tracked file.
+   */
+  private createEnclosingRepository(): void {
+    this.write(this.enclosingTracked, 'original\n');
+    this.git(this.root, 'init', '-q');
+    this.git(this.root, 'add', 'tracked.txt');
+    this.git(this.root, 'commit', '-q', '-m', 'tracked');
+    this.git(this.root, 'remote', 'add', 'origin', this.root);
+    writeFileSync(this.enclosingTracked, ENCLOSING_ROTATED);
   }
 
   private pushToRemoteInitial(): void {

@@ -1,12 +1,18 @@
 /**
  * Optional per-user limits from rbac.json. An absent limit means "no limit beyond the global
- * policy", so rbac.json files written for the original Flansible keep working.
+ * policy", so rbac.json files written for the original Flansible keep working; the one
+ * exception is vault files, which a non-admin may use only when listed.
  */
 export interface UserLimits {
   /** Ad-hoc modules this user may run (short or fully qualified names); absent: any the global allow-list allows. */
   modules?: readonly string[];
   /** Globs, relative to the playbook root, of playbooks this user may run; absent: any. */
   playbooks?: readonly string[];
+  /**
+   * Globs, relative to the vault root, of the vault password files this user may use, matched
+   * against the real path. Absent: none (a vault password opens secrets, so nobody gets it by default).
+   */
+  vaultFiles?: readonly string[];
   /** May use become (privilege escalation). Default true. */
   become: boolean;
   /** May update git repositories (POST /api/git and update_git_repo). Default true. */

@@ -25,7 +25,7 @@ const forbid = (message: string): never => {
 };
 
 /**
- * Who may do what: inventories, ad-hoc modules, playbooks, become, git, and whose jobs a user
+ * Who may do what: inventories, ad-hoc modules, playbooks, vault files, become, git, and whose jobs a user
  * may read. Admins may use every inventory and are bound only by the global module allow-list.
  */
 @Injectable()
@@ -88,6 +88,20 @@ export class JobPolicyService {
     if (user.isAdmin || !globs) return;
     const rel = relative(this.workspace.playbookRoot(), playbookPath);
     if (!picomatch.isMatch(rel, [...globs], { dot: false })) forbid(`User may not run playbook ${rel}`);
+  }
+
+  /**
+   * Checks access to a vault password file as the request named it and returns its real path.
+   * The user's `vault_files` globs are matched against the real path (a link inside the root
+   * counts as the file it names), before revealing whether the file exists.
+   */
+  authorizeVaultFile(user: AuthenticatedUser, vaultFile: string): string {
+    if (!user.isAdmin) {
+      const rel = relative(this.workspace.vaultRoot(), this.workspace.locateVaultFile(vaultFile).path);
+      const globs = user.limits.vaultFiles ?? [];
+      if (!globs.length || !picomatch.isMatch(rel, [...globs], { dot: false })) forbid(`User may not use vault file ${vaultFile}`);
+    }
+    return this.workspace.resolveVaultFile(vaultFile);
   }
 
   authorizeBecome(user: AuthenticatedUser, request: { become?: boolean; become_method?: string; become_user?: string }): void {

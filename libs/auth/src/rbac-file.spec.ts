@@ -40,6 +40,12 @@ describe('rbac.json', () => {
     expect(entry.admin).toBe(false);
   });
 
+  it('reads the vault files a user may use, as globs relative to the vault root', () => {
+    const [entry] = parse({ user: 'u', password: 'x', vault_files: ['dev.pass', 'team/*.pass'] });
+    expect(entry.limits.vaultFiles).toEqual(['dev.pass', 'team/*.pass']);
+    expect(parse({ user: 'v', password: 'x' })[0].limits.vaultFiles).toBeUndefined();
+  });
+
   it('allows an empty module list: no ad-hoc commands at all', () => {
     expect(parse({ user: 'u', password: 'x', modules: [] })[0].limits.modules).toEqual([]);
   });
@@ -51,6 +57,10 @@ describe('rbac.json', () => {
     [{ user: 'u', password: 'x', playbooks: [''] }, '"playbooks" must be a list of non-empty strings'],
     [{ user: 'u', password: 'x', playbooks: ['/etc/*.yml'] }, '"playbooks" entry "/etc/*.yml" must be a glob relative to the playbook root'],
     [{ user: 'u', password: 'x', playbooks: ['app/../../x.yml'] }, 'must be a glob relative to the playbook root'],
+    [{ user: 'u', password: 'x', vault_files: 'dev.pass' }, '"vault_files" must be a list of non-empty strings'],
+    [{ user: 'u', password: 'x', vault_files: ['/srv/vault/*.pass'] }, '"vault_files" entry "/srv/vault/*.pass" must be a glob relative to the vault root'],
+    [{ user: 'u', password: 'x', vault_files: ['../rbac.json'] }, 'must be a glob relative to the vault root'],
+    [{ user: 'u', password: 'x', vault_file: ['dev.pass'] }, 'entry 0 (user "u") has unknown field(s) "vault_file"'],
     [{ user: 'u', password: 'x', become: 'no' }, 'entry 0 (user "u") "become" must be true or false'],
     [{ user: 'u', password: 'x', git: 0 }, '"git" must be true or false'],
     [{ user: 'u', password: 'x', admin: 'yes' }, '"admin" must be true or false'],

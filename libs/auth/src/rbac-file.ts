@@ -21,7 +21,7 @@ export interface RbacEntry {
 
 export class RbacFileError extends Error {}
 
-const KNOWN_FIELDS = new Set(['user', 'password', 'inventories', 'admin', 'modules', 'playbooks', 'become', 'git']);
+const KNOWN_FIELDS = new Set(['user', 'password', 'inventories', 'admin', 'modules', 'playbooks', 'vault_files', 'become', 'git']);
 const MODULE_NAME = /^[A-Za-z_][A-Za-z0-9_.]*$/;
 const CONTROL_CHARACTERS = /[\0-\x1f\x7f]/;
 
@@ -78,7 +78,8 @@ function parseEntry(item: unknown, at: string): RbacEntry {
     admin: optionalBoolean(entry.admin, 'admin', where),
     limits: {
       modules: entry.modules === undefined ? undefined : moduleList(entry.modules, where),
-      playbooks: entry.playbooks === undefined ? undefined : playbookGlobs(entry.playbooks, where),
+      playbooks: entry.playbooks === undefined ? undefined : relativeGlobs(entry.playbooks, 'playbooks', 'playbook root', where),
+      vaultFiles: entry.vault_files === undefined ? undefined : relativeGlobs(entry.vault_files, 'vault_files', 'vault root', where),
       become: optionalBoolean(entry.become, 'become', where) ?? true,
       git: optionalBoolean(entry.git, 'git', where) ?? true,
     },
@@ -114,11 +115,12 @@ function moduleList(value: unknown, where: string): string[] {
   return modules;
 }
 
-function playbookGlobs(value: unknown, where: string): string[] {
-  const globs = stringList(value, 'playbooks', where);
+/** Globs relative to a root: no absolute path and no `..`, which no real path inside the root could match. */
+function relativeGlobs(value: unknown, field: string, root: string, where: string): string[] {
+  const globs = stringList(value, field, where);
   for (const glob of globs) {
     if (glob.startsWith('/') || glob.split('/').includes('..') || CONTROL_CHARACTERS.test(glob)) {
-      throw new RbacFileError(`${where} "playbooks" entry "${glob}" must be a glob relative to the playbook root`);
+      throw new RbacFileError(`${where} "${field}" entry "${glob}" must be a glob relative to the ${root}`);
     }
   }
   return globs;

@@ -4,6 +4,7 @@ import { chmod, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ansiblePython, findAnsibleLauncher, throughLauncher } from './ansible-launcher';
+import { WorkspaceService } from '@flansible/workspace';
 import { JobExecutor } from './job-executor';
 import { AnsibleSandbox, createAnsibleSandbox } from './testing/ansible-sandbox';
 
@@ -23,7 +24,7 @@ const DEVBOX = 'devbox ansible_connection=local ansible_python_interpreter="{{ a
 
 beforeAll(async () => {
   sandbox = await createAnsibleSandbox();
-  executor = new JobExecutor(sandbox.config);
+  executor = new JobExecutor(sandbox.config, new WorkspaceService(sandbox.config));
   remoteInventory = join(sandbox.config.inventoryRoot, 'webdev');
   // Remote hosts (nothing listens on 127.0.0.2:1) and one declared host over the local connection.
   await writeFile(remoteInventory, `[web]\nweb1 ansible_host=127.0.0.2 ansible_port=1\n[box]\n${DEVBOX}\n`);

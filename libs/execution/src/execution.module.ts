@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { WorkspaceModule } from '@flansible/workspace';
 import { JobExecutor } from './job-executor';
 import { JobRunnerService } from './job-runner.service';
 import { RunnerHeartbeatService } from './runner-heartbeat.service';
@@ -9,6 +10,8 @@ import { RunnerHeartbeatService } from './runner-heartbeat.service';
  * and FlansibleConfig from the (global) store, queue and config modules.
  */
 @Module({
+  // The runner re-checks git checkouts with the same rule as the gateway.
+  imports: [WorkspaceModule],
   providers: [JobExecutor, JobRunnerService, RunnerHeartbeatService],
   exports: [JobExecutor, JobRunnerService, RunnerHeartbeatService],
 })

@@ -141,18 +141,29 @@ describe('buildPlaybookInvocation', () => {
 });
 
 describe('git invocations', () => {
-  it('pulls remote and branch after --', () => {
+  // Pinned to the checkout itself: never a search upward into an enclosing repository.
+  const pinned = ['-C', '/srv/playbooks/web', '--git-dir=/srv/playbooks/web/.git', '--work-tree=/srv/playbooks/web'];
+
+  it('pulls remote and branch after --, in the checkout and nowhere above it', () => {
     expect(buildGitInvocations(git())).toEqual([
-      { command: 'git', args: ['-C', '/srv/playbooks/web', 'pull', '--', 'origin', 'main'], cwd: '/srv/playbooks/web', label: 'git pull' },
+      {
+        command: 'git',
+        args: [...pinned, 'pull', '--', 'origin', 'main'],
+        cwd: '/srv/playbooks/web',
+        label: 'git pull',
+        env: { GIT_CEILING_DIRECTORIES: '/srv/playbooks' },
+      },
     ]);
   });
 
   it('fetches and hard-resets to the remote-tracking ref before the pull when asked', () => {
-    expect(buildGitInvocations(git({ reset: true, branch: 'release/1.2' })).map((i) => i.args)).toEqual([
-      ['-C', '/srv/playbooks/web', 'fetch', '--', 'origin'],
-      ['-C', '/srv/playbooks/web', 'reset', '--hard', 'refs/remotes/origin/release/1.2', '--'],
-      ['-C', '/srv/playbooks/web', 'pull', '--', 'origin', 'release/1.2'],
+    const steps = buildGitInvocations(git({ reset: true, branch: 'release/1.2' }));
+    expect(steps.map((i) => i.args)).toEqual([
+      [...pinned, 'fetch', '--', 'origin'],
+      [...pinned, 'reset', '--hard', 'refs/remotes/origin/release/1.2', '--'],
+      [...pinned, 'pull', '--', 'origin', 'release/1.2'],
     ]);
+    for (const step of steps) expect(step.env).toEqual({ GIT_CEILING_DIRECTORIES: '/srv/playbooks' });
   });
 
   it.each([
@@ -165,8 +176,10 @@ describe('git invocations', () => {
     expect(() => buildGitInvocations(git(overrides))).toThrow(InvalidJobSpecError);
   });
 
-  it('updates a playbook directory with a fast-forward-only pull of its own upstream', () => {
-    expect(buildPlaybookGitPullInvocation('/srv/playbooks/web').args).toEqual(['-C', '/srv/playbooks/web', 'pull', '--ff-only']);
+  it('updates a playbook directory with a fast-forward-only pull of its own upstream, pinned to it', () => {
+    const pull = buildPlaybookGitPullInvocation('/srv/playbooks/web');
+    expect(pull.args).toEqual([...pinned, 'pull', '--ff-only']);
+    expect(pull.env).toEqual({ GIT_CEILING_DIRECTORIES: '/srv/playbooks' });
   });
 });
 

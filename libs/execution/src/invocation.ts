@@ -1,4 +1,5 @@
 import { AnsibleRunOptions, CommandJobSpec, FieldGrammar, GitJobSpec, PlaybookJobSpec } from '@flansible/contracts';
+import { dirname, join } from 'node:path';
 
 /** One child process to start: an executable and its argument array. Never a shell string. */
 export interface Invocation {
@@ -8,6 +9,8 @@ export interface Invocation {
   cwd: string;
   /** Short name used in reasons and logs (`ansible-playbook`, `git fetch`). */
   label: string;
+  /** Variables for this child only, over the shared child environment. */
+  env?: Readonly<Record<string, string>>;
 }
 
 /** Files prepared for one run (see job-files.ts). */
@@ -165,6 +168,22 @@ export function buildPlaybookInvocation(spec: PlaybookJobSpec, files: Invocation
 }
 
 /**
+ * `git` pinned to the checkout at `dir` (the runner has checked it is the top of one): explicit
+ * `--git-dir` and `--work-tree` (which also override a `core.worktree` in its config), and
+ * GIT_CEILING_DIRECTORIES at its parent, so git never searches upward into an enclosing
+ * repository such as the Flansible checkout itself.
+ */
+function gitInvocation(dir: string, label: string, args: string[]): Invocation {
+  return {
+    command: 'git',
+    args: ['-C', dir, `--git-dir=${join(dir, '.git')}`, `--work-tree=${dir}`, ...args],
+    cwd: dir,
+    label,
+    env: { GIT_CEILING_DIRECTORIES: dirname(dir) },
+  };
+}
+
+/**
  * The git commands of a git job, run one after the other until one fails:
  * with reset, `fetch -- <remote>` and `reset --hard refs/remotes/<remote>/<branch> --`; then
  * `pull -- <remote> <branch>`.
@@ -179,12 +198,7 @@ export function buildGitInvocations(spec: GitJobSpec): Invocation[] {
   const remote = requireText(spec.remote, 'remote', FieldGrammar.gitRemote);
   const branch = requireText(spec.branch, 'branch', FieldGrammar.gitBranch);
   if (spec.reset !== undefined && typeof spec.reset !== 'boolean') throw new InvalidJobSpecError('reset must be a boolean');
-  const git = (label: string, ...args: string[]): Invocation => ({
-    command: 'git',
-    args: ['-C', repoDir, ...args],
-    cwd: repoDir,
-    label: `git ${label}`,
-  });
+  const git = (label: string, ...args: string[]): Invocation => gitInvocation(repoDir, `git ${label}`, args);
   const steps: Invocation[] = [];
   if (spec.reset) {
     steps.push(git('fetch', 'fetch', '--', remote));
@@ -195,10 +209,9 @@ export function buildGitInvocations(spec: GitJobSpec): Invocation[] {
 }
 
 /**
- * `git -C <dir> pull --ff-only` before a playbook run (update_git_repo): the branch's own
- * upstream, and never a merge commit in a deployment checkout.
+ * `git pull --ff-only` in the playbook directory before a playbook run (update_git_repo): the
+ * branch's own upstream, and never a merge commit in a deployment checkout.
  */
 export function buildPlaybookGitPullInvocation(playbookDir: string): Invocation {
-  const dir = requirePath(playbookDir, 'playbookDir');
-  return { command: 'git', args: ['-C', dir, 'pull', '--ff-only'], cwd: dir, label: 'git pull' };
+  return gitInvocation(requirePath(playbookDir, 'playbookDir'), 'git pull', ['pull', '--ff-only']);
 }

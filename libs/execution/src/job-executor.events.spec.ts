@@ -1,4 +1,6 @@
 import { CommandJobSpec, JobEventType, JobKind, JobSpec, NewJobEvent, PlaybookJobSpec } from '@flansible/contracts';
+import { WorkspaceService } from '@flansible/workspace';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { findCallbackPluginDir } from './callback-plugin';
@@ -14,7 +16,7 @@ let executor: JobExecutor;
 
 beforeAll(async () => {
   sandbox = await createAnsibleSandbox();
-  executor = new JobExecutor(sandbox.config);
+  executor = new JobExecutor(sandbox.config, new WorkspaceService(sandbox.config));
 });
 afterAll(() => sandbox.dispose());
 
@@ -183,7 +185,10 @@ describe('structured events from the callback plugin', () => {
   });
 
   it('records no events for git jobs (no events pipe for git)', async () => {
-    const { status, events } = await execute({ kind: JobKind.Git, repoDir: sandbox.playbookDir, remote: 'origin', branch: 'main', reset: false });
+    // A checkout with no remote: git runs, and fails.
+    const repoDir = join(sandbox.config.playbookRoot, 'no-remote');
+    execFileSync('git', ['init', '-q', repoDir], { stdio: 'pipe' });
+    const { status, events } = await execute({ kind: JobKind.Git, repoDir, remote: 'origin', branch: 'main', reset: false });
     expect(status).toBe('failed');
     expect(events).toEqual([]);
   });

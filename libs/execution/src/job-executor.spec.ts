@@ -1,11 +1,13 @@
 import { CommandJobSpec, GitJobSpec, JobKind, JobOutcome, JobSpec, PlaybookJobSpec } from '@flansible/contracts';
+import { WorkspaceService } from '@flansible/workspace';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ExecuteJobOptions, JobExecutor } from './job-executor';
-import { Invocation } from './invocation';
-import { processGroupIsAlive } from './process-runner';
+import { buildChildEnv } from './child-env';
+import { buildGitInvocations, Invocation } from './invocation';
+import { processGroupIsAlive, runProcess } from './process-runner';
 import { AnsibleSandbox, createAnsibleSandbox } from './testing/ansible-sandbox';
 
 jest.setTimeout(30_000);
@@ -15,7 +17,7 @@ let executor: JobExecutor;
 
 beforeAll(async () => {
   sandbox = await createAnsibleSandbox();
-  executor = new JobExecutor(sandbox.config);
+  executor = new JobExecutor(sandbox.config, new WorkspaceService(sandbox.config));
 });
 afterAll(() => sandbox.dispose());
 
@@ -361,13 +363,69 @@ describe('JobExecutor with real Ansible on localhost', () => {
     });
 
     it('does not run the playbook when the update fails', async () => {
-      const path = await sandbox.writePlaybook('not-in-git.yml', play('debug: msg="should-not-run"'));
-      const { outcome, output, spawned } = await execute(playbook(path, { updateGitRepo: true }));
+      const git: GitJobSpec = { kind: JobKind.Git, repoDir: checkout, remote: 'origin', branch: 'main', reset: false };
+      const path = join(checkout, 'site.yml');
+      // A local commit that diverged from upstream: the fast-forward-only pull fails.
+      await writeFile(path, play('debug: msg="should-not-run"'));
+      gitSetup(checkout, 'commit', '-q', '-am', 'diverge');
+      await commitUpstream('version-five');
+      const { outcome, output, spawned } = await execute(playbook(path, { playbookDir: checkout, updateGitRepo: true }));
       expect(outcome.status).toBe('failed');
       expect(outcome.reason).toBe('Updating the playbook repository failed, the playbook did not run: git pull exited with code 128');
       expect(spawned.map((s) => s.label)).toEqual(['git pull']);
-      expect(output).toContain('not a git repository');
       expect(output).not.toContain('should-not-run');
+      gitSetup(checkout, 'reset', '-q', '--hard', 'origin/main');
+      expect((await execute(git)).outcome.status).toBe('successful');
+    });
+
+    describe('inside an enclosing repository', () => {
+      // sandbox.root becomes a repository whose tracked file has an uncommitted change (a
+      // rotated password in rbac.json, say), with itself as origin so a fetch and reset succeed.
+      const tracked = () => join(sandbox.root, 'tracked.txt');
+      let plain: string;
+
+      beforeAll(async () => {
+        plain = join(sandbox.config.playbookRoot, 'plain');
+        await mkdir(join(plain, 'sub'), { recursive: true });
+        await writeFile(join(plain, 'site.yml'), play('debug: msg="should-not-run"'));
+        await writeFile(tracked(), 'original\n');
+        gitSetup(sandbox.root, 'init', '-q', '-b', 'main');
+        gitSetup(sandbox.root, 'add', 'tracked.txt');
+        gitSetup(sandbox.root, 'commit', '-q', '-m', 'tracked');
+        gitSetup(sandbox.root, 'remote', 'add', 'origin', sandbox.root);
+        await writeFile(tracked(), 'rotated\n');
+      });
+
+      it.each([
+        ['a git job with reset on a plain directory', () => ({ kind: JobKind.Git, repoDir: plain, remote: 'origin', branch: 'main', reset: true })],
+        ['a git job on a subdirectory of a checkout', () => ({ kind: JobKind.Git, repoDir: join(plain, 'sub'), remote: 'origin', branch: 'main', reset: true })],
+        ['update_git_repo on a plain directory', () => playbook(join(plain, 'site.yml'), { playbookDir: plain, updateGitRepo: true })],
+      ] as [string, () => JobSpec][])('refuses %s without running git', async (_what, spec) => {
+        const job = spec();
+        const dir = job.kind === JobKind.Git ? job.repoDir : (job as PlaybookJobSpec).playbookDir;
+        const { outcome, output, spawned } = await execute(job);
+        expect(outcome).toEqual({ status: 'error', reason: `Not a git repository: ${dir}`, returnCode: null });
+        expect(spawned).toEqual([]);
+        expect(output).not.toContain('should-not-run');
+        expect(await readFile(tracked(), 'utf8')).toBe('rotated\n');
+      });
+
+      it('pins the git commands themselves to the checkout: run on a plain directory, they find no repository', async () => {
+        // What would run had the check been skipped: git must not fall back to the enclosing repository.
+        for (const invocation of buildGitInvocations({ kind: JobKind.Git, repoDir: plain, remote: 'origin', branch: 'main', reset: true })) {
+          const result = await runProcess(invocation, { env: { ...buildChildEnv(process.env, sandbox.config.dataDir), ...invocation.env }, onOutput: () => undefined });
+          expect(result.exitCode).not.toBe(0);
+        }
+        expect(await readFile(tracked(), 'utf8')).toBe('rotated\n');
+      });
+
+      it('still pulls the checkout inside it', async () => {
+        await commitUpstream('version-six');
+        const { outcome } = await execute({ kind: JobKind.Git, repoDir: checkout, remote: 'origin', branch: 'main', reset: true });
+        expect(outcome.status).toBe('successful');
+        expect(await readFile(join(checkout, 'site.yml'), 'utf8')).toContain('version-six');
+        expect(await readFile(tracked(), 'utf8')).toBe('rotated\n');
+      });
     });
   });
 });

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { FlansibleConfig } from '@flansible/config';
 import { JobKind, JobOutcome, JobSpec, JobStatus, NewJobEvent } from '@flansible/contracts';
+import { PathNotFoundError, PathOutsideRootError, WorkspaceService } from '@flansible/workspace';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { findAnsibleLauncher, GUARD_ENV, GUARD_REPORT_ENV, guardSettings, throughLauncher } from './ansible-launcher';
@@ -94,7 +95,10 @@ export class JobExecutor {
   /** Where flansible_events.py is; null when it cannot be found (jobs then run without events). */
   readonly callbackPluginDir: string | null = findCallbackPluginDir();
 
-  constructor(private readonly config: FlansibleConfig) {}
+  constructor(
+    private readonly config: FlansibleConfig,
+    private readonly workspace: WorkspaceService,
+  ) {}
 
   /** Logs an error when the callback plugin is missing; false then. Called at runner start. */
   checkCallbackPlugin(): boolean {
@@ -122,6 +126,7 @@ export class JobExecutor {
       };
       const deadline = started + limits.timeoutSeconds * 1000;
       const confined = await confineJobPaths(spec, this.config);
+      this.checkGitCheckout(confined);
       const files: InvocationFiles = {};
       const guarded = confined.kind !== JobKind.Git && confined.unrestricted !== true;
       if (confined.kind !== JobKind.Git && confined.extraVars !== undefined && confined.extraVars !== null) {
@@ -151,7 +156,7 @@ export class JobExecutor {
         const eventLines = events && step.ansible ? new JobEventLineReader((event) => events.add(event)) : null;
         const invocation = step.ansible && launcher && typeof launcher !== 'string' ? throughLauncher(step.invocation, launcher) : step.invocation;
         const result = await runProcess(invocation, {
-          env,
+          env: invocation.env ? { ...env, ...invocation.env } : env,
           onOutput: (text) => batcher.write(text),
           onEventData: eventLines ? (text) => eventLines.write(text) : undefined,
           timeoutMs: remainingMs,
@@ -170,7 +175,14 @@ export class JobExecutor {
       }
       return successful(returnCode);
     } catch (err) {
-      if (err instanceof InvalidJobSpecError || err instanceof PathConfinementError) return errorOutcome(err.message);
+      if (
+        err instanceof InvalidJobSpecError ||
+        err instanceof PathConfinementError ||
+        err instanceof PathNotFoundError ||
+        err instanceof PathOutsideRootError
+      ) {
+        return errorOutcome(err.message);
+      }
       this.logger.error(`Could not run a ${spec?.kind} job: ${(err as Error).stack ?? err}`);
       return errorOutcome(`Could not run the job: ${firstLine((err as Error).message ?? String(err))}`);
     } finally {
@@ -178,6 +190,15 @@ export class JobExecutor {
       await Promise.all([batcher.flush(), events?.flush()]);
       await tempDir?.remove().catch((err: Error) => this.logger.error(`Could not remove ${tempDir?.path}: ${err.message}`));
     }
+  }
+
+  /**
+   * The directory git will act on must still be the top of its own checkout (the gateway checked
+   * at submission; a message could come from anywhere, and the directory can change since).
+   */
+  private checkGitCheckout(spec: JobSpec): void {
+    if (spec.kind === JobKind.Git) this.workspace.resolveRepoDir(spec.repoDir);
+    if (spec.kind === JobKind.Playbook && spec.updateGitRepo === true) this.workspace.resolveRepoDir(spec.playbookDir);
   }
 
   private async stepsOf(spec: JobSpec, files: InvocationFiles): Promise<Step[]> {

@@ -1,9 +1,20 @@
 import { Injectable } from '@nestjs/common';
-import { statSync } from 'node:fs';
+import { lstatSync, statSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FlansibleConfig } from '@flansible/config';
 import { PathNotFoundError, resolveInsideRoot } from './resolve-inside-root';
+
+/**
+ * A directory that is not itself the top of a git checkout. A 404 like any other missing path:
+ * git would otherwise search upward and act on whatever repository encloses it.
+ */
+export class NotAGitRepositoryError extends PathNotFoundError {
+  constructor(dir: string) {
+    super(`Not a git repository: ${dir}`);
+    this.name = 'NotAGitRepositoryError';
+  }
+}
 
 export interface PlaybookLocation {
   playbookDir: string;
@@ -62,10 +73,17 @@ export class WorkspaceService {
     return { playbookDir: dir.path, playbookPath: file.path };
   }
 
-  /** A git checkout inside the playbook root. */
+  /**
+   * Real path of a git checkout inside the playbook root: the directory must be the top of its
+   * own checkout, with its `.git` a real directory in it. Not a link or a `gitdir:` file, which
+   * could name a repository anywhere (the Flansible checkout itself, say). The gateway checks at
+   * submission, the runner again before it runs git (the directory can change in between).
+   */
   resolveRepoDir(playbookDir: string): string {
     const dir = resolveInsideRoot(this.config.playbookRoot, playbookDir, 'playbook_dir');
     if (!dir.exists || !isDirectory(dir.path)) throw new PathNotFoundError(`Directory not found: ${playbookDir}`);
+    const dotGit = lstatSync(join(dir.path, '.git'), { throwIfNoEntry: false });
+    if (!dotGit?.isDirectory()) throw new NotAGitRepositoryError(playbookDir);
     return dir.path;
   }
 
@@ -80,8 +98,18 @@ export class WorkspaceService {
     return found.path;
   }
 
+  /** Real path of the vault root. */
+  vaultRoot(): string {
+    return resolveInsideRoot(this.config.vaultRoot, '.', 'vault_root').path;
+  }
+
+  /** Real path of a vault password file, whether or not it exists (access is checked on it). */
+  locateVaultFile(vaultFile: string): { path: string; exists: boolean } {
+    return resolveInsideRoot(this.config.vaultRoot, vaultFile, 'vault_file');
+  }
+
   resolveVaultFile(vaultFile: string): string {
-    const found = resolveInsideRoot(this.config.vaultRoot, vaultFile, 'vault_file');
+    const found = this.locateVaultFile(vaultFile);
     if (!found.exists || !isFile(found.path)) throw new PathNotFoundError(`Vault file not found: ${vaultFile}`);
     return found.path;
   }

@@ -36,8 +36,8 @@ export class FlansibleJobsController {
   @HttpCode(HttpStatus.OK)
   @ApiOkResponse({ type: TaskIdDto })
   @ApiSubmissionErrors()
-  @ApiForbiddenResponse({ type: ErrorBodyDto, description: 'Inventory, playbook, become, git or ansible_* variable not allowed, or a path outside its root' })
-  @ApiNotFoundResponse({ type: ErrorBodyDto, description: 'Directory, playbook, inventory or vault file not found' })
+  @ApiForbiddenResponse({ type: ErrorBodyDto, description: 'Inventory, playbook, vault file, become, git or ansible_* variable not allowed, or a path outside its root' })
+  @ApiNotFoundResponse({ type: ErrorBodyDto, description: 'Directory, playbook, inventory or vault file not found, or update_git_repo on a directory that is not the top of a git checkout' })
   async runPlaybook(@CurrentUser() user: AuthenticatedUser, @Body() dto: AnsiblePlaybookDto): Promise<TaskIdDto> {
     return { task_id: (await this.submission.submitPlaybook(user, dto)).id };
   }
@@ -48,7 +48,7 @@ export class FlansibleJobsController {
   @ApiOkResponse({ type: TaskIdDto })
   @ApiSubmissionErrors()
   @ApiForbiddenResponse({ type: ErrorBodyDto, description: 'User may not update git repositories, or directory outside the playbook root' })
-  @ApiNotFoundResponse({ type: ErrorBodyDto, description: 'Directory not found' })
+  @ApiNotFoundResponse({ type: ErrorBodyDto, description: 'Directory not found, or not the top of a git checkout' })
   async updateGitRepo(@CurrentUser() user: AuthenticatedUser, @Body() dto: GitUpdateDto): Promise<TaskIdDto> {
     return { task_id: (await this.submission.submitGitUpdate(user, dto)).id };
   }

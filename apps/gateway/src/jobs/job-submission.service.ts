@@ -69,12 +69,16 @@ export class JobSubmissionService {
   ): Promise<SubmittedJob> {
     const { playbookDir, playbookPath } = this.workspace.resolvePlaybook(dto.playbook_dir, dto.playbook);
     this.policy.authorizePlaybook(user, playbookPath);
-    if (dto.update_git_repo) this.policy.authorizeGit(user);
+    if (dto.update_git_repo) {
+      this.policy.authorizeGit(user);
+      // git pulls in the playbook directory itself, so it must be the top of a checkout.
+      this.workspace.resolveRepoDir(dto.playbook_dir);
+    }
     return this.enqueue(user, {
       kind: JobKind.Playbook,
       playbookDir,
       playbookPath,
-      vaultFile: dto.vault_file === undefined ? undefined : this.workspace.resolveVaultFile(dto.vault_file),
+      vaultFile: dto.vault_file === undefined ? undefined : this.policy.authorizeVaultFile(user, dto.vault_file),
       updateGitRepo: dto.update_git_repo,
       tags: dto.tags,
       skipTags: dto.skip_tags,

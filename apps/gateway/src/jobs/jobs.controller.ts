@@ -72,7 +72,7 @@ export class JobsController {
   @ApiAcceptedResponse({ type: JobResourceDto, description: 'Queued', headers: LOCATION_HEADER })
   @ApiOkResponse({ type: JobResourceDto, description: 'An Idempotency-Key retry: the job the first attempt created', headers: LOCATION_HEADER })
   @ApiSubmissionErrors()
-  @ApiForbiddenResponse({ type: ErrorBodyDto, description: 'Inventory, playbook, become, git or ansible_* variable not allowed, or a path outside its root' })
+  @ApiForbiddenResponse({ type: ErrorBodyDto, description: 'Inventory, playbook, vault file, become, git or ansible_* variable not allowed, or a path outside its root' })
   async submitPlaybook(
     @CurrentUser() user: AuthenticatedUser,
     @Body() dto: SubmitPlaybookJobDto,

@@ -723,7 +723,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description Inventory, playbook, become, git or ansible_* variable not allowed, or a path outside its root */
+            /** @description Inventory, playbook, vault file, become, git or ansible_* variable not allowed, or a path outside its root */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -732,7 +732,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description Directory, playbook, inventory or vault file not found */
+            /** @description Directory, playbook, inventory or vault file not found, or update_git_repo on a directory that is not the top of a git checkout */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -924,7 +924,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description Directory not found */
+            /** @description Directory not found, or not the top of a git checkout */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1265,7 +1265,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description Inventory, playbook, become, git or ansible_* variable not allowed, or a path outside its root */
+            /** @description Inventory, playbook, vault file, become, git or ansible_* variable not allowed, or a path outside its root */
             403: {
                 headers: {
                     [name: string]: unknown;
