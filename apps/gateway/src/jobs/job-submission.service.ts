@@ -95,6 +95,7 @@ export class JobSubmissionService {
   private runOptions(user: AuthenticatedUser, dto: RunRequest): AnsibleRunOptions {
     this.policy.authorizeBecome(user, dto);
     this.policy.authorizeVariables(user, 'extra_vars', dto.extra_vars);
+    this.policy.authorizeLimit(user, dto.limit);
     return {
       // Checked on every request, whether the inventory is named, given as a path or defaulted.
       inventoryPath: this.policy.authorizeInventory(user, dto.inventory ?? this.config.defaultInventory),
