@@ -109,9 +109,10 @@ export function hostileCases(fixture: Fixture): HostileCase[] {
   // Regex host patterns (a backtracking one pins a CPU of the controller) from non-admins.
   const slowRegex = `~${'.*'.repeat(100)}Z`;
   add('regex host patterns', 'host_pattern ~.*…Z', CMD, { ...all('dev'), host_pattern: slowRegex }, 403, DEVADMIN);
-  add('regex host patterns', 'limit ~.*…Z on a playbook', BOOK, book({ inventory: 'dev', limit: slowRegex }), 403, DEVADMIN);
+  // `limit` is a v1 field.
+  add('regex host patterns', 'limit ~.*…Z on a playbook', '/api/v1/jobs/playbook', book({ inventory: 'dev', limit: slowRegex }), 403, DEVADMIN);
   add('regex host patterns', 'host_pattern all:!~db', CMD, { ...all('dev'), host_pattern: 'all:!~db' }, 403, DEVADMIN);
-  add('regex host patterns', 'limit ~local on a command', CMD, { ...all('dev'), limit: '~local' }, 403, DEVADMIN);
+  add('regex host patterns', 'limit ~local on a command', '/api/v1/jobs/command', { ...all('dev'), limit: '~local' }, 403, DEVADMIN);
 
   // Connection and behaviour variables from non-admins.
   add('ansible_* variables', 'extra_vars ansible_connection', CMD, { ...all('dev'), extra_vars: { ansible_connection: 'local' } }, 403, DEVADMIN);

@@ -60,7 +60,7 @@ export function describeHostileInput(kind: DeploymentKind, sample: (cases: Hosti
     });
 
     it('lets admins keep regex host patterns', async () => {
-      const id = await deployment.api.submit('/api/ansiblecommand', { host_pattern: '~^local.*', module: 'ping', limit: '~host$' });
+      const { id } = await deployment.api.sdk.submitCommand({ host_pattern: '~^local.*', module: 'ping', limit: '~.*host' });
       expect(await deployment.api.waitForTask(id)).toMatchObject({ Status: 'SUCCESS' });
       expect(await deployment.api.output(id)).toContain('localhost | SUCCESS');
     });
