@@ -131,6 +131,14 @@ export function hostileCases(fixture: Fixture): HostileCase[] {
   add('permission limits', 'module outside the global allow-list', CMD, ping({ module: 'raw', module_args: 'id' }), 403, ADMIN);
   add('permission limits', 'fqcn module outside the global allow-list', CMD, ping({ module: 'ansible.builtin.script' }), 403, ADMIN);
 
+  // Regex host patterns (a backtracking one pins a CPU of the controller) from non-admins.
+  const slowRegex = `~${'.*'.repeat(100)}Z`;
+  add('regex host patterns', 'host_pattern ~.*…Z', CMD, { ...all('dev'), host_pattern: slowRegex }, 403, DEVADMIN);
+  // `limit` is a v1 field.
+  add('regex host patterns', 'limit ~.*…Z on a playbook', '/api/v1/jobs/playbook', book({ inventory: 'dev', limit: slowRegex }), 403, DEVADMIN);
+  add('regex host patterns', 'host_pattern all:!~db', CMD, { ...all('dev'), host_pattern: 'all:!~db' }, 403, DEVADMIN);
+  add('regex host patterns', 'limit ~local on a command', '/api/v1/jobs/command', { ...all('dev'), limit: '~local' }, 403, DEVADMIN);
+
   // Connection and behaviour variables from non-admins.
   add('ansible_* variables', 'extra_vars ansible_connection', CMD, { ...all('dev'), extra_vars: { ansible_connection: 'local' } }, 403, DEVADMIN);
   add('ansible_* variables', 'extra_vars ANSIBLE_become', CMD, { ...all('dev'), extra_vars: { ANSIBLE_become: true } }, 403, DEVADMIN);

@@ -97,6 +97,61 @@ export function describeHostileInput(kind: DeploymentKind, sample: (cases: Hosti
       expect((await deployment.api.as(DEVADMIN).get(`/api/ansibletaskoutput/${devJob}`)).status).toBe(200);
     });
 
+    it('lets admins keep regex host patterns', async () => {
+      const { id } = await deployment.api.sdk.submitCommand({ host_pattern: '~^local.*', module: 'ping', limit: '~.*host' });
+      expect(await deployment.api.waitForTask(id)).toMatchObject({ Status: 'SUCCESS' });
+      expect(await deployment.api.output(id)).toContain('localhost | SUCCESS');
+    });
+
+    it("lets other users of a shared inventory read a job, but neither cancel it nor see its module_args values", async () => {
+      const marker = `${1000 + Math.floor(Math.random() * 8000)}.375`;
+      const devadmin = deployment.api.as(DEVADMIN);
+      const slow = await devadmin.post<{ id: string }>('/api/v1/jobs/command', {
+        host_pattern: 'all', inventory: 'dev', module: 'command', module_args: `sleep ${marker} chdir=/tmp`,
+      });
+      const quick = await devadmin.post<{ id: string }>('/api/v1/jobs/command', {
+        host_pattern: 'all', inventory: 'dev', module: 'debug', module_args: { msg: 'the-s3cret' },
+      });
+      expect([slow.status, quick.status]).toEqual([202, 202]);
+      const narrow = deployment.api.as(NARROW);
+
+      // Another reader: names, not values, in the job and in the history.
+      const seen = await narrow.get<{ request: { module: string; module_args: unknown } }>(`/api/v1/jobs/${slow.body.id}`);
+      expect(seen.status).toBe(200);
+      expect(seen.body.request).toMatchObject({ module: 'command', module_args: '<hidden> chdir=<hidden>' });
+      expect((await narrow.get<{ request: unknown }>(`/api/v1/jobs/${quick.body.id}`)).body.request).toMatchObject({
+        module: 'debug', module_args: { msg: '<hidden>' },
+      });
+      const history = await narrow.get(`/api/v1/jobs?user=devadmin&limit=50`);
+      expect(history.status).toBe(200);
+      expect(history.text).toContain(quick.body.id);
+      expect(history.text).not.toMatch(/the-s3cret|sleep \d/);
+      // The submitter and admins see them as submitted.
+      for (const who of [devadmin, deployment.api]) {
+        expect((await who.get<{ request: unknown }>(`/api/v1/jobs/${quick.body.id}`)).body.request).toMatchObject({ module_args: { msg: 'the-s3cret' } });
+      }
+
+      // Another reader may not cancel (403); a user who cannot read the job gets 404, as for an unknown id.
+      const refused = await narrow.post(`/api/v1/jobs/${slow.body.id}/cancel`, {});
+      expect({ status: refused.status, body: refused.body }).toEqual({
+        status: 403,
+        body: { statusCode: 403, error: 'Forbidden', message: expect.stringMatching(/submitted this job or an admin/) },
+      });
+      const unknown = await deployment.api.as(PRODUSER).post('/api/v1/jobs/00000000-0000-4000-8000-000000000000/cancel', {});
+      const hidden = await deployment.api.as(PRODUSER).post(`/api/v1/jobs/${slow.body.id}/cancel`, {});
+      expect({ status: hidden.status, body: hidden.body }).toEqual({ status: 404, body: unknown.body });
+      expect((await devadmin.get<{ status: string; cancel_requested_at: unknown }>(`/api/v1/jobs/${slow.body.id}`)).body).toMatchObject({
+        status: expect.stringMatching(/queued|running/),
+        cancel_requested_at: null,
+      });
+
+      // Its submitter may.
+      const canceled = await devadmin.post<{ status: string }>(`/api/v1/jobs/${slow.body.id}/cancel`, {});
+      expect(canceled.status).toBe(202);
+      expect(await devadmin.waitForTask(slow.body.id, 30_000)).toMatchObject({ Status: 'FLANSIBLE_TASK_FAILURE', description: 'Canceled by devadmin' });
+      await devadmin.waitForTask(quick.body.id);
+    });
+
     it("keeps the service's secrets out of Ansible's environment and output", async () => {
       const api = deployment.api;
       const id = await api.submit('/api/ansiblecommand', { host_pattern: 'localhost', module: 'command', module_args: 'env' });

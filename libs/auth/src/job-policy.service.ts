@@ -78,9 +78,19 @@ export class JobPolicyService {
    */
   authorizeHostPattern(user: AuthenticatedUser, hostPattern: string): void {
     if (user.isAdmin) return;
+    refuseRegexPattern('host_pattern', hostPattern);
     const names = hostPattern.split(/[:,]/).map((part) => part.replace(/^[!&]/, '').toLowerCase());
     const local = names.find((name) => LOCALHOST_NAMES.has(name));
     if (local) forbid(`User may not target ${local} by name; use a group of the inventory or all`);
+  }
+
+  /**
+   * `limit` is a host pattern too, applied to ad-hoc commands and playbooks alike, so a regex in
+   * it is refused the same way.
+   */
+  authorizeLimit(user: AuthenticatedUser, limit: string | undefined): void {
+    if (user.isAdmin || limit === undefined) return;
+    refuseRegexPattern('limit', limit);
   }
 
   authorizePlaybook(user: AuthenticatedUser, playbookPath: string): void {
@@ -123,8 +133,24 @@ export class JobPolicyService {
 
   /** Non-admins read only jobs they submitted or that ran on an inventory they may use. */
   canRead(user: AuthenticatedUser, job: JobOwnership): boolean {
-    if (user.isAdmin || job.submittedBy === user.name) return true;
+    if (isSubmitterOrAdmin(user, job)) return true;
     return job.inventory !== null && this.allowedInventoryPaths(user).has(job.inventory);
+  }
+
+  /**
+   * Cancelling is reserved to the submitter and admins: a shared inventory lets other users read
+   * a job, not stop it.
+   */
+  canControl(user: AuthenticatedUser, job: JobOwnership): boolean {
+    return isSubmitterOrAdmin(user, job);
+  }
+
+  /**
+   * Whether the user may see the values of a job's module arguments (which may hold passwords):
+   * the submitter and admins only; other readers see the argument names.
+   */
+  canSeeArguments(user: AuthenticatedUser, job: JobOwnership): boolean {
+    return isSubmitterOrAdmin(user, job);
   }
 
   /** Real paths of the inventories a non-admin may use (and so read jobs of). */
@@ -144,6 +170,19 @@ export class JobPolicyService {
     }
     return paths;
   }
+}
+
+function isSubmitterOrAdmin(user: AuthenticatedUser, job: JobOwnership): boolean {
+  return user.isAdmin || job.submittedBy === user.name;
+}
+
+/**
+ * A `~` part is a Python regular expression Ansible matches against every host name; a
+ * backtracking one (`~(.*)*Z`) can pin a CPU of the controller, so only admins may use them.
+ * Refused wherever the `~` stands: Ansible accepts it after `!`/`&` and inside `:`/`,` lists.
+ */
+function refuseRegexPattern(field: string, pattern: string): void {
+  if (pattern.includes('~')) forbid(`${field} may not use regular expressions (~): they are reserved to admins`);
 }
 
 function matchesModule(allowed: ReadonlySet<string>, module: string): boolean {

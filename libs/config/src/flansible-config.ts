@@ -34,6 +34,10 @@ export class FlansibleConfig {
   readonly bodyLimitBytes!: number;
   /** How long a publish may wait for the broker's confirm before the gateway answers 503. */
   readonly publishTimeoutMs!: number;
+  /** Jobs one user may have queued and running at once; a submission beyond answers 429. Admins included. */
+  readonly maxJobsPerUser!: number;
+  /** Output stored per job, in bytes (max_output_mb in the file); the rest is dropped and counted. */
+  readonly maxOutputBytes!: number;
 
   constructor(values: Omit<FlansibleConfig, 'deployment'>) {
     Object.assign(this, values);

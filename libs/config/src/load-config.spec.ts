@@ -12,6 +12,12 @@ describe('loadConfig', () => {
     expect(config.deployment).toBe('embedded');
   });
 
+  it('limits jobs per user to 100 and stored output to 64 MiB by default, and reads both from the environment', () => {
+    expect(loadConfig(noFile)).toMatchObject({ maxJobsPerUser: 100, maxOutputBytes: 64 * 1024 * 1024 });
+    const config = loadConfig({ ...noFile, FLANSIBLE_MAX_JOBS_PER_USER: '3', FLANSIBLE_MAX_OUTPUT_MB: '0.5' });
+    expect(config).toMatchObject({ maxJobsPerUser: 3, maxOutputBytes: 512 * 1024 });
+  });
+
   it('lets the environment override the file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'flansible-config-'));
     const file = join(dir, 'flansible.yml');
@@ -29,6 +35,11 @@ describe('loadConfig', () => {
     [{ FLANSIBLE_AMQP_URL: 'http://x' }, /^FLANSIBLE_AMQP_URL must use amqp/],
     [{ FLANSIBLE_DATABASE_URL: 'not a url' }, /^FLANSIBLE_DATABASE_URL must be a URL/],
     [{ FLANSIBLE_AMQP_URL: 'amqp://localhost' }, /^FLANSIBLE_DATABASE_URL must be set/],
+    [{ FLANSIBLE_MAX_JOBS_PER_USER: '0' }, /^FLANSIBLE_MAX_JOBS_PER_USER must be a whole number from 1/],
+    [{ FLANSIBLE_MAX_JOBS_PER_USER: '2.5' }, /^FLANSIBLE_MAX_JOBS_PER_USER/],
+    [{ FLANSIBLE_MAX_OUTPUT_MB: '0' }, /^FLANSIBLE_MAX_OUTPUT_MB must be a number of MiB/],
+    [{ FLANSIBLE_MAX_OUTPUT_MB: '64mb' }, /^FLANSIBLE_MAX_OUTPUT_MB/],
+    [{ FLANSIBLE_MAX_OUTPUT_MB: '-1' }, /^FLANSIBLE_MAX_OUTPUT_MB/],
   ])('refuses %j with a message naming the key', (env, message) => {
     expect(() => loadConfig({ ...noFile, ...env })).toThrow(ConfigError);
     expect(() => loadConfig({ ...noFile, ...env })).toThrow(message);

@@ -61,6 +61,16 @@ const list = (value: RawValue, name: string): string[] => {
   }
   return items;
 };
+/** A size in MiB, fractions allowed (0.5 = 512 KiB), as whole bytes. */
+const mebibytes =
+  (min: number, max: number) =>
+  (value: RawValue, name: string): number => {
+    const s = text(value, name);
+    if (!/^\d+(\.\d+)?$/.test(s) || Number(s) < min || Number(s) > max) {
+      throw new ConfigError(`${name} must be a number of MiB from ${min} to ${max}, e.g. 64 or 0.5 (got "${s}")`);
+    }
+    return Math.floor(Number(s) * 1024 ** 2);
+  };
 const byteSize = (value: RawValue, name: string): number => {
   const match = /^(\d+)\s*(b|kb|kib|mb|mib)?$/i.exec(text(value, name));
   const units: Record<string, number> = { b: 1, kb: 1024, kib: 1024, mb: 1024 ** 2, mib: 1024 ** 2 };
@@ -101,6 +111,8 @@ const KEYS: { [K in keyof Parsed]: KeySpec<K> } = {
   adhocModules: { file: 'adhoc_modules', parse: list, default: DEFAULT_ADHOC_MODULES },
   bodyLimitBytes: { file: 'body_limit', parse: byteSize, default: '1mb' },
   publishTimeoutMs: { file: 'publish_timeout_ms', parse: integer(100, 60000), default: 3000 },
+  maxJobsPerUser: { file: 'max_jobs_per_user', parse: integer(1, 1_000_000), default: 100 },
+  maxOutputBytes: { file: 'max_output_mb', parse: mebibytes(0.001, 1024 * 1024), default: 64 },
 };
 
 export const DEFAULT_CONFIG_FILE = 'config/flansible.yml';

@@ -118,6 +118,22 @@ describe('JobExecutor with real Ansible on localhost', () => {
     expect(chunks.join('')).toMatch(/PLAY RECAP[\s\S]*ok=3/);
   });
 
+  it('stores output up to the limit only, runs the job to its end, and says how much it dropped', async () => {
+    const path = await sandbox.writePlaybook(
+      'loud.yml',
+      play('debug: msg="{{ range(1, 5000) | list }}"', 'debug: msg="after-the-loud-task"'),
+    );
+    const { outcome, output } = await execute(playbook(path), { batching: { maxStoredBytes: 2048 } });
+    // The job ran on: both tasks, the recap and a successful end, none of it stored.
+    expect(outcome).toEqual({ status: 'successful', reason: null, returnCode: 0 });
+    const [kept, notice, rest] = output.split(/\n(?=\[flansible\] output limit)/);
+    expect(Buffer.byteLength(kept)).toBeLessThanOrEqual(2048);
+    expect(kept).toContain('PLAY [all]');
+    expect(output).not.toContain('after-the-loud-task');
+    expect(notice).toMatch(/^\[flansible\] output limit of 0\.002 MiB reached: \d+ lines \(\d+\.\d KiB\) not stored\n$/);
+    expect(rest).toBeUndefined();
+  });
+
   it('hands extra vars over in a private file, never templated, and deletes it afterwards', async () => {
     const canary = join(sandbox.root, 'canary-lookup');
     const path = await sandbox.writePlaybook(

@@ -54,7 +54,7 @@ export interface ExecuteJobOptions {
   idleTimeoutSeconds?: number;
   /** Time between SIGTERM and SIGKILL when stopping a process group (default: config.killGraceSeconds). */
   killGraceMs?: number;
-  /** Output batching (defaults: 25 ms, 64 KiB). */
+  /** Output batching (defaults: 25 ms, 64 KiB, at most config.maxOutputBytes stored). */
   batching?: OutputBatcherOptions;
   /** Event batching (defaults: 25 ms, 500 events). */
   eventBatching?: EventBatcherOptions;
@@ -112,7 +112,7 @@ export class JobExecutor {
 
   async execute(spec: JobSpec, options: ExecuteJobOptions): Promise<JobOutcome> {
     const started = Date.now();
-    const batcher = new OutputBatcher(options.appendOutput, options.batching);
+    const batcher = new OutputBatcher(options.appendOutput, { maxStoredBytes: this.config.maxOutputBytes, ...options.batching });
     const events =
       options.appendEvents && this.callbackPluginDir ? new EventBatcher(options.appendEvents, options.eventBatching) : null;
     let tempDir: JobTempDir | null = null;
@@ -186,8 +186,8 @@ export class JobExecutor {
       this.logger.error(`Could not run a ${spec?.kind} job: ${(err as Error).stack ?? err}`);
       return errorOutcome(`Could not run the job: ${firstLine((err as Error).message ?? String(err))}`);
     } finally {
-      // The final flushes complete before the caller records the outcome.
-      await Promise.all([batcher.flush(), events?.flush()]);
+      // The final flushes (and the output limit's notice) complete before the caller records the outcome.
+      await Promise.all([batcher.finish(), events?.flush()]);
       await tempDir?.remove().catch((err: Error) => this.logger.error(`Could not remove ${tempDir?.path}: ${err.message}`));
     }
   }

@@ -104,6 +104,8 @@ export abstract class JobStore {
   /** Removes a job and its output: the rollback when a job could not be queued. */
   abstract deleteJob(id: string): Promise<void>;
   abstract findJob(id: string): Promise<JobRecord | undefined>;
+  /** How many of this user's jobs are queued or running (the per-user job limit counts these). */
+  abstract countOpenJobs(submittedBy: string): Promise<number>;
   /** Jobs in any of the given states, oldest first (recovery at start of the embedded deployment). */
   abstract findJobsByStatus(statuses: JobStatus[]): Promise<JobRecord[]>;
   /** queued → running for this runner. False when the job is not queued (already started, finished or gone). */

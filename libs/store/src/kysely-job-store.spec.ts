@@ -48,6 +48,24 @@ describe.each(STORE_BACKENDS)('KyselyJobStore on $name', (backend) => {
     expect(await store.findJob(git.id)).toMatchObject({ kind: JobKind.Git, inventory: null, spec: gitSpec, priority: 9 });
   });
 
+  it("counts a user's queued and running jobs, not finished ones nor other users'", async () => {
+    const user = `quota-${randomUUID()}`;
+    expect(await store.countOpenJobs(user)).toBe(0);
+    const [queued, running, done, canceled] = [newJob({ submittedBy: user }), newJob({ submittedBy: user }), newJob({ submittedBy: user }), newJob({ submittedBy: user })];
+    for (const job of [queued, running, done, canceled]) await store.createJob(job);
+    await store.createJob(newJob({ submittedBy: `${user}-other` }));
+    expect(await other.countOpenJobs(user)).toBe(4);
+    await store.claimJob(running.id, 'runner-1', new Date());
+    await store.claimJob(done.id, 'runner-1', new Date());
+    await store.completeJob(done.id, failed, new Date());
+    await store.cancelJob(canceled.id, 'Canceled by test', new Date());
+    expect(await other.countOpenJobs(user)).toBe(2);
+    expect(typeof (await other.countOpenJobs(user))).toBe('number');
+    await store.completeJob(running.id, successful, new Date());
+    await store.deleteJob(queued.id);
+    expect(await store.countOpenJobs(user)).toBe(0);
+  });
+
   it('finds nothing for an unknown id', async () => {
     expect(await store.findJob(randomUUID())).toBeUndefined();
   });

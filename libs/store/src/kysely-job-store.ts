@@ -282,6 +282,17 @@ export class KyselyJobStore extends JobStore {
     return row && toRecord(row);
   }
 
+  override async countOpenJobs(submittedBy: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('jobs')
+      .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
+      .where('submitted_by', '=', submittedBy)
+      .where('status', 'in', OPEN_STATUSES)
+      .executeTakeFirstOrThrow();
+    // PostgreSQL's count is a bigint, which pg hands over as a string.
+    return Number(row.n);
+  }
+
   override async findJobsByStatus(statuses: JobStatus[]): Promise<JobRecord[]> {
     if (statuses.length === 0) return [];
     const rows = await this.db

@@ -240,8 +240,25 @@ function eventsLinesAndRunners(): Migration {
   };
 }
 
+/** countOpenJobs on every submission: WHERE submitted_by = ? AND status IN (queued, running), off the index. */
+function openJobsByUser(): Migration {
+  return {
+    async up(db: Kysely<any>): Promise<void> {
+      await db.schema
+        .createIndex('jobs_submitted_by_status_idx')
+        .ifNotExists()
+        .on('jobs')
+        .columns(['submitted_by', 'status'])
+        .execute();
+    },
+    async down(db: Kysely<any>): Promise<void> {
+      await db.schema.dropIndex('jobs_submitted_by_status_idx').ifExists().execute();
+    },
+  };
+}
+
 /** Names of the migrations, oldest first (for specs that start from an older schema). */
-export const STORE_MIGRATIONS = ['0001_jobs_and_output', '0002_events_lines_and_runners'] as const;
+export const STORE_MIGRATIONS = ['0001_jobs_and_output', '0002_events_lines_and_runners', '0003_open_jobs_by_user'] as const;
 export type StoreMigrationName = (typeof STORE_MIGRATIONS)[number];
 
 /** The store's schema history, in code. */
@@ -252,6 +269,7 @@ export class StoreMigrationProvider implements MigrationProvider {
     return {
       '0001_jobs_and_output': initialSchema(this.dialect),
       '0002_events_lines_and_runners': eventsLinesAndRunners(),
+      '0003_open_jobs_by_user': openJobsByUser(),
     };
   }
 }

@@ -21,6 +21,11 @@ export const ApiAuthenticated = () =>
 /** The answers every job submission may give besides its own. */
 export const ApiSubmissionErrors = () =>
   applyDecorators(
+    // Replaces ApiAuthenticated's 429 on these routes: a submission may get it for either reason.
+    ApiTooManyRequestsResponse({
+      type: ErrorBodyDto,
+      description: 'Too many failed logins, or the user already has max_jobs_per_user jobs queued or running: nothing stored; see Retry-After',
+    }),
     ApiBadRequestResponse({ type: ErrorBodyDto, description: 'Missing, mistyped or unknown field, or malformed JSON' }),
     ApiPayloadTooLargeResponse({ type: ErrorBodyDto, description: 'Body larger than body_limit' }),
     ApiUnsupportedMediaTypeResponse({ type: ErrorBodyDto, description: 'Body is not application/json' }),

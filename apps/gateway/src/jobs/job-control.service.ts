@@ -1,12 +1,14 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { AuthenticatedUser } from '@flansible/auth';
+import { ForbiddenException, Injectable, Logger } from '@nestjs/common';
+import { AuthenticatedUser, JobPolicyService } from '@flansible/auth';
 import { JobNoticeBus } from '@flansible/queue';
 import { JobStore } from '@flansible/store';
 import { JobResourceDto } from './dto/job-resource.dto';
 import { JobQueryService } from './job-query.service';
-import { toJobResource } from './job-resource';
 
-/** Cancels jobs: a queued one at once in the store, a running one through its runner. */
+/**
+ * Cancels jobs: a queued one at once in the store, a running one through its runner. Only the
+ * submitter or an admin may.
+ */
 @Injectable()
 export class JobControlService {
   private readonly logger = new Logger(JobControlService.name);
@@ -15,10 +17,13 @@ export class JobControlService {
     private readonly store: JobStore,
     private readonly bus: JobNoticeBus,
     private readonly query: JobQueryService,
+    private readonly policy: JobPolicyService,
   ) {}
 
   async cancel(user: AuthenticatedUser, id: string): Promise<JobResourceDto> {
-    await this.query.getJob(user, id);
+    // 404 first for a job the user may not read, so a 403 reveals only what reading does.
+    const job = await this.query.getJob(user, id);
+    if (!this.policy.canControl(user, job)) throw new ForbiddenException('Only the user who submitted this job or an admin may cancel it');
     const reason = `Canceled by ${user.name}`;
     const result = await this.store.cancelJob(id, reason, new Date());
     if (result === 'canceled') {
@@ -30,6 +35,6 @@ export class JobControlService {
       );
     }
     this.logger.log(`Cancel of job ${id} by ${user.name}: ${result}`);
-    return toJobResource(await this.query.getJob(user, id));
+    return this.query.getJobResource(user, id);
   }
 }

@@ -5,7 +5,7 @@ import { JobListCursor, JobRecord, JobStore } from '@flansible/store';
 import { PathOutsideRootError, WorkspaceService } from '@flansible/workspace';
 import { EventPageDto, EventsQueryDto, JobSummaryDto } from './dto/job-events.dto';
 import { MAX_OUTPUT_RANGE, OutputPageDto } from './dto/job-output.dto';
-import { JobPageDto } from './dto/job-resource.dto';
+import { JobPageDto, JobResourceDto } from './dto/job-resource.dto';
 import { ListJobsQueryDto } from './dto/list-jobs-query.dto';
 import { TaskStatusDto } from './dto/task-responses.dto';
 import { jobUrl, toJobEvent, toJobResource } from './job-resource';
@@ -46,6 +46,15 @@ export class JobQueryService {
       throw new NotFoundException('Task not found');
     }
     return job;
+  }
+
+  async getJobResource(user: AuthenticatedUser, id: string): Promise<JobResourceDto> {
+    return this.toResource(user, await this.getJob(user, id));
+  }
+
+  /** A job the user may read, as this user may see it: module_args values only for its submitter and admins. */
+  toResource(user: AuthenticatedUser, job: JobRecord): JobResourceDto {
+    return toJobResource(job, { showArgumentValues: this.policy.canSeeArguments(user, job) });
   }
 
   async getFlansibleStatus(user: AuthenticatedUser, id: string): Promise<TaskStatusDto> {
@@ -97,7 +106,7 @@ export class JobQueryService {
     );
     const nextCursor = jobs.length === limit ? encodeCursor(jobs[jobs.length - 1]) : null;
     const next = nextCursor ? this.nextPageUrl(query, nextCursor) : null;
-    return { items: jobs.map((job) => toJobResource(job)), next_cursor: nextCursor, next };
+    return { items: jobs.map((job) => this.toResource(user, job)), next_cursor: nextCursor, next };
   }
 
   async getEvents(user: AuthenticatedUser, id: string, query: EventsQueryDto): Promise<EventPageDto> {

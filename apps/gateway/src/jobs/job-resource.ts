@@ -5,8 +5,34 @@ import { JobRequestDto, JobResourceDto } from './dto/job-resource.dto';
 
 const iso = (date: Date | null) => (date ? date.toISOString() : null);
 
+/** What one viewer may see of a job's request. */
+export interface JobResourceView {
+  /** False for readers other than the submitter and admins: module_args values are hidden. */
+  showArgumentValues: boolean;
+}
+
+/** Stands in for every hidden value. */
+export const HIDDEN_VALUE = '<hidden>';
+
+/**
+ * Module arguments with their values hidden, names kept: an object's keys map to HIDDEN_VALUE;
+ * a string keeps the keys of its key=value words (`dest=<hidden> src=<hidden>`), and its
+ * free-form words (a command line, which may hold a password too) become one HIDDEN_VALUE.
+ */
+export function hideArgumentValues(args: string | Record<string, unknown>): string | Record<string, unknown> {
+  if (typeof args !== 'string') return Object.fromEntries(Object.keys(args).map((key) => [key, HIDDEN_VALUE]));
+  const parts: string[] = [];
+  // Words as Ansible splits them: whitespace outside quotes (a quoted value may hold spaces).
+  for (const word of args.match(/(?:[^\s"']|"(?:[^"\\]|\\.)*"?|'[^']*'?)+/g) ?? []) {
+    const key = /^([A-Za-z_]\w*)=/.exec(word)?.[1];
+    const part = key === undefined ? HIDDEN_VALUE : `${key}=${HIDDEN_VALUE}`;
+    if (part !== HIDDEN_VALUE || parts[parts.length - 1] !== HIDDEN_VALUE) parts.push(part);
+  }
+  return parts.join(' ');
+}
+
 /** The request side of a job, in the API's field names; extra vars by name only. */
-function requestOf(spec: JobSpec): JobRequestDto {
+function requestOf(spec: JobSpec, view: JobResourceView): JobRequestDto {
   if (spec.kind === JobKind.Git) {
     return { playbook_dir: spec.repoDir, remote_name: spec.remote, branch_name: spec.branch, reset: spec.reset, timeout: spec.timeoutSeconds };
   }
@@ -22,7 +48,12 @@ function requestOf(spec: JobSpec): JobRequestDto {
     timeout: spec.timeoutSeconds,
   };
   return spec.kind === JobKind.Command
-    ? { host_pattern: spec.hostPattern, module: spec.module, module_args: spec.moduleArgs, ...shared }
+    ? {
+        host_pattern: spec.hostPattern,
+        module: spec.module,
+        module_args: spec.moduleArgs === undefined || view.showArgumentValues ? spec.moduleArgs : hideArgumentValues(spec.moduleArgs),
+        ...shared,
+      }
     : {
         playbook_dir: spec.playbookDir,
         playbook: spec.playbookPath,
@@ -37,7 +68,8 @@ export function jobUrl(id: string): string {
   return `/api/v1/jobs/${id}`;
 }
 
-export function toJobResource(job: JobRecord, now = new Date()): JobResourceDto {
+/** The job as `view` allows its viewer to see it (see JobQueryService.toResource). */
+export function toJobResource(job: JobRecord, view: JobResourceView, now = new Date()): JobResourceDto {
   const end = job.finishedAt ?? (job.startedAt ? now : null);
   return {
     id: job.id,
@@ -48,7 +80,7 @@ export function toJobResource(job: JobRecord, now = new Date()): JobResourceDto 
     submitted_by: job.submittedBy,
     inventory: job.inventory,
     priority: job.priority,
-    request: requestOf(job.spec),
+    request: requestOf(job.spec, view),
     created_at: job.createdAt.toISOString(),
     started_at: iso(job.startedAt),
     finished_at: iso(job.finishedAt),

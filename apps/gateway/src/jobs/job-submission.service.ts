@@ -15,6 +15,7 @@ import { AnsibleCommandDto } from './dto/ansible-command.dto';
 import { AnsiblePlaybookDto } from './dto/ansible-playbook.dto';
 import { AnsibleRunOptionsDto } from './dto/ansible-run-options.dto';
 import { GitUpdateDto } from './dto/git-update.dto';
+import { JobQuotaService } from './job-quota.service';
 import { JobOptionsDto, PlaybookTagsDto } from './dto/job-options.dto';
 
 /** A submission's result: the job's id, and false when an Idempotency-Key named an earlier job. */
@@ -32,8 +33,8 @@ type RunRequest = AnsibleRunOptionsDto & Partial<JobOptionsDto>;
 
 /**
  * Turns a validated request into a job: authorises every part of it before anything is stored,
- * resolves every path inside its root, stores the job as queued and publishes it, answering only
- * once the broker has it.
+ * resolves every path inside its root, checks the per-user job limit, stores the job as queued
+ * and publishes it, answering only once the broker has it.
  */
 @Injectable()
 export class JobSubmissionService {
@@ -45,6 +46,7 @@ export class JobSubmissionService {
     private readonly queue: JobQueue,
     private readonly workspace: WorkspaceService,
     private readonly policy: JobPolicyService,
+    private readonly quota: JobQuotaService,
   ) {}
 
   submitCommand(user: AuthenticatedUser, dto: AnsibleCommandDto & Partial<JobOptionsDto>, options: SubmitOptions = {}): Promise<SubmittedJob> {
@@ -100,6 +102,7 @@ export class JobSubmissionService {
   private runOptions(user: AuthenticatedUser, dto: RunRequest): AnsibleRunOptions {
     this.policy.authorizeBecome(user, dto);
     this.policy.authorizeVariables(user, 'extra_vars', dto.extra_vars);
+    this.policy.authorizeLimit(user, dto.limit);
     return {
       // Checked on every request, whether the inventory is named, given as a path or defaulted.
       inventoryPath: this.policy.authorizeInventory(user, dto.inventory ?? this.config.defaultInventory),
@@ -122,14 +125,17 @@ export class JobSubmissionService {
 
   private async enqueue(user: AuthenticatedUser, spec: JobSpec, options: SubmitOptions = {}): Promise<SubmittedJob> {
     const submittedAt = new Date();
-    const { id, created } = await this.store.createJob({
-      id: randomUUID(),
-      submittedBy: user.name,
-      spec,
-      createdAt: submittedAt,
-      priority: spec.priority,
-      idempotencyKey: options.idempotencyKey,
-    });
+    // An Idempotency-Key retry at the limit is refused too (429, retry later): it creates nothing.
+    const { id, created } = await this.quota.withinLimit(user, () =>
+      this.store.createJob({
+        id: randomUUID(),
+        submittedBy: user.name,
+        spec,
+        createdAt: submittedAt,
+        priority: spec.priority,
+        idempotencyKey: options.idempotencyKey,
+      }),
+    );
     if (!created) return { id, created };
     try {
       await this.queue.publish({

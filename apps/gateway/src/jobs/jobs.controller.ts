@@ -23,7 +23,6 @@ import { SubmitCommandJobDto, SubmitPlaybookJobDto } from './dto/submit-job.dto'
 import { IdempotencyKey } from './idempotency-key.decorator';
 import { JobControlService } from './job-control.service';
 import { JobQueryService } from './job-query.service';
-import { toJobResource } from './job-resource';
 import { JobStreamService } from './job-stream.service';
 import { JobSubmissionService, SubmittedJob } from './job-submission.service';
 
@@ -94,7 +93,7 @@ export class JobsController {
   @Get(':id')
   @ApiOkResponse({ type: JobResourceDto })
   async getJob(@CurrentUser() user: AuthenticatedUser, @Param('id') id: string): Promise<JobResourceDto> {
-    return toJobResource(await this.query.getJob(user, id));
+    return this.query.getJobResource(user, id);
   }
 
   /**
@@ -168,13 +167,14 @@ export class JobsController {
   @Post(':id/cancel')
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiAcceptedResponse({ type: JobResourceDto })
+  @ApiForbiddenResponse({ type: ErrorBodyDto, description: 'Only the submitter or an admin may cancel a job others may read' })
   @ApiServiceUnavailableResponse({ type: ErrorBodyDto })
   cancelJob(@CurrentUser() user: AuthenticatedUser, @Param('id') id: string): Promise<JobResourceDto> {
     return this.control.cancel(user, id);
   }
 
   private async accepted(user: AuthenticatedUser, submitted: SubmittedJob, res: Response): Promise<JobResourceDto> {
-    const job = toJobResource(await this.query.getJob(user, submitted.id));
+    const job = await this.query.getJobResource(user, submitted.id);
     res.setHeader('Location', job.url);
     // A retried submission answers 200 with the job its first attempt created.
     if (!submitted.created) res.status(HttpStatus.OK);

@@ -6,11 +6,12 @@ import { JobControlService } from './job-control.service';
 import { JobStreamService } from './job-stream.service';
 import { JobsController } from './jobs.controller';
 import { JobQueryService } from './job-query.service';
+import { JobQuotaService } from './job-quota.service';
 import { JobSubmissionService } from './job-submission.service';
 
 @Module({
   imports: [AuthModule, WorkspaceModule],
   controllers: [FlansibleJobsController, JobsController],
-  providers: [JobSubmissionService, JobQueryService, JobControlService, JobStreamService],
+  providers: [JobSubmissionService, JobQuotaService, JobQueryService, JobControlService, JobStreamService],
 })
 export class JobsModule {}

@@ -59,6 +59,9 @@ export class InMemoryOutputStore extends JobStore {
     const job = this.jobs.get(id);
     return job && { ...job };
   }
+  async countOpenJobs(submittedBy: string): Promise<number> {
+    return [...this.jobs.values()].filter((j) => j.submittedBy === submittedBy && (j.status === JobStatus.Queued || j.status === JobStatus.Running)).length;
+  }
   async findJobsByStatus(statuses: JobStatus[]): Promise<JobRecord[]> {
     return [...this.jobs.values()].filter((j) => statuses.includes(j.status)).map((j) => ({ ...j }));
   }

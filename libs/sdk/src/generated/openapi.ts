@@ -422,7 +422,12 @@ export interface components {
             inventory?: string;
             limit?: string;
             module?: string;
-            /** @description Module arguments as submitted. */
+            /**
+             * @description Module arguments as submitted, for the submitter and admins. Other readers (users of the same
+             *     inventory) see the names only, every value replaced by `<hidden>`: an object's keys map to
+             *     "<hidden>", a string keeps its `key=<hidden>` words and shows any free-form text (a command
+             *     line) as one `<hidden>`.
+             */
             module_args?: string | {
                 [key: string]: unknown;
             };
@@ -664,7 +669,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description Too many failed logins; see Retry-After */
+            /** @description Too many failed logins, or the user already has max_jobs_per_user jobs queued or running: nothing stored; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -759,7 +764,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description Too many failed logins; see Retry-After */
+            /** @description Too many failed logins, or the user already has max_jobs_per_user jobs queued or running: nothing stored; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -951,7 +956,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description Too many failed logins; see Retry-After */
+            /** @description Too many failed logins, or the user already has max_jobs_per_user jobs queued or running: nothing stored; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1189,7 +1194,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description Too many failed logins; see Retry-After */
+            /** @description Too many failed logins, or the user already has max_jobs_per_user jobs queued or running: nothing stored; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1301,7 +1306,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description Too many failed logins; see Retry-After */
+            /** @description Too many failed logins, or the user already has max_jobs_per_user jobs queued or running: nothing stored; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1390,6 +1395,15 @@ export interface operations {
             };
             /** @description Missing or wrong credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Only the submitter or an admin may cancel a job others may read */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -5,7 +5,12 @@ import { JobKind, JobStatus } from '@flansible/contracts';
 export class JobRequestDto {
   host_pattern?: string;
   module?: string;
-  /** Module arguments as submitted. */
+  /**
+   * Module arguments as submitted, for the submitter and admins. Other readers (users of the same
+   * inventory) see the names only, every value replaced by `<hidden>`: an object's keys map to
+   * "<hidden>", a string keeps its `key=<hidden>` words and shows any free-form text (a command
+   * line) as one `<hidden>`.
+   */
   @ApiProperty({ oneOf: [{ type: 'string' }, { type: 'object', additionalProperties: true }] })
   module_args?: string | Record<string, unknown>;
   playbook_dir?: string;
