@@ -167,9 +167,18 @@ describe('JobRunnerService with the notice bus', () => {
 
   it('stops a running job on a cancel request from the bus, its whole process tree', async () => {
     const { jobId, pgid } = await startSleeper('321.25');
+    // As the gateway does: the request in the store, then the bus message that says "look now".
+    expect(await r.store.cancelJob(jobId, 'Canceled by alice', new Date())).toBe('requested');
     await r.bus.requestCancel({ jobId, reason: 'Canceled by alice' });
     expect(await finished(r.store, jobId)).toMatchObject({ status: JobStatus.Canceled, reason: 'Canceled by alice', returnCode: null });
     expect(await processGroupIsAlive(pgid())).toBe(false);
+  });
+
+  it('ignores a cancel message the store holds no request for (a forged one)', async () => {
+    const { jobId } = await startSleeper('2.125');
+    await r.bus.requestCancel({ jobId, reason: 'Canceled by mallory' });
+    expect(await finished(r.store, jobId)).toMatchObject({ status: JobStatus.Successful, reason: null });
+    expect((await r.store.findJob(jobId))?.cancelRequestedAt).toBeNull();
   });
 
   it('ignores a cancel request for a job that does not run here', async () => {

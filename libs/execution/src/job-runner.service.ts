@@ -8,10 +8,15 @@ import {
 import { FlansibleConfig } from '@flansible/config';
 import { JobMessage, JobNotice, JobOutcome, JobStatus } from '@flansible/contracts';
 import { DeliveryInfo, JobNoticeBus, JobQueue } from '@flansible/queue';
-import { JobStore } from '@flansible/store';
+import { JobRecord, JobStore } from '@flansible/store';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { ExecuteJobOptions, JobExecutor, JobInterruption } from './job-executor';
+
+/** Whether a message's spec is the stored one (both came from the same JSON, so key order agrees). */
+function sameSpec(stored: unknown, carried: unknown): boolean {
+  return JSON.stringify(stored) === JSON.stringify(carried);
+}
 
 /** Identity a runner records on the jobs it claims: which machine, which process, which start. */
 export function createRunnerId(): string {
@@ -45,7 +50,7 @@ export class JobRunnerService implements OnApplicationBootstrap, OnModuleDestroy
    * Outcomes the store refused to record: the message went back to the queue, and when it comes
    * back here the outcome is recorded then instead of leaving the job running.
    */
-  private readonly unrecorded = new Map<string, JobOutcome>();
+  private readonly unrecorded = new Map<string, { jobId: string; outcome: JobOutcome }>();
   private stopping = false;
   private stopped: Promise<void> | null = null;
   private options: JobRunnerOptions = {};
@@ -66,9 +71,8 @@ export class JobRunnerService implements OnApplicationBootstrap, OnModuleDestroy
   async onApplicationBootstrap(): Promise<void> {
     this.executor.checkCallbackPlugin();
     try {
-      await this.bus.onCancel(({ jobId, reason }) => {
-        if (this.cancel(jobId, reason)) this.logger.log(`Job ${jobId} canceled: ${reason}`);
-      });
+      // A bus message only says "look now": the job is stopped when the store records the request.
+      await this.bus.onCancel(({ jobId }) => void this.cancelIfRequested(jobId));
     } catch (err) {
       // The heartbeat's look at the store's cancel requests still stops canceled jobs, only later.
       this.logger.error(`Could not subscribe to cancel requests: ${(err as Error).message}`);
@@ -99,6 +103,27 @@ export class JobRunnerService implements OnApplicationBootstrap, OnModuleDestroy
     return true;
   }
 
+  /** Stops a job running here when the store holds a cancel request for it, with the stored reason. */
+  async cancelIfRequested(jobId: string): Promise<boolean> {
+    if (!this.running.has(jobId)) return false;
+    let job;
+    try {
+      job = await this.store.findJob(jobId);
+    } catch (err) {
+      // The heartbeat's look at the store's cancel requests stops it later.
+      this.logger.warn(`Could not check the cancel request for job ${jobId}: ${(err as Error).message}`);
+      return false;
+    }
+    if (!job?.cancelRequestedAt) {
+      this.logger.warn(`Ignored a cancel message for job ${jobId}: the store holds no cancel request for it`);
+      return false;
+    }
+    const reason = job.cancelReason ?? 'Job canceled';
+    const canceled = this.cancel(jobId, reason);
+    if (canceled) this.logger.log(`Job ${jobId} canceled: ${reason}`);
+    return canceled;
+  }
+
   /**
    * Stops a job running in this process (its whole process tree); it ends as canceled with the
    * given reason. False when the job is not running here.
@@ -122,33 +147,38 @@ export class JobRunnerService implements OnApplicationBootstrap, OnModuleDestroy
     }
     const pending = this.unrecorded.get(jobId);
     if (pending) {
-      await this.record(jobId, pending);
+      await this.record(pending.jobId, pending.outcome, jobId);
       return;
     }
-    if (!(await this.store.claimJob(jobId, this.runnerId, new Date()))) {
-      // Already started or finished (a redelivery after a runner was lost, or a duplicate): ack, never run again.
-      this.logger.warn(
-        `Job ${jobId} is not queued any more${delivery.redelivered ? ' (redelivered message)' : ''}: acknowledged without running`,
-      );
+    // The message is a wake-up and a pointer, never the job itself: what runs is the fairest job
+    // the store holds as queued (this one when fairness allows), exactly as the gateway stored it.
+    const job = await this.store.claimNextJob(this.runnerId, new Date(), jobId);
+    if (!job) {
+      // Nothing queued any more (a redelivery after a runner was lost, a duplicate, or the job ran
+      // through another message): ack, never run anything twice.
+      this.logger.warn(`No queued job left for the message of job ${jobId}${delivery.redelivered ? ' (redelivered)' : ''}: acknowledged without running`);
       return;
     }
-    this.notify({ jobId, what: 'status' });
+    if (job.id === jobId && !sameSpec(job.spec, message.spec)) {
+      this.logger.warn(`The message of job ${jobId} does not match the job the gateway stored: running the stored job, not the message`);
+    }
+    this.notify({ jobId: job.id, what: 'status' });
     if (this.stopping) {
       // Shutdown began while the job was being claimed: end it now rather than start it.
-      await this.record(jobId, { status: JobStatus.Error, reason: SHUTDOWN_REASON, returnCode: null });
+      await this.record(job.id, { status: JobStatus.Error, reason: SHUTDOWN_REASON, returnCode: null }, jobId);
       return;
     }
-    await this.runAndRecord(message);
+    await this.runAndRecord(job, jobId);
   }
 
-  private async runAndRecord(message: JobMessage): Promise<void> {
-    const { jobId, spec } = message;
+  private async runAndRecord(job: JobRecord, messageJobId: string): Promise<void> {
+    const { id: jobId, spec } = job;
     const abort = new AbortController();
     let finished!: () => void;
     const done = new Promise<void>((resolve) => (finished = resolve));
     this.running.set(jobId, { abort, done });
     const started = Date.now();
-    this.logger.log(`Job ${jobId} (${spec?.kind}) started for ${message.submittedBy}`);
+    this.logger.log(`Job ${jobId} (${spec?.kind}) started for ${job.submittedBy}`);
     try {
       const outcome = await this.executor.execute(spec, {
         ...this.options,
@@ -164,24 +194,25 @@ export class JobRunnerService implements OnApplicationBootstrap, OnModuleDestroy
       });
       const took = ((Date.now() - started) / 1000).toFixed(1);
       this.logger.log(`Job ${jobId} ${outcome.status} after ${took} s${outcome.reason ? `: ${outcome.reason}` : ''}`);
-      await this.record(jobId, outcome);
+      await this.record(jobId, outcome, messageJobId);
     } finally {
       this.running.delete(jobId);
       finished();
     }
   }
 
-  private async record(jobId: string, outcome: JobOutcome): Promise<void> {
+  /** Records `jobId`'s outcome; when the store refuses, the message (of `messageJobId`) goes back and carries it. */
+  private async record(jobId: string, outcome: JobOutcome, messageJobId: string): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
         const recorded = await this.store.completeJob(jobId, outcome, new Date());
-        this.unrecorded.delete(jobId);
+        this.unrecorded.delete(messageJobId);
         if (recorded) this.notify({ jobId, what: 'status' });
         else this.logger.warn(`Job ${jobId} was already finished: its ${outcome.status} outcome was not recorded`);
         return;
       } catch (err) {
         if (attempt >= COMPLETE_ATTEMPTS) {
-          this.unrecorded.set(jobId, outcome);
+          this.unrecorded.set(messageJobId, { jobId, outcome });
           this.logger.error(`Could not record the outcome of job ${jobId}: ${(err as Error).message}; message returned to the queue`);
           throw err;
         }

@@ -21,6 +21,8 @@ export interface JobRecord {
   priority: number;
   /** Set when a cancel was asked for while the job ran; the runner stops it. */
   cancelRequestedAt: Date | null;
+  /** The reason that request gave (`Canceled by alice`). */
+  cancelReason: string | null;
   /** Lines of output stored so far (a last line without its newline counts). */
   outputLines: number;
   /** Events stored so far; the last event's counter. */
@@ -110,6 +112,11 @@ export abstract class JobStore {
   abstract findJobsByStatus(statuses: JobStatus[]): Promise<JobRecord[]>;
   /** queued → running for this runner. False when the job is not queued (already started, finished or gone). */
   abstract claimJob(id: string, runnerId: string, startedAt: Date): Promise<boolean>;
+  /**
+   * Claims the fairest queued job for this runner (queued → running) and returns it, or null when
+   * none is queued. The job queue's message is only a wake-up: what runs is the job as stored.
+   */
+  abstract claimNextJob(runnerId: string, startedAt: Date, preferredId?: string): Promise<JobRecord | null>;
   /** queued|running → terminal. False when the job already was terminal (terminal states are final). */
   abstract completeJob(id: string, outcome: JobOutcome, finishedAt: Date): Promise<boolean>;
   /**

@@ -38,6 +38,7 @@ describe.each(STORE_BACKENDS)('KyselyJobStore on $name', (backend) => {
       finishedAt: null,
       priority: 0,
       cancelRequestedAt: null,
+      cancelReason: null,
       outputLines: 0,
       eventCount: 0,
     });
@@ -576,5 +577,51 @@ describe('migrate() on a fresh PostgreSQL database from several processes', () =
     } finally {
       await Promise.all(stores.map((s) => s.close()));
     }
+  });
+});
+
+describe.each(STORE_BACKENDS)('claimNextJob on $name: the message is a wake-up, the store picks fairly', (backend) => {
+  let store: JobStore;
+  let other: JobStore;
+  withMigratedStores(backend, (opened) => ({ store, other } = opened));
+
+  const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
+
+  it('gives a free slot to the user with the fewest running jobs, then the preferred job, priority and age', async () => {
+    const hog = Array.from({ length: 5 }, (_, i) => newJob({ submittedBy: 'hog', createdAt: at(i) }));
+    for (const job of hog) await store.createJob(job);
+    const first = await store.claimNextJob('runner-a', new Date());
+    expect(first).toMatchObject({ id: hog[0].id, status: 'running', runnerId: 'runner-a', spec: hog[0].spec });
+    // Another user's job, queued behind the hog's backlog, comes next.
+    const ping = newJob({ submittedBy: 'alice', createdAt: at(10) });
+    await store.createJob(ping);
+    expect((await store.claimNextJob('runner-a', new Date(), hog[3].id))?.id).toBe(ping.id);
+    // Both users have one running job: the preferred job wins the tie, then the older one.
+    expect((await store.claimNextJob('runner-b', new Date(), hog[3].id))?.id).toBe(hog[3].id);
+    const urgent = newJob({ submittedBy: 'hog', createdAt: at(20), priority: 9 });
+    await store.createJob(urgent);
+    expect((await store.claimNextJob('runner-b', new Date()))?.id).toBe(urgent.id);
+    expect((await store.claimNextJob('runner-b', new Date()))?.id).toBe(hog[1].id);
+  });
+
+  it('never hands one job to two runners, and answers null when nothing is queued', async () => {
+    const jobs = Array.from({ length: 6 }, () => newJob({ submittedBy: 'racer' }));
+    for (const job of jobs) await store.createJob(job);
+    const claims = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? store : other).claimNextJob(`runner-${i}`, new Date())));
+    const ids = claims.filter((c) => c !== null).map((c) => c!.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    // The earlier test's two hog jobs are still queued: they are claimed too, each once.
+    expect(ids.filter((id) => jobs.some((j) => j.id === id)).sort()).toEqual(jobs.map((j) => j.id).sort());
+    expect(ids).toHaveLength(8);
+    expect(await store.claimNextJob('runner-x', new Date())).toBeNull();
+  });
+
+  it('keeps the reason of a running job cancel request beside it, not as the job reason', async () => {
+    const job = newJob({ submittedBy: 'carol' });
+    await store.createJob(job);
+    await store.claimJob(job.id, 'runner-c', new Date());
+    expect(await store.cancelJob(job.id, 'Canceled by carol', new Date())).toBe('requested');
+    expect(await other.cancelJob(job.id, 'Canceled by dave', new Date())).toBe('requested');
+    expect(await store.findJob(job.id)).toMatchObject({ status: 'running', reason: null, cancelReason: 'Canceled by carol' });
   });
 });

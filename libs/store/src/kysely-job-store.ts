@@ -75,6 +75,7 @@ function toRecord(row: Selectable<JobsTable>): JobRecord {
     finishedAt: toDate(row.finished_at),
     priority: Number(row.priority),
     cancelRequestedAt: toDate(row.cancel_requested_at),
+    cancelReason: row.cancel_reason ?? null,
     outputLines: Number(row.output_lines),
     eventCount: Number(row.event_count),
   };
@@ -315,6 +316,35 @@ export class KyselyJobStore extends JobStore {
     return result.numUpdatedRows > 0n;
   }
 
+  /**
+   * The fair pick: among queued jobs, one of the user with the fewest running jobs (so one
+   * user's backlog never holds back another's job for longer than until the next free slot),
+   * then `preferredId`, higher priority, older. One UPDATE over a subquery; PostgreSQL skips rows
+   * another runner's claim has locked, SQLite runs one writer at a time.
+   */
+  override async claimNextJob(runnerId: string, startedAt: Date, preferredId?: string): Promise<JobRecord | null> {
+    const runningOfSubmitter = sql`(select count(*) from jobs as r where r.status = ${JobStatus.Running} and r.submitted_by = j.submitted_by)`;
+    const pick = this.db
+      .selectFrom('jobs as j')
+      .select('j.id')
+      .where('j.status', '=', JobStatus.Queued)
+      .orderBy(runningOfSubmitter)
+      .orderBy(sql`case when j.id = ${preferredId ?? ''} then 0 else 1 end`)
+      .orderBy('j.priority', 'desc')
+      .orderBy('j.created_at')
+      .orderBy('j.id')
+      .limit(1)
+      .$if(this.dialect === 'postgres', (qb) => qb.forUpdate().skipLocked());
+    const row = await this.db
+      .updateTable('jobs')
+      .set({ status: JobStatus.Running, runner_id: runnerId, started_at: startedAt.getTime() })
+      .where('id', '=', pick)
+      .where('status', '=', JobStatus.Queued)
+      .returningAll()
+      .executeTakeFirst();
+    return row ? toRecord(row) : null;
+  }
+
   override async completeJob(id: string, outcome: JobOutcome, finishedAt: Date): Promise<boolean> {
     const result = await this.db
       .updateTable('jobs')
@@ -504,7 +534,11 @@ export class KyselyJobStore extends JobStore {
     // The first request's time is kept: a repeated cancel asks for nothing new.
     const marked = await this.db
       .updateTable('jobs')
-      .set({ cancel_requested_at: sql<number>`coalesce(cancel_requested_at, ${at.getTime()})` })
+      // The reason is kept with the request: the runner acts on what the store says, never on a bus message alone.
+      .set({
+        cancel_requested_at: sql<number>`coalesce(cancel_requested_at, ${at.getTime()})`,
+        cancel_reason: sql<string>`coalesce(cancel_reason, ${storableText(reason)})`,
+      })
       .where('id', '=', id)
       .where('status', '=', JobStatus.Running)
       .executeTakeFirst();

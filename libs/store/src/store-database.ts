@@ -27,6 +27,8 @@ export interface JobsTable {
   /** With submitted_by, unique: a retried submission finds the first job. */
   idempotency_key: string | null;
   cancel_requested_at: NullableEpochMs;
+  /** Migration 0004: the reason the (first) cancel request of a running job gave. */
+  cancel_reason: ColumnType<string | null, string | null | undefined, string | null>;
   /** Lines stored so far, a last line without its newline included. */
   output_lines: ColumnType<number, never, number>;
   /** 1 while the last stored line has no newline yet (the next chunk continues it), else 0. */

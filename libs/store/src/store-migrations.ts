@@ -257,8 +257,20 @@ function openJobsByUser(): Migration {
   };
 }
 
+/** The reason a cancel request names, kept with it: a runner acts on the store's request, not on a bus message. */
+function cancelReason(): Migration {
+  return {
+    async up(db: Kysely<any>): Promise<void> {
+      await db.schema.alterTable('jobs').addColumn('cancel_reason', 'text').execute();
+    },
+    async down(db: Kysely<any>): Promise<void> {
+      await db.schema.alterTable('jobs').dropColumn('cancel_reason').execute();
+    },
+  };
+}
+
 /** Names of the migrations, oldest first (for specs that start from an older schema). */
-export const STORE_MIGRATIONS = ['0001_jobs_and_output', '0002_events_lines_and_runners', '0003_open_jobs_by_user'] as const;
+export const STORE_MIGRATIONS = ['0001_jobs_and_output', '0002_events_lines_and_runners', '0003_open_jobs_by_user', '0004_cancel_reason'] as const;
 export type StoreMigrationName = (typeof STORE_MIGRATIONS)[number];
 
 /** The store's schema history, in code. */
@@ -270,6 +282,7 @@ export class StoreMigrationProvider implements MigrationProvider {
       '0001_jobs_and_output': initialSchema(this.dialect),
       '0002_events_lines_and_runners': eventsLinesAndRunners(),
       '0003_open_jobs_by_user': openJobsByUser(),
+      '0004_cancel_reason': cancelReason(),
     };
   }
 }

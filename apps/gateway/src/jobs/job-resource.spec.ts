@@ -19,6 +19,7 @@ const job = (moduleArgs: string | Record<string, unknown>): JobRecord => ({
   cancelRequestedAt: null,
   outputLines: 0,
   eventCount: 0,
+  cancelReason: null,
 });
 
 describe('hideArgumentValues', () => {

@@ -46,6 +46,7 @@ export class InMemoryOutputStore extends JobStore {
       finishedAt: null,
       priority: job.priority ?? 0,
       cancelRequestedAt: null,
+      cancelReason: null,
       outputLines: 0,
       eventCount: 0,
     });
@@ -70,6 +71,22 @@ export class InMemoryOutputStore extends JobStore {
     if (job?.status !== JobStatus.Queued) return false;
     Object.assign(job, { status: JobStatus.Running, runnerId, startedAt });
     return true;
+  }
+  async claimNextJob(runnerId: string, startedAt: Date, preferredId?: string): Promise<JobRecord | null> {
+    const all = [...this.jobs.values()];
+    const running = (user: string) => all.filter((j) => j.status === JobStatus.Running && j.submittedBy === user).length;
+    const [next] = all
+      .filter((j) => j.status === JobStatus.Queued)
+      .sort(
+        (a, b) =>
+          running(a.submittedBy) - running(b.submittedBy) ||
+          Number(b.id === preferredId) - Number(a.id === preferredId) ||
+          b.priority - a.priority ||
+          a.createdAt.getTime() - b.createdAt.getTime(),
+      );
+    if (!next) return null;
+    Object.assign(next, { status: JobStatus.Running, runnerId, startedAt });
+    return { ...next };
   }
   async completeJob(id: string, outcome: JobOutcome, finishedAt: Date): Promise<boolean> {
     const job = this.jobs.get(id);
@@ -153,6 +170,7 @@ export class InMemoryOutputStore extends JobStore {
       return 'canceled';
     }
     job.cancelRequestedAt ??= at;
+    job.cancelReason ??= reason;
     return 'requested';
   }
   async findCancelRequests(runnerId: string): Promise<string[]> {
