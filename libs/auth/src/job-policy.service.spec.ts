@@ -28,12 +28,7 @@ beforeAll(() => {
   // A link outside the listed place naming a listed file.
   symlinkSync(join(vaultRoot, 'dev.pass'), join(vaultRoot, 'dev-link.pass'));
   const config = configWith({
-    host: '127.0.0.1',
-    port: 3000,
     rbacFile: join(root, 'rbac.json'),
-    defaultInventory: 'local',
-    amqpUrl: null,
-    databaseUrl: null,
     playbookRoot: join(root, 'playbooks'),
     inventoryRoot: join(root, 'inventories'),
     vaultRoot,

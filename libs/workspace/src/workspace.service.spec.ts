@@ -28,12 +28,7 @@ beforeAll(() => {
   writeFileSync(join(root, 'vault', 'dev.pass'), 'secret\n');
   workspace = new WorkspaceService(
     configWith({
-      host: '127.0.0.1',
-      port: 3000,
       rbacFile: join(root, 'rbac.json'),
-      defaultInventory: 'local',
-      amqpUrl: null,
-      databaseUrl: null,
       playbookRoot,
       inventoryRoot: join(root, 'inventories'),
       vaultRoot: join(root, 'vault'),
