@@ -6,6 +6,8 @@
  */
 import autocannon from 'autocannon';
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { hashPassword } from '@flansible/auth';
@@ -171,10 +173,56 @@ async function benchPasswordHashing(): Promise<void> {
   );
 }
 
+/** Live (non-zombie) processes whose command line holds `text`. */
+async function liveProcesses(text: string): Promise<number[]> {
+  const found: number[] = [];
+  for (const pid of (await readdir('/proc')).filter((n) => /^\d+$/.test(n))) {
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (!cmdline.replace(/\0/g, ' ').includes(text)) continue;
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => ')  Z');
+    if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z') found.push(Number(pid));
+  }
+  return found;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** kill -9 of a runner running a playbook: how long until the last process of the job's tree is gone. */
+async function benchRunnerDeath(): Promise<void> {
+  const deployment = await Deployment.start('distributed', { runners: 1, runnerConcurrency: 1 });
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < ROUNDS; i++) {
+      const marker = `${400 + i}.875`;
+      await deployment.api.submit('/api/ansibleplaybook', { playbook_dir: 'app', playbook: 'slow.yml', extra_vars: { slow_seconds: marker } });
+      while ((await liveProcesses(`sleep ${marker}`)).length === 0) await new Promise((r) => setTimeout(r, 20));
+      const tree = [...(await liveProcesses('flansible_launch.py')), ...(await liveProcesses(`sleep ${marker}`))];
+      const killed = performance.now();
+      await deployment.runners.at(-1)!.kill();
+      while (tree.some(isAlive)) await new Promise((r) => setTimeout(r, 5));
+      times.push(performance.now() - killed);
+      await deployment.startRunner();
+    }
+    console.log(`[distributed] runner kill -9 -> last process of its job gone: median ${ms(median(times))}, max ${ms(Math.max(...times))} (${ROUNDS} runs)`);
+  } finally {
+    await deployment.stop();
+  }
+}
+
 async function main(): Promise<void> {
   console.log(`Flansible bench: ${ROUNDS} rounds per deployment, node ${process.version}`);
-  for (const kind of ['embedded', 'distributed'] as const) await benchDeployment(kind);
-  await benchPasswordHashing();
+  // BENCH_ONLY=runner-death (or deployments, auth) runs one part.
+  const only = process.env.BENCH_ONLY;
+  if (!only || only === 'deployments') for (const kind of ['embedded', 'distributed'] as const) await benchDeployment(kind);
+  if (!only || only === 'auth') await benchPasswordHashing();
+  if (!only || only === 'runner-death') await benchRunnerDeath();
 }
 
 main().catch((err) => {

@@ -3,6 +3,15 @@
 # the Flansible guard inside Ansible when the runner asks for it (a non-admin's job).
 #
 #   <python of ansible> flansible_launch.py ansible|ansible-playbook <arguments...>
+#   <python of ansible> flansible_launch.py --exec <program> <arguments...>     (git)
+#
+# Supervision: when the runner names itself in FLANSIBLE_SUPERVISOR_PARENT, this process stays
+# behind as a small supervisor, the leader of the job's process group, and the job runs in a
+# forked child. The kernel tells the supervisor when the runner dies, by any means (kill -9, OOM,
+# a crash: prctl PR_SET_PDEATHSIG), and it then kills the whole group — Ansible, its forked
+# workers and the modules they started — so no job goes on with nobody watching it. Cancel and
+# timeouts are unchanged: the runner signals the group; the supervisor waits for the job and
+# exits as it did.
 #
 # The guard decides from what Ansible itself resolves, not from request strings:
 # - hosts: every host a play runs on, every host a task is queued for, and every delegation
@@ -32,8 +41,11 @@ _policy = json.loads(os.environ.pop(GUARD_ENV, '') or 'null')
 _report_path = os.environ.pop(REPORT_ENV, None)
 # Hosts the job's inventory declares: name -> its ansible_host (or None).
 _declared = {}
-# Ansible's main process (workers are forked from it and share its process group).
+# Ansible's main process (workers are forked from it and share its process group); the forked
+# child when supervised.
 _launcher_pid = os.getpid()
+SUPERVISOR_ENV = 'FLANSIBLE_SUPERVISOR_PARENT'
+PR_SET_PDEATHSIG = 1
 
 
 def refuse(reason):
@@ -50,12 +62,59 @@ def refuse(reason):
         os.write(2, ('ERROR! %s\n' % message).encode('utf-8'))
     except OSError:
         pass
-    if os.getpgrp() == _launcher_pid:
-        # The runner started us as the leader of the job's own process group: stop all of it.
-        os.killpg(_launcher_pid, signal.SIGKILL)
+    if _job_group is not None:
+        # The runner started the job as its own process group: stop all of it.
+        os.killpg(_job_group, signal.SIGKILL)
     else:
         os.kill(_launcher_pid, signal.SIGKILL)
     os._exit(1)
+
+
+# The job's process group when the runner made this process its leader (it always does).
+_job_group = os.getpgrp() if os.getpgrp() == os.getpid() else None
+
+
+def _set_parent_death_signal(sig):
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def supervise():
+    """Forks the job off; this process stays as its supervisor and never returns (see the top)."""
+    global _launcher_pid
+    parent = int(os.environ.pop(SUPERVISOR_ENV, '') or 0)
+    if not parent or _job_group is None:
+        return
+    child = os.fork()
+    if child == 0:
+        _launcher_pid = os.getpid()
+        return
+    def kill_group(*_):
+        os.killpg(_job_group, signal.SIGKILL)  # this process included
+
+    signal.signal(signal.SIGUSR1, kill_group)
+    # A cancel's SIGTERM reaches the whole group: the job ends itself, the supervisor reports how.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Where prctl is missing the job runs unwatched (the runner says so at start).
+    _set_parent_death_signal(signal.SIGUSR1)
+    if os.getppid() != parent:
+        kill_group()  # the runner died before the death signal was armed
+    while True:
+        try:
+            _, status = os.waitpid(child, 0)
+            break
+        except InterruptedError:
+            continue
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        signal.signal(sig, signal.SIG_DFL)
+        os.kill(os.getpid(), sig)
+    os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
 
 
 def _is_true(value):
@@ -164,9 +223,13 @@ def install_guard():
 
 
 def main():
+    if len(sys.argv) >= 3 and sys.argv[1] == '--exec':
+        supervise()
+        os.execvp(sys.argv[2], sys.argv[2:])
     if len(sys.argv) < 2 or sys.argv[1] not in ('ansible', 'ansible-playbook'):
-        sys.stderr.write('usage: flansible_launch.py ansible|ansible-playbook [arguments]\n')
+        sys.stderr.write('usage: flansible_launch.py ansible|ansible-playbook|--exec program [arguments]\n')
         return 2
+    supervise()
     program = sys.argv[1]
     if _policy is not None:
         install_guard()

@@ -152,6 +152,10 @@ describe('the launcher', () => {
       args: ['-s', '/app/flansible_launch.py', 'ansible', '--inventory=/i', '--', 'all'],
       cwd: '/',
       label: 'ansible',
+      env: { FLANSIBLE_SUPERVISOR_PARENT: String(process.pid) },
     });
+    const git = throughLauncher({ command: 'git', args: ['-C', '/r', 'pull'], cwd: '/r', label: 'git pull', env: { GIT_CEILING_DIRECTORIES: '/' } }, launcher);
+    expect(git).toMatchObject({ command: '/usr/bin/python3', args: ['-s', '/app/flansible_launch.py', '--exec', 'git', '-C', '/r', 'pull'] });
+    expect(git.env).toEqual({ GIT_CEILING_DIRECTORIES: '/', FLANSIBLE_SUPERVISOR_PARENT: String(process.pid) });
   });
 });

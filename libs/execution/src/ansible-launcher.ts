@@ -84,10 +84,22 @@ export function findAnsibleLauncher(path: string, startDir?: string): AnsibleLau
   return { python, script: join(assets, LAUNCHER_FILE) };
 }
 
-/** `ansible …` / `ansible-playbook …` as `<python> flansible_launch.py ansible … `: same argv, same behaviour. */
+/** Names the runner to the launcher's supervisor, which kills the job's group when this process dies. */
+export const SUPERVISOR_ENV = 'FLANSIBLE_SUPERVISOR_PARENT';
+
+/**
+ * `ansible …` / `ansible-playbook …` as `<python> flansible_launch.py ansible …`, any other program
+ * (git) as `<python> flansible_launch.py --exec git …`: same argv, same behaviour, supervised.
+ */
 export function throughLauncher(invocation: Invocation, launcher: AnsibleLauncher): Invocation {
   const [python, ...flags] = launcher.python;
-  return { ...invocation, command: python, args: [...flags, launcher.script, invocation.command, ...invocation.args] };
+  const ansible = invocation.command === 'ansible' || invocation.command === 'ansible-playbook';
+  return {
+    ...invocation,
+    command: python,
+    args: [...flags, launcher.script, ...(ansible ? [] : ['--exec']), invocation.command, ...invocation.args],
+    env: { ...invocation.env, [SUPERVISOR_ENV]: String(process.pid) },
+  };
 }
 
 /** The guard's settings for one job: hosts always; the module-argument rules for ad-hoc commands. */

@@ -110,6 +110,18 @@ export class JobExecutor {
     return false;
   }
 
+  /**
+   * Logs, once at runner start, when a job's processes would outlive this runner: the launcher's
+   * supervisor needs Linux's parent-death signal and Ansible's Python. False then.
+   */
+  checkSupervision(): boolean {
+    const launcher = findAnsibleLauncher(buildChildEnv(process.env, this.config.dataDir).PATH);
+    const missing = process.platform !== 'linux' ? `${process.platform} has no parent-death signal` : typeof launcher === 'string' ? launcher : null;
+    if (missing === null) return true;
+    this.logger.warn(`Jobs are not supervised (${missing}): if this runner dies, the processes of its running jobs go on until they end`);
+    return false;
+  }
+
   async execute(spec: JobSpec, options: ExecuteJobOptions): Promise<JobOutcome> {
     const started = Date.now();
     const batcher = new OutputBatcher(options.appendOutput, { maxStoredBytes: this.config.maxOutputBytes, ...options.batching });
@@ -139,7 +151,7 @@ export class JobExecutor {
       const env = buildChildEnv(process.env, this.config.dataDir, { callbackPluginDir: events ? this.callbackPluginDir : null });
       // Ansible always starts through flansible_launch.py (its own Python), which installs the
       // guard for everyone but admins; a guarded job never runs without it.
-      const launcher = confined.kind === JobKind.Git ? null : findAnsibleLauncher(env.PATH);
+      const launcher = findAnsibleLauncher(env.PATH);
       if (guarded && typeof launcher === 'string') return errorOutcome(`Could not start ${steps[steps.length - 1].invocation.label}: ${launcher}`);
       let guardReport: string | null = null;
       if (guarded) {
@@ -154,7 +166,8 @@ export class JobExecutor {
         const remainingMs = deadline - Date.now();
         if (remainingMs <= 0) return this.timedOut(limits.timeoutSeconds);
         const eventLines = events && step.ansible ? new JobEventLineReader((event) => events.add(event)) : null;
-        const invocation = step.ansible && launcher && typeof launcher !== 'string' ? throughLauncher(step.invocation, launcher) : step.invocation;
+        // Git too runs supervised when the launcher is at hand; without Ansible it runs as it is.
+        const invocation = typeof launcher !== 'string' ? throughLauncher(step.invocation, launcher) : step.invocation;
         const result = await runProcess(invocation, {
           env: invocation.env ? { ...env, ...invocation.env } : env,
           onOutput: (text) => batcher.write(text),

@@ -218,12 +218,12 @@ describe('RunnerHeartbeatService', () => {
       await store.claimJob(early, 'crashed-host:1:aaaaaa', new Date());
     });
     let closed = false;
-    const lost = lostRunnerReason(FAST_HEARTBEAT.lostAfterMs!);
+    const lost = (runnerId: string) => lostRunnerReason(FAST_HEARTBEAT.lostAfterMs!, runnerId);
     const beating = setInterval(() => void r.store.recordHeartbeat('alive-host:2:bbbbbb', new Date()), 100);
     try {
       // The check when the runner starts, before its first heartbeat interval.
       expect(r.store.heartbeats.get(r.runner.runnerId)).toBeInstanceOf(Date);
-      expect(await r.store.findJob(early)).toMatchObject({ status: JobStatus.Error, reason: lost });
+      expect(await r.store.findJob(early)).toMatchObject({ status: JobStatus.Error, reason: lost('crashed-host:1:aaaaaa') });
 
       // A runner that beats for a while, then goes silent; and one that keeps beating.
       const later = randomUUID();
@@ -245,7 +245,7 @@ describe('RunnerHeartbeatService', () => {
       await r.store.createJob({ id: own, submittedBy: 'tester', spec, createdAt: new Date() });
       await r.queue.publish(message(spec, own));
 
-      expect(await finished(r.store, later)).toMatchObject({ status: JobStatus.Error, reason: lost });
+      expect(await finished(r.store, later)).toMatchObject({ status: JobStatus.Error, reason: lost('silent-host:3:cccccc') });
       await until(() => notices.some((n) => n.what === 'status'));
       // Two more sweeps: the live runners' jobs are left alone.
       await new Promise((resolve) => setTimeout(resolve, 2 * FAST_HEARTBEAT.heartbeatMs! * FAST_HEARTBEAT.sweepEveryBeats! + 100));
@@ -275,7 +275,7 @@ describe('RunnerHeartbeatService', () => {
       r.store.heartbeats.set(r.runner.runnerId, new Date(0));
       expect(await r.heartbeat.failJobsOfLostRunners()).toEqual([own]);
       await until(() => !r.runner.isRunning(own));
-      expect(await r.store.findJob(own)).toMatchObject({ status: JobStatus.Error, reason: lostRunnerReason(FAST_HEARTBEAT.lostAfterMs!) });
+      expect(await r.store.findJob(own)).toMatchObject({ status: JobStatus.Error, reason: lostRunnerReason(FAST_HEARTBEAT.lostAfterMs!, r.runner.runnerId) });
     } finally {
       await r.app.close();
     }

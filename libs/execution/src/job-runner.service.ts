@@ -70,6 +70,7 @@ export class JobRunnerService implements OnApplicationBootstrap, OnModuleDestroy
 
   async onApplicationBootstrap(): Promise<void> {
     this.executor.checkCallbackPlugin();
+    this.executor.checkSupervision();
     try {
       // A bus message only says "look now": the job is stopped when the store records the request.
       await this.bus.onCancel(({ jobId }) => void this.cancelIfRequested(jobId));

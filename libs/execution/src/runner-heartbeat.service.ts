@@ -18,8 +18,11 @@ export interface RunnerHeartbeatOptions {
 const DEFAULT_SWEEP_EVERY_BEATS = 3;
 
 /** The reason a job of a lost runner ends with (one reason for every lost runner of a sweep). */
-export function lostRunnerReason(lostAfterMs: number): string {
-  return `Its runner was lost (no heartbeat for ${lostAfterMs / 1000} s)`;
+/** Where the store writes the lost runner's id into the reason (one UPDATE for every lost job). */
+export const RUNNER_PLACEHOLDER = '{runner}';
+
+export function lostRunnerReason(lostAfterMs: number, runnerId: string = RUNNER_PLACEHOLDER): string {
+  return `Its runner ${runnerId} was lost (no heartbeat for ${lostAfterMs / 1000} s); its processes were stopped with it`;
 }
 
 /**
@@ -133,10 +136,17 @@ export class RunnerHeartbeatService implements OnModuleInit, OnModuleDestroy {
       this.logger.error(`Could not look for lost runners: ${(err as Error).message}`);
       return [];
     }
+    try {
+      // Rows of runners long gone (ten times the loss limit) go, instead of staying for ever.
+      const forgotten = await this.store.forgetSilentRunners(new Date(now.getTime() - 10 * this.lostAfterMs));
+      if (forgotten) this.logger.log(`Forgot ${forgotten} runner(s) silent for more than ${(10 * this.lostAfterMs) / 1000} s`);
+    } catch (err) {
+      this.logger.error(`Could not forget silent runners: ${(err as Error).message}`);
+    }
     for (const jobId of failed) {
-      this.logger.warn(`Job ${jobId} ended as error: ${reason}`);
+      this.logger.warn(`Job ${jobId} ended as error: its runner was lost (no heartbeat for ${this.lostAfterMs / 1000} s)`);
       // This runner's own heartbeat was late (a store outage): its job is over in the store, so it stops here too.
-      this.runner.interrupt(jobId, JobStatus.Error, reason);
+      this.runner.interrupt(jobId, JobStatus.Error, lostRunnerReason(this.lostAfterMs, this.runnerId));
       try {
         this.bus.notify({ jobId, what: 'status' });
       } catch {

@@ -157,10 +157,12 @@ export abstract class JobStore {
   abstract removeRunner(runnerId: string): Promise<void>;
   /**
    * Jobs running on a runner whose last heartbeat is before `staleBefore` (or that has none)
-   * end as error with `reason`; returns their ids. So a runner records its first heartbeat before
-   * it claims any job.
+   * end as error with `reason`, in which `{runner}` becomes the job's runner id; returns their
+   * ids. So a runner records its first heartbeat before it claims any job.
    */
   abstract failJobsOfLostRunners(staleBefore: Date, reason: string, at: Date): Promise<string[]>;
+  /** Forgets runners silent since before `before` that no running job names; returns how many. */
+  abstract forgetSilentRunners(before: Date): Promise<number>;
 
   /** Deletes terminal jobs (with output and events) created before `before`; returns how many. */
   abstract purgeFinishedBefore(before: Date): Promise<number>;

@@ -464,6 +464,23 @@ describe.each(STORE_BACKENDS)('KyselyJobStore on $name', (backend) => {
       expect(await store.findJob(onStale)).toMatchObject({ reason: 'runner lost', finishedAt: t(60) });
     });
 
+    it("names each job's own runner in the reason, and forgets runners long silent that no running job names", async () => {
+      const silent = `silent-${randomUUID()}`;
+      const holding = `holding-${randomUUID()}`;
+      await store.recordHeartbeat(silent, t(0));
+      await store.recordHeartbeat(holding, t(0));
+      const job = newJob();
+      await store.createJob(job);
+      await store.claimJob(job.id, holding, t(1));
+      // A job still running on it keeps a runner's row; the one with none goes.
+      expect(await store.forgetSilentRunners(t(30))).toBeGreaterThanOrEqual(1);
+      const [lost] = await store.failJobsOfLostRunners(t(40), 'Its runner {runner} was lost', t(60)).then((ids) => ids.filter((id) => id === job.id));
+      expect(lost).toBe(job.id);
+      expect(await store.findJob(job.id)).toMatchObject({ status: JobStatus.Error, reason: `Its runner ${holding} was lost` });
+      expect(await other.forgetSilentRunners(t(30))).toBeGreaterThanOrEqual(1);
+      expect(await store.forgetSilentRunners(t(30))).toBe(0);
+    });
+
     it('lets exactly one of a sweep and a completion win', async () => {
       for (let round = 0; round < 10; round++) {
         const job = newJob();

@@ -580,7 +580,11 @@ export class KyselyJobStore extends JobStore {
   override async failJobsOfLostRunners(staleBefore: Date, reason: string, at: Date): Promise<string[]> {
     const rows = await this.db
       .updateTable('jobs')
-      .set({ status: JobStatus.Error, reason: storableText(reason), finished_at: at.getTime() })
+      .set({
+        status: JobStatus.Error,
+        reason: sql<string>`replace(${storableText(reason)}, '{runner}', coalesce(runner_id, 'unknown'))`,
+        finished_at: at.getTime(),
+      })
       .where('status', '=', JobStatus.Running)
       .where((eb) =>
         eb.or([
@@ -599,6 +603,17 @@ export class KyselyJobStore extends JobStore {
       .returning('id')
       .execute();
     return rows.map((r) => r.id);
+  }
+
+  override async forgetSilentRunners(before: Date): Promise<number> {
+    const result = await this.db
+      .deleteFrom('runners')
+      .where('heartbeat_at', '<', before.getTime())
+      .where((eb) =>
+        eb.not(eb.exists(eb.selectFrom('jobs').select('jobs.id').whereRef('jobs.runner_id', '=', 'runners.runner_id').where('jobs.status', '=', JobStatus.Running))),
+      )
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 
   /** In batches of PURGE_BATCH jobs, each its own statement (and transaction). */

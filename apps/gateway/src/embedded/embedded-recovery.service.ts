@@ -21,7 +21,12 @@ export class EmbeddedRecoveryService implements OnApplicationBootstrap {
     for (const job of await this.store.findJobsByStatus([JobStatus.Running])) {
       await this.store.completeJob(
         job.id,
-        { status: JobStatus.Error, reason: 'Flansible stopped while the job was running', returnCode: null },
+        {
+          status: JobStatus.Error,
+          // The supervisor of each job's processes stopped them when that process died.
+          reason: `Its runner ${job.runnerId ?? 'unknown'} stopped while the job was running (Flansible restarted); its processes were stopped with it`,
+          returnCode: null,
+        },
         new Date(),
       );
       this.logger.warn(`Job ${job.id} was running when Flansible stopped: marked error`);

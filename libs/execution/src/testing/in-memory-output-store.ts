@@ -191,10 +191,16 @@ export class InMemoryOutputStore extends JobStore {
       if (job.status !== JobStatus.Running || job.runnerId === null) continue;
       const beat = this.heartbeats.get(job.runnerId);
       if (beat && beat >= staleBefore) continue;
-      Object.assign(job, { status: JobStatus.Error, reason, returnCode: null, finishedAt: at });
+      Object.assign(job, { status: JobStatus.Error, reason: reason.replace('{runner}', job.runnerId), returnCode: null, finishedAt: at });
       failed.push(job.id);
     }
     return failed;
+  }
+  async forgetSilentRunners(before: Date): Promise<number> {
+    const named = new Set([...this.jobs.values()].filter((j) => j.status === JobStatus.Running).map((j) => j.runnerId));
+    const silent = [...this.heartbeats].filter(([id, beat]) => beat < before && !named.has(id));
+    for (const [id] of silent) this.heartbeats.delete(id);
+    return silent.length;
   }
 
   async purgeFinishedBefore(): Promise<number> {
