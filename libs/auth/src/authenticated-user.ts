@@ -17,6 +17,15 @@ export interface UserLimits {
   become: boolean;
   /** May update git repositories (POST /api/git and update_git_repo). Default true. */
   git: boolean;
+  /**
+   * Highest verbose_level this user may ask for. Default 1: from -vv on, Ansible prints task
+   * arguments and results, decrypted vault values included.
+   */
+  maxVerbosity: number;
+  /** May ask for `--diff`, which prints changed content (templated secrets too). Default false. */
+  diff: boolean;
+  /** The only tags this user may name in tags and skip_tags; absent: any (never/always rules apply still). */
+  tags?: readonly string[];
 }
 
 /** Who made a request, as the guard leaves it on the request. */

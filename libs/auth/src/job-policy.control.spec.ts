@@ -19,7 +19,7 @@ const user = (name: string, isAdmin = false): AuthenticatedUser => ({
   name,
   isAdmin,
   inventories: ['dev'],
-  limits: { become: true, git: true },
+  limits: { become: true, git: true, maxVerbosity: 1, diff: false },
 });
 const alice = user('alice');
 const bob = user('bob');

@@ -15,7 +15,7 @@ describe('rbac.json', () => {
     );
     expect(admin).toMatchObject({ user: 'admin', credential: { kind: 'plaintext', password: 'admin' }, inventories: [] });
     expect(dev.inventories).toEqual(['dev', '/srv/inventories/staging']);
-    expect(dev.limits).toEqual({ modules: undefined, playbooks: undefined, become: true, git: true });
+    expect(dev.limits).toEqual({ modules: undefined, playbooks: undefined, become: true, git: true, maxVerbosity: 1, diff: false });
   });
 
   it('reads a scrypt hash from the password field', async () => {
@@ -36,7 +36,7 @@ describe('rbac.json', () => {
       git: false,
       admin: false,
     });
-    expect(entry.limits).toEqual({ modules: ['ping', 'ansible.builtin.setup'], playbooks: ['app/*.yml', 'web/**'], become: false, git: false });
+    expect(entry.limits).toEqual({ modules: ['ping', 'ansible.builtin.setup'], playbooks: ['app/*.yml', 'web/**'], become: false, git: false, maxVerbosity: 1, diff: false });
     expect(entry.admin).toBe(false);
   });
 
@@ -44,6 +44,12 @@ describe('rbac.json', () => {
     const [entry] = parse({ user: 'u', password: 'x', vault_files: ['dev.pass', 'team/*.pass'] });
     expect(entry.limits.vaultFiles).toEqual(['dev.pass', 'team/*.pass']);
     expect(parse({ user: 'v', password: 'x' })[0].limits.vaultFiles).toBeUndefined();
+  });
+
+  it('reads the verbosity, diff and tag rights an admin grants', () => {
+    const [entry] = parse({ user: 'u', password: 'x', max_verbosity: 4, diff: true, tags: ['deploy', 'config.v2'] });
+    expect(entry.limits).toMatchObject({ maxVerbosity: 4, diff: true, tags: ['deploy', 'config.v2'] });
+    expect(parse({ user: 'v', password: 'x' })[0].limits).toMatchObject({ maxVerbosity: 1, diff: false, tags: undefined });
   });
 
   it('allows an empty module list: no ad-hoc commands at all', () => {
@@ -66,6 +72,14 @@ describe('rbac.json', () => {
     [{ user: 'u', password: 'x', admin: 'yes' }, '"admin" must be true or false'],
     [{ user: 'u', password: 'x', inventories: 'dev' }, '"inventories" must be a list of non-empty strings'],
     [{ user: 'u', password: 'x', becom: false }, 'entry 0 (user "u") has unknown field(s) "becom"'],
+    [{ user: 'u', password: 'x', max_verbosity: 5 }, '"max_verbosity" must be an integer from 0 to 4'],
+    [{ user: 'u', password: 'x', max_verbosity: 1.5 }, '"max_verbosity" must be an integer from 0 to 4'],
+    [{ user: 'u', password: 'x', max_verbosity: '4' }, '"max_verbosity" must be an integer from 0 to 4'],
+    [{ user: 'u', password: 'x', maxVerbosity: 4 }, 'has unknown field(s) "maxVerbosity"'],
+    [{ user: 'u', password: 'x', diff: 'yes' }, '"diff" must be true or false'],
+    [{ user: 'u', password: 'x', tags: 'deploy' }, '"tags" must be a list of non-empty strings'],
+    [{ user: 'u', password: 'x', tags: ['a b'] }, '"tags" has an invalid tag name "a b"'],
+    [{ user: 'u', password: 'x', skip_tags: ['a'] }, 'has unknown field(s) "skip_tags"'],
     [{ user: 'u', password: '' }, 'entry 0 (user "u") needs a "password" string'],
     [{ user: 'u' }, 'needs a "password" string'],
     [{ user: 'u', password: 'pa:ss' }, 'entry 0 (user "u") "password" must not contain a colon'],

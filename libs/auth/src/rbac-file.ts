@@ -21,7 +21,13 @@ export interface RbacEntry {
 
 export class RbacFileError extends Error {}
 
-const KNOWN_FIELDS = new Set(['user', 'password', 'inventories', 'admin', 'modules', 'playbooks', 'vault_files', 'become', 'git']);
+const KNOWN_FIELDS = new Set(['user', 'password', 'inventories', 'admin', 'modules', 'playbooks', 'vault_files', 'become', 'git', 'max_verbosity', 'diff', 'tags']);
+/** The grammar the job requests' tag fields use (FieldGrammar.tag). */
+const TAG_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,99}$/;
+/** verbose_level's range in requests. */
+const MAX_VERBOSE_LEVEL = 4;
+/** Defaults for non-admins: -v shows no task arguments or results, and diff shows changed content. */
+export const DEFAULT_MAX_VERBOSITY = 1;
 const MODULE_NAME = /^[A-Za-z_][A-Za-z0-9_.]*$/;
 const CONTROL_CHARACTERS = /[\0-\x1f\x7f]/;
 
@@ -82,6 +88,9 @@ function parseEntry(item: unknown, at: string): RbacEntry {
       vaultFiles: entry.vault_files === undefined ? undefined : relativeGlobs(entry.vault_files, 'vault_files', 'vault root', where),
       become: optionalBoolean(entry.become, 'become', where) ?? true,
       git: optionalBoolean(entry.git, 'git', where) ?? true,
+      maxVerbosity: verbosity(entry.max_verbosity, where),
+      diff: optionalBoolean(entry.diff, 'diff', where) ?? false,
+      tags: entry.tags === undefined ? undefined : tagList(entry.tags, where),
     },
   };
 }
@@ -113,6 +122,21 @@ function moduleList(value: unknown, where: string): string[] {
   const bad = modules.find((name) => !MODULE_NAME.test(name));
   if (bad !== undefined) throw new RbacFileError(`${where} "modules" has an invalid module name "${bad}"`);
   return modules;
+}
+
+function verbosity(value: unknown, where: string): number {
+  if (value === undefined) return DEFAULT_MAX_VERBOSITY;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_VERBOSE_LEVEL) {
+    throw new RbacFileError(`${where} "max_verbosity" must be an integer from 0 to ${MAX_VERBOSE_LEVEL}`);
+  }
+  return value;
+}
+
+function tagList(value: unknown, where: string): string[] {
+  const tags = stringList(value, 'tags', where);
+  const bad = tags.find((tag) => !TAG_NAME.test(tag));
+  if (bad !== undefined) throw new RbacFileError(`${where} "tags" has an invalid tag name "${bad}"`);
+  return tags;
 }
 
 /** Globs relative to a root: no absolute path and no `..`, which no real path inside the root could match. */

@@ -77,7 +77,7 @@ describe('RbacService', () => {
       name: 'alice',
       isAdmin: false,
       inventories: ['dev'],
-      limits: { modules: ['ping'], playbooks: undefined, become: false, git: true },
+      limits: { modules: ['ping'], playbooks: undefined, become: false, git: true, maxVerbosity: 1, diff: false },
     });
     expect(await rbac.authenticate('carol', 'carol-plain')).toMatchObject({ name: 'carol', isAdmin: true });
     expect(await rbac.authenticate('alice', 'wrong')).toBeNull();
@@ -247,6 +247,39 @@ describe('RbacService', () => {
     write({ user: 'bob', password: hashes.bob });
     expect(await rbac.reload()).toBe(true);
     expect(rbac.userNames).toEqual(['bob']);
+  });
+
+  it('looks a user up by name as the file says now', async () => {
+    write({ user: 'alice', password: hashes.alice, inventories: ['dev'] });
+    const rbac = await start();
+    expect(rbac.userNamed('alice')).toMatchObject({ name: 'alice', isAdmin: false, inventories: ['dev'] });
+    expect(rbac.userNamed('bob')).toBeUndefined();
+    write({ user: 'alice', password: hashes.alice, inventories: [] }, { user: 'bob', password: hashes.bob, admin: true });
+    expect(await rbac.reload()).toBe(true);
+    expect(rbac.userNamed('alice')).toMatchObject({ inventories: [] });
+    expect(rbac.userNamed('bob')).toMatchObject({ name: 'bob', isAdmin: true });
+  });
+
+  it('tells reload listeners of changed files only, until they unsubscribe', async () => {
+    write({ user: 'alice', password: hashes.alice });
+    const rbac = await start();
+    const heard: string[][] = [];
+    const failing = rbac.onReload(() => {
+      throw new Error('listener bug');
+    });
+    const stop = rbac.onReload(() => heard.push(rbac.userNames));
+    expect(await rbac.reload()).toBe(false); // unchanged
+    write({ user: 'bob', password: hashes.bob });
+    expect(await rbac.reload()).toBe(true);
+    writeFileSync(file, 'not json');
+    expect(await rbac.reload()).toBe(false); // rejected: the rights in effect did not change
+    expect(heard).toEqual([['bob']]);
+    expect(messages(error)).toContainEqual('A reload listener failed: listener bug');
+    stop();
+    failing();
+    write({ user: 'carol', password: hashes.bob });
+    expect(await rbac.reload()).toBe(true);
+    expect(heard).toHaveLength(1);
   });
 
   it('keeps the last good users while the file is missing', async () => {

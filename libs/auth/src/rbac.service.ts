@@ -60,6 +60,7 @@ export class RbacService implements OnModuleInit, OnModuleDestroy {
   private readonly decoy = decoyPasswordHash();
   private watcher: FileWatcher | null = null;
   private reloads: Promise<unknown> = Promise.resolve();
+  private readonly reloadListeners = new Set<() => void>();
 
   constructor(
     private readonly config: FlansibleConfig,
@@ -116,6 +117,21 @@ export class RbacService implements OnModuleInit, OnModuleDestroy {
     return [...(this.current?.users.keys() ?? [])];
   }
 
+  /** The user of that name as rbac.json says now (no password check), or undefined when none. */
+  userNamed(name: string): AuthenticatedUser | undefined {
+    const entry = this.current?.users.get(name);
+    return entry ? userOf(entry) : undefined;
+  }
+
+  /**
+   * Calls `listener` after every reload that put a changed file in effect, so holders of rights
+   * granted earlier (open streams) can check them again. Returns the unsubscribe function.
+   */
+  onReload(listener: () => void): () => void {
+    this.reloadListeners.add(listener);
+    return () => this.reloadListeners.delete(listener);
+  }
+
   /** Users currently in effect, with their rights (no credentials). */
   get users(): AuthenticatedUser[] {
     return [...(this.current?.users.values() ?? [])].map(userOf);
@@ -169,6 +185,14 @@ export class RbacService implements OnModuleInit, OnModuleDestroy {
     }
     this.rejectedDigest = null;
     this.logger.log(`Reloaded ${this.file}: ${this.current?.users.size} users`);
+    for (const listener of [...this.reloadListeners]) {
+      try {
+        listener();
+      } catch (err) {
+        // One failing listener must not keep the others from hearing of the new rights.
+        this.logger.error(`A reload listener failed: ${(err as Error).message}`);
+      }
+    }
     return true;
   }
 

@@ -3,7 +3,7 @@ import { configWith } from '@flansible/config';
 import { JobStore } from '@flansible/store';
 import { JobLimitReachedError, JobQuotaService } from './job-quota.service';
 
-const user = (name: string, isAdmin = false): AuthenticatedUser => ({ name, isAdmin, inventories: [], limits: { become: true, git: true } });
+const user = (name: string, isAdmin = false): AuthenticatedUser => ({ name, isAdmin, inventories: [], limits: { become: true, git: true, maxVerbosity: 1, diff: false } });
 
 /** Open jobs per user; a create takes a moment, as a database insert does. */
 function fakeStore(open: Map<string, number>): JobStore {

@@ -71,6 +71,7 @@ export class JobSubmissionService {
   ): Promise<SubmittedJob> {
     const { playbookDir, playbookPath } = this.workspace.resolvePlaybook(dto.playbook_dir, dto.playbook);
     this.policy.authorizePlaybook(user, playbookPath);
+    this.policy.authorizeTags(user, dto.tags, dto.skip_tags);
     if (dto.update_git_repo) {
       this.policy.authorizeGit(user);
       // git pulls in the playbook directory itself, so it must be the top of a checkout.
@@ -101,6 +102,8 @@ export class JobSubmissionService {
 
   private runOptions(user: AuthenticatedUser, dto: RunRequest): AnsibleRunOptions {
     this.policy.authorizeBecome(user, dto);
+    // Both API generations: the Flansible endpoints take verbose_level, v1 also diff.
+    this.policy.authorizeOutputDetail(user, { verboseLevel: dto.verbose_level, diff: dto.diff });
     this.policy.authorizeVariables(user, 'extra_vars', dto.extra_vars);
     this.policy.authorizeLimit(user, dto.limit);
     return {
