@@ -184,6 +184,29 @@ export function hostileCases(fixture: Fixture): HostileCase[] {
   add('module indirection', 'service use (key=value)', CMD, onDev('service', `name=x use=ansible.builtin.shell`), 403, DEVADMIN);
   add('module indirection', 'yum use_backend', CMD, onDev('yum', { name: 'x', use_backend: 'dnf' }), 403, DEVADMIN);
 
+  // Output detail that prints what vault decrypted (-vv and beyond, --diff): rights an admin grants.
+  const devBook = (extra: Record<string, unknown>) => book({ inventory: 'dev', ...extra });
+  add('output detail', 'verbose_level 2 (legacy)', BOOK, devBook({ verbose_level: 2 }), 403, DEVADMIN);
+  add('output detail', 'verbose_level 4', V1_BOOK, devBook({ verbose_level: 4 }), 403, DEVADMIN);
+  add('output detail', 'verbose_level 3 on a command', '/api/v1/jobs/command', { ...all('dev'), verbose_level: 3 }, 403, DEVADMIN);
+  add('output detail', 'diff true', V1_BOOK, devBook({ diff: true }), 403, DEVADMIN);
+  add('output detail', 'diff true with check', V1_BOOK, devBook({ diff: true, check: true }), 403, DEVADMIN);
+  add('output detail', 'diff true on a command', '/api/v1/jobs/command', { ...all('dev'), diff: true }, 403, DEVADMIN);
+  add('output detail', 'verbose_level "3"', V1_BOOK, devBook({ verbose_level: '3' }), 400, DEVADMIN);
+  add('output detail', 'diff "true"', V1_BOOK, devBook({ diff: 'true' }), 400, DEVADMIN);
+
+  // Tags Ansible gives a meaning: `never` tasks run only when selected, `always` ones unless skipped.
+  add('special tags', 'tags never', V1_BOOK, devBook({ tags: ['never'] }), 403, DEVADMIN);
+  add('special tags', 'tags never among others', V1_BOOK, devBook({ tags: ['deploy', 'never'] }), 403, DEVADMIN);
+  for (const skipped of ['always', 'all', 'tagged', 'untagged']) {
+    add('special tags', `skip_tags ${skipped}`, V1_BOOK, devBook({ skip_tags: [skipped] }), 403, DEVADMIN);
+  }
+  // Ansible splits a tag list on commas and trims blanks: such spellings are no tag name.
+  add('special tags', 'tags "wipe,never"', V1_BOOK, devBook({ tags: ['wipe,never'] }), 400, DEVADMIN);
+  add('special tags', 'skip_tags " always"', V1_BOOK, devBook({ skip_tags: [' always'] }), 400, DEVADMIN);
+  add('special tags', 'skip_tags "x,always"', V1_BOOK, devBook({ skip_tags: ['x,always'] }), 400, DEVADMIN);
+  add('special tags', 'tags as a string', V1_BOOK, devBook({ tags: 'never' }), 400, DEVADMIN);
+
   // Ansible's @file syntax reads a file of host names: for nobody.
   add('@file host lists', 'limit @file', '/api/v1/jobs/command', { ...ping(), limit: `@${secret}` }, 400);
   add('@file host lists', 'host_pattern @file', CMD, ping({ host_pattern: `@${secret}` }), 400);

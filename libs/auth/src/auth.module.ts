@@ -1,16 +1,15 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
-import { WorkspaceModule } from '@flansible/workspace';
 import { BasicAuthGuard } from './basic-auth.guard';
 import { BasicStrategy } from './basic.strategy';
-import { JobPolicyService } from './job-policy.service';
 import { LoginThrottle } from './login-throttle';
-import { RbacService } from './rbac.service';
+import { RightsModule } from './rights.module';
 
+/** The gateway's HTTP login (Basic auth on every route unless @Public) over the users of RightsModule. */
 @Module({
-  imports: [PassportModule, WorkspaceModule],
-  providers: [RbacService, BasicStrategy, LoginThrottle, JobPolicyService, { provide: APP_GUARD, useClass: BasicAuthGuard }],
-  exports: [RbacService, JobPolicyService],
+  imports: [PassportModule, RightsModule],
+  providers: [BasicStrategy, LoginThrottle, { provide: APP_GUARD, useClass: BasicAuthGuard }],
+  exports: [RightsModule],
 })
 export class AuthModule {}

@@ -8,3 +8,5 @@ export * from './job-policy.service';
 export * from './public.decorator';
 export * from './current-user.decorator';
 export * from './auth.module';
+export * from './rights.module';
+export * from './job-start-authorizer';

@@ -116,8 +116,16 @@ describe('JobPolicyService.authorizeTags', () => {
   ])('refuses %s to a non-admin', (_what, tags, skipTags, message) => {
     expect(() => policy.authorizeTags(ops(), tags, skipTags)).toThrow(ForbiddenException);
     expect(() => policy.authorizeTags(ops(), tags, skipTags)).toThrow(message);
-    // Listing the tag does not lift the rule.
-    expect(() => policy.authorizeTags(ops({ tags: ['never', 'always', 'all', 'tagged', 'untagged'] }), tags, skipTags)).toThrow(message);
+    // A tags list that names other tags, special or not, does not lift the rule.
+    const special = [...(tags ?? []), ...(skipTags ?? [])].filter((t) => t !== 'deploy');
+    const others = ['deploy', 'never', 'always', 'all', 'tagged', 'untagged'].filter((t) => !special.includes(t));
+    expect(() => policy.authorizeTags(ops({ tags: others }), tags, skipTags)).toThrow(message);
+  });
+
+  it('lets a non-admin name a special tag that their own tags list names (the issue: "unless their entry allows it")', () => {
+    expect(() => policy.authorizeTags(ops({ tags: ['wipe', 'never'] }), ['wipe', 'never'], undefined)).not.toThrow();
+    expect(() => policy.authorizeTags(ops({ tags: ['always'] }), undefined, ['always'])).not.toThrow();
+    expect(() => policy.authorizeTags(ops({ tags: ['always'] }), undefined, ['all'])).toThrow('skip_tags may not name all');
   });
 
   it('lets a non-admin without a tags list name any other tag', () => {

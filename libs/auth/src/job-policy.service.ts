@@ -296,12 +296,16 @@ export class JobPolicyService {
    */
   private tagsRefusal(user: AuthenticatedUser, tags: readonly string[] | undefined, skipTags: readonly string[] | undefined): Refusal | null {
     if (user.isAdmin) return null;
-    if (tags?.includes(NEVER_TAG)) return refuse('tag never', 'tags may not name never: never-tagged tasks are reserved to admins');
-    const reserved = skipTags?.find((tag) => SKIP_TAGS_RESERVED.has(tag));
+    const allowed = user.limits.tags;
+    // The special tags are refused unless the user's own list names them.
+    const listed = (tag: string) => allowed?.includes(tag) ?? false;
+    if (tags?.includes(NEVER_TAG) && !listed(NEVER_TAG)) {
+      return refuse('tag never', 'tags may not name never: never-tagged tasks run only for users whose tags list names never');
+    }
+    const reserved = skipTags?.find((tag) => SKIP_TAGS_RESERVED.has(tag) && !listed(tag));
     if (reserved !== undefined) {
       return refuse(`skip_tags ${reserved}`, `skip_tags may not name ${reserved}: it would skip tasks tagged always`);
     }
-    const allowed = user.limits.tags;
     if (!allowed) return null;
     for (const [field, list] of [['tags', tags], ['skip_tags', skipTags]] as const) {
       const unlisted = list?.find((tag) => !allowed.includes(tag));

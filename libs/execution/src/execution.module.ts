@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { RightsModule } from '@flansible/auth';
 import { WorkspaceModule } from '@flansible/workspace';
 import { JobExecutor } from './job-executor';
 import { JobRunnerService } from './job-runner.service';
@@ -10,8 +11,9 @@ import { RunnerHeartbeatService } from './runner-heartbeat.service';
  * and FlansibleConfig from the (global) store, queue and config modules.
  */
 @Module({
-  // The runner re-checks git checkouts with the same rule as the gateway.
-  imports: [WorkspaceModule],
+  // The runner re-checks git checkouts with the same rule as the gateway, and the submitter's
+  // rights (rbac.json as it is now) before a job starts.
+  imports: [WorkspaceModule, RightsModule],
   providers: [JobExecutor, JobRunnerService, RunnerHeartbeatService],
   exports: [JobExecutor, JobRunnerService, RunnerHeartbeatService],
 })

@@ -1,14 +1,16 @@
 import { INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
+import { RbacService } from '@flansible/auth';
 import { ConfigModule } from '@flansible/config';
 import { JOB_MESSAGE_SCHEMA_VERSION, JobKind, JobMessage, JobSpec, JobStatus, isTerminalStatus } from '@flansible/contracts';
 import { JobQueue, QueueModule } from '@flansible/queue';
 import { createJobStore, JobRecord, JobStore, StoreModule } from '@flansible/store';
 import { randomUUID } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
 import { ExecutionModule } from './execution.module';
 import { JobRunnerService } from './job-runner.service';
 import { processGroupIsAlive } from './process-runner';
-import { AnsibleSandbox, createAnsibleSandbox } from './testing/ansible-sandbox';
+import { AnsibleSandbox, createAnsibleSandbox, SANDBOX_RBAC } from './testing/ansible-sandbox';
 
 jest.setTimeout(30_000);
 
@@ -105,6 +107,23 @@ describe('JobRunnerService', () => {
     await expect(runner.handle(job, { redelivered: true })).resolves.toBeUndefined();
     expect(await store.findJob(job.jobId)).toMatchObject({ status: JobStatus.Running, runnerId: 'other-host:1:abc' });
     expect(await store.readOutput(job.jobId)).toBe('');
+  });
+
+  it('ends as error, running nothing, a job whose submitter rbac.json no longer holds or no longer allows', async () => {
+    const removed = message(ping());
+    await store.createJob({ id: removed.jobId, submittedBy: 'left-the-company', spec: removed.spec, createdAt: new Date() });
+    await queue.publish(removed);
+    expect(await finished(removed.jobId)).toMatchObject({ status: JobStatus.Error, reason: 'submitter no longer allowed: user removed', returnCode: null });
+    expect(await store.readOutput(removed.jobId)).toBe('');
+    // An admin's spec (localhost, unrestricted) checked for someone who is no admin (any more).
+    const rbac = app.get(RbacService);
+    await writeFile(sandbox.config.rbacFile, JSON.stringify({ rbac: [...SANDBOX_RBAC.rbac, { user: 'demoted', password: 'x', inventories: ['local'] }] }));
+    expect(await rbac.reload()).toBe(true);
+    const demoted = message({ ...ping(), unrestricted: true } as JobSpec);
+    await store.createJob({ id: demoted.jobId, submittedBy: 'demoted', spec: demoted.spec, createdAt: new Date() });
+    await queue.publish(demoted);
+    expect(await finished(demoted.jobId)).toMatchObject({ status: JobStatus.Error, reason: 'submitter no longer allowed: host localhost' });
+    expect(await store.readOutput(demoted.jobId)).toBe('');
   });
 
   it('records a job whose paths leave their roots as error, running nothing', async () => {

@@ -5,6 +5,7 @@ import {
   OnApplicationShutdown,
   OnModuleDestroy,
 } from '@nestjs/common';
+import { JobStartAuthorizer } from '@flansible/auth';
 import { FlansibleConfig } from '@flansible/config';
 import { JobMessage, JobNotice, JobOutcome, JobStatus } from '@flansible/contracts';
 import { DeliveryInfo, JobNoticeBus, JobQueue } from '@flansible/queue';
@@ -61,6 +62,7 @@ export class JobRunnerService implements OnApplicationBootstrap, OnModuleDestroy
     private readonly config: FlansibleConfig,
     private readonly executor: JobExecutor,
     private readonly bus: JobNoticeBus,
+    private readonly startAuthorizer: JobStartAuthorizer,
   ) {}
 
   /** For specs: shorter timeouts and grace periods than the configuration's. */
@@ -167,6 +169,13 @@ export class JobRunnerService implements OnApplicationBootstrap, OnModuleDestroy
     if (this.stopping) {
       // Shutdown began while the job was being claimed: end it now rather than start it.
       await this.record(job.id, { status: JobStatus.Error, reason: SHUTDOWN_REASON, returnCode: null }, jobId);
+      return;
+    }
+    // Rights may have been taken away while the job waited: rbac.json as it is now decides.
+    const refusal = this.startAuthorizer.refusal(job);
+    if (refusal) {
+      this.logger.warn(`Job ${job.id} of ${job.submittedBy} not started: ${refusal}`);
+      await this.record(job.id, { status: JobStatus.Error, reason: refusal, returnCode: null }, jobId);
       return;
     }
     await this.runAndRecord(job, jobId);

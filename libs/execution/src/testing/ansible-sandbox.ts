@@ -6,6 +6,9 @@ import { join } from 'node:path';
 /** Inventory that runs everything on this machine, with the Python that runs Ansible. */
 export const LOCAL_INVENTORY = 'localhost ansible_connection=local ansible_python_interpreter="{{ ansible_playbook_python }}"\n';
 
+/** The sandbox's rbac.json: the specs' jobs are submitted by `tester`, an admin, so the runner's start check lets them run. */
+export const SANDBOX_RBAC = { rbac: [{ user: 'tester', password: 'sandbox-only-password', admin: true, inventories: [] }] };
+
 /** A throwaway set of roots (playbooks, inventories, vault, data) and a config pointing at them. */
 export interface AnsibleSandbox {
   root: string;
@@ -32,6 +35,7 @@ export async function createAnsibleSandbox(overrides: Partial<FlansibleConfig> =
   await mkdir(playbookDir);
   const inventoryPath = join(dirs.inventoryRoot, 'local');
   await writeFile(inventoryPath, LOCAL_INVENTORY);
+  await writeFile(join(root, 'rbac.json'), JSON.stringify(SANDBOX_RBAC));
   const config = configWith({
     host: '127.0.0.1',
     port: 3000,
