@@ -31,6 +31,15 @@ describe('distributed deployment on RabbitMQ and PostgreSQL', () => {
     expect(queues.some(([name]) => name === Topology.deadLetterQueue)).toBe(true);
   });
 
+  it('runs each runner as a hybrid Nest app: the job handler on the queue, liveness on its own HTTP port', async () => {
+    for (const [i, runner] of deployment.runners.entries()) {
+      await runner.waitForLog(/Runner HTTP \(GET \/health\/live\)/);
+      const res = await fetch(`${deployment.runnerUrls[i]}/health/live`);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ status: 'ok', runner: expect.stringMatching(/^.+:\d+:[0-9a-f]{6}$/), running_jobs: 0 });
+    }
+  });
+
   it('shares the queue between two runner processes', async () => {
     const ids = [await deployment.api.submit('/api/ansibleplaybook', slow), await deployment.api.submit('/api/ansibleplaybook', slow)];
     for (const id of ids) expect(await deployment.api.waitForTask(id)).toMatchObject({ Status: 'SUCCESS' });

@@ -81,9 +81,18 @@ export class Deployment {
     return this.gateway;
   }
 
+  /** Each runner's own HTTP listener (liveness), by index in `runners`. */
+  readonly runnerUrls: string[] = [];
+
   async startRunner(extraEnv: Record<string, string> = {}): Promise<FlansibleProcess> {
-    const runner = FlansibleProcess.start(`runner-${this.runners.length + 1}`, RUNNER_MAIN, { ...this.env, ...extraEnv });
+    const port = await freePort();
+    const runner = FlansibleProcess.start(`runner-${this.runners.length + 1}`, RUNNER_MAIN, {
+      ...this.env,
+      FLANSIBLE_RUNNER_PORT: String(port),
+      ...extraEnv,
+    });
     this.runners.push(runner);
+    this.runnerUrls.push(`http://127.0.0.1:${port}`);
     await runner.waitForLog(/consuming jobs/);
     return runner;
   }

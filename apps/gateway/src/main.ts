@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { checkRbacFileOrExit } from '@flansible/auth';
 import { loadConfigOrExit } from '@flansible/config';
+import { startJobConsumer } from '@flansible/execution';
 import { GatewayModule } from './gateway.module';
 import { buildOpenApiDocument, serveOpenApi } from './openapi';
 
@@ -14,6 +15,11 @@ async function bootstrap(): Promise<void> {
   app.useBodyParser('json', { limit: config.bodyLimitBytes });
   app.enableShutdownHooks();
   serveOpenApi(app, buildOpenApiDocument(app));
+  // Embedded: the very runner of the distributed deployment, over the in-process queue.
+  if (config.deployment === 'embedded') {
+    await app.init();
+    await startJobConsumer(app);
+  }
   await app.listen(config.port, config.host);
   new Logger('Gateway').log(`Flansible (${config.deployment}) listening on http://${config.host}:${config.port}`);
 }

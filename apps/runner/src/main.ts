@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { loadConfigOrExit } from '@flansible/config';
+import { startJobConsumer } from '@flansible/execution';
 import { RunnerModule } from './runner.module';
 
 async function bootstrap(): Promise<void> {
@@ -11,9 +12,17 @@ async function bootstrap(): Promise<void> {
     );
     process.exit(78);
   }
-  const app = await NestFactory.createApplicationContext(RunnerModule.forRoot(config));
+  const app = await NestFactory.create(RunnerModule.forRoot(config));
   app.enableShutdownHooks();
-  new Logger('Runner').log(`Flansible runner consuming jobs with concurrency ${config.runnerConcurrency}`);
+  await app.init();
+  await startJobConsumer(app);
+  const logger = new Logger('Runner');
+  if (config.runnerPort === 0) {
+    logger.log('No HTTP listener (FLANSIBLE_RUNNER_PORT=0)');
+  } else {
+    await app.listen(config.runnerPort, config.runnerHost);
+    logger.log(`Runner HTTP (GET /health/live) on http://${config.runnerHost}:${config.runnerPort}`);
+  }
 }
 
 void bootstrap();

@@ -3,13 +3,16 @@ import { ConfigModule, FlansibleConfig } from '@flansible/config';
 import { ExecutionModule } from '@flansible/execution';
 import { QueueModule } from '@flansible/queue';
 import { StoreModule } from '@flansible/store';
+import { RunnerHealthController } from './runner-health.controller';
 
+/** The separate runner: a hybrid Nest app, its job handler fed by JobQueueServer, plus HTTP for health. */
 @Module({})
 export class RunnerModule {
   static forRoot(config: FlansibleConfig): DynamicModule {
     return {
       module: RunnerModule,
       imports: [ConfigModule.forRoot(config), StoreModule.forRoot(), QueueModule.forRoot({ role: 'runner' }), ExecutionModule],
+      controllers: [RunnerHealthController],
     };
   }
 }

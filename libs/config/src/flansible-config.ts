@@ -4,6 +4,10 @@ export type Deployment = 'embedded' | 'distributed';
 export class FlansibleConfig {
   readonly host!: string;
   readonly port!: number;
+  /** Where a separate runner answers HTTP (liveness; metrics later): loopback by default. */
+  readonly runnerHost!: string;
+  /** The runner's HTTP port; 0: no HTTP listener. */
+  readonly runnerPort!: number;
   readonly rbacFile!: string;
   readonly playbookRoot!: string;
   readonly inventoryRoot!: string;

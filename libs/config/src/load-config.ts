@@ -92,6 +92,8 @@ export const DEFAULT_ADHOC_MODULES = [
 const KEYS: { [K in keyof Parsed]: KeySpec<K> } = {
   host: { file: 'host', parse: text, default: '127.0.0.1' },
   port: { file: 'port', parse: integer(1, 65535), default: 3000 },
+  runnerHost: { file: 'runner_host', parse: text, default: '127.0.0.1' },
+  runnerPort: { file: 'runner_port', parse: integer(0, 65535), default: 3001 },
   rbacFile: { file: 'rbac_file', parse: path, default: './rbac.json' },
   playbookRoot: { file: 'playbook_root', parse: path, default: './playbooks' },
   inventoryRoot: { file: 'inventory_root', parse: path, default: './inventories' },

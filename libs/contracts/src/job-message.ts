@@ -99,3 +99,11 @@ export function isJobMessage(value: unknown): value is JobMessage {
     Object.values(JobKind).includes((m.spec as JobSpec).kind)
   );
 }
+
+/**
+ * Message patterns of the runner's handlers (`@EventPattern`). Every job message is one event,
+ * whatever the job's kind: it says "a job is queued", and which job runs is the store's fair pick.
+ */
+export const JobPatterns = {
+  Queued: 'flansible.job.queued',
+} as const;

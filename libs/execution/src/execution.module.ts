@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { RightsModule } from '@flansible/auth';
 import { WorkspaceModule } from '@flansible/workspace';
 import { JobExecutor } from './job-executor';
+import { JobMessageController } from './job-message.controller';
 import { JobRunnerService } from './job-runner.service';
 import { RunnerHeartbeatService } from './runner-heartbeat.service';
 
@@ -14,6 +15,8 @@ import { RunnerHeartbeatService } from './runner-heartbeat.service';
   // The runner re-checks git checkouts with the same rule as the gateway, and the submitter's
   // rights (rbac.json as it is now) before a job starts.
   imports: [WorkspaceModule, RightsModule],
+  // The job handler; startJobConsumer connects it to the queue.
+  controllers: [JobMessageController],
   providers: [JobExecutor, JobRunnerService, RunnerHeartbeatService],
   exports: [JobExecutor, JobRunnerService, RunnerHeartbeatService],
 })

@@ -1,4 +1,6 @@
 export { ExecutionModule } from './execution.module';
+export { JobMessageController } from './job-message.controller';
+export { startJobConsumer } from './job-consumer';
 export { JobRunnerService, createRunnerId } from './job-runner.service';
 export type { JobRunnerOptions } from './job-runner.service';
 export { RunnerHeartbeatService, lostRunnerReason } from './runner-heartbeat.service';

@@ -15,6 +15,7 @@ import { InProcessJobNoticeBus, InProcessJobQueue, JobNoticeBus, JobQueue } from
 import { JobRecord, JobStore } from '@flansible/store';
 import { randomUUID } from 'node:crypto';
 import { ExecutionModule } from './execution.module';
+import { startJobConsumer } from './job-consumer';
 import { JobRunnerService } from './job-runner.service';
 import { processGroupIsAlive } from './process-runner';
 import { lostRunnerReason, RunnerHeartbeatOptions, RunnerHeartbeatService } from './runner-heartbeat.service';
@@ -69,7 +70,8 @@ async function startRunnerApp(store = new InMemoryJobStore(), beforeStart?: (sto
   runner.configure({ killGraceMs: 500 });
   heartbeat.configure(FAST_HEARTBEAT);
   await beforeStart?.(store);
-  const app = await moduleRef.init();
+  const app = await moduleRef.createNestApplication({ logger: ['error', 'warn'] }).init();
+  await startJobConsumer(app);
   return { app, store, queue, bus, runner, heartbeat };
 }
 

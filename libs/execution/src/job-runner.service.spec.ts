@@ -1,4 +1,4 @@
-import { INestApplicationContext } from '@nestjs/common';
+import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { RbacService } from '@flansible/auth';
 import { ConfigModule } from '@flansible/config';
@@ -8,6 +8,7 @@ import { createJobStore, JobRecord, JobStore, StoreModule } from '@flansible/sto
 import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { ExecutionModule } from './execution.module';
+import { startJobConsumer } from './job-consumer';
 import { JobRunnerService } from './job-runner.service';
 import { processGroupIsAlive } from './process-runner';
 import { AnsibleSandbox, createAnsibleSandbox, SANDBOX_RBAC } from './testing/ansible-sandbox';
@@ -19,7 +20,7 @@ jest.setTimeout(30_000);
  * embedded deployment), real Ansible on localhost.
  */
 let sandbox: AnsibleSandbox;
-let app: INestApplicationContext;
+let app: INestApplication;
 let store: JobStore;
 let queue: JobQueue;
 let runner: JobRunnerService;
@@ -29,7 +30,8 @@ async function startApp(): Promise<void> {
   const moduleRef = await Test.createTestingModule({
     imports: [ConfigModule.forRoot(sandbox.config), StoreModule.forRoot(), QueueModule.forRoot({ role: 'embedded' }), ExecutionModule],
   }).compile();
-  app = await moduleRef.init();
+  app = await moduleRef.createNestApplication({ logger: ['error', 'warn'] }).init();
+  await startJobConsumer(app);
   store = app.get(JobStore);
   queue = app.get(JobQueue);
   runner = app.get(JobRunnerService);

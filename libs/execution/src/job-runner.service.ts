@@ -6,9 +6,8 @@ import {
   OnModuleDestroy,
 } from '@nestjs/common';
 import { JobStartAuthorizer } from '@flansible/auth';
-import { FlansibleConfig } from '@flansible/config';
 import { JobMessage, JobNotice, JobOutcome, JobStatus } from '@flansible/contracts';
-import { DeliveryInfo, JobNoticeBus, JobQueue } from '@flansible/queue';
+import { DeliveryInfo, JobNoticeBus } from '@flansible/queue';
 import { JobRecord, JobStore } from '@flansible/store';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -36,7 +35,7 @@ const COMPLETE_ATTEMPTS = 3;
 const SHUTDOWN_REASON = 'The runner shut down while the job was running';
 
 /**
- * The runner: consumes job messages, claims each job in the store (so a redelivered message
+ * The runner: handles job messages (JobMessageController), claims each job in the store (so a redelivered message
  * never runs Ansible twice), executes it and records the outcome before the message is acked.
  * Tells the notice bus after each stored batch of output or events and each status change, and
  * stops a job here when the bus carries a cancel request for it.
@@ -58,8 +57,6 @@ export class JobRunnerService implements OnApplicationBootstrap, OnModuleDestroy
 
   constructor(
     private readonly store: JobStore,
-    private readonly queue: JobQueue,
-    private readonly config: FlansibleConfig,
     private readonly executor: JobExecutor,
     private readonly bus: JobNoticeBus,
     private readonly startAuthorizer: JobStartAuthorizer,
@@ -80,8 +77,6 @@ export class JobRunnerService implements OnApplicationBootstrap, OnModuleDestroy
       // The heartbeat's look at the store's cancel requests still stops canceled jobs, only later.
       this.logger.error(`Could not subscribe to cancel requests: ${(err as Error).message}`);
     }
-    await this.queue.consume((message, delivery) => this.handle(message, delivery), this.config.runnerConcurrency);
-    this.logger.log(`Runner ${this.runnerId} consuming jobs, ${this.config.runnerConcurrency} at a time`);
   }
 
   /** The number of jobs executing in this process now. */
@@ -136,8 +131,8 @@ export class JobRunnerService implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   /**
-   * The queue's handler. Resolving acks the message; throwing returns it to the queue. Only the
-   * store failing makes it throw: then the message comes back later.
+   * A job message's handling. Resolving acks the message; throwing returns it to the queue. Only
+   * the store failing makes it throw: then the message comes back later.
    */
   async handle(message: JobMessage, delivery: DeliveryInfo): Promise<void> {
     const { jobId } = message;

@@ -1,6 +1,7 @@
 // The job bus and the notice bus: two ports (JobQueue, JobNoticeBus, also the DI tokens), each with a
 // RabbitMQ and an in-process adapter, and one Nest module providing both.
 export { JobQueue, QueueUnavailableError } from './job-queue';
+export { JobQueueServer, JobDeliveryContext } from './job-queue.server';
 export type { JobHandler, DeliveryInfo } from './job-queue';
 export { RabbitMqJobQueue } from './rabbitmq-job-queue';
 export type { RabbitMqJobQueueOptions } from './rabbitmq-job-queue';
