@@ -18,6 +18,9 @@ COPY inventories ./inventories
 COPY playbooks ./playbooks
 # The runner's Ansible callback plugin (Python: nest build does not copy it).
 COPY libs/execution/ansible ./libs/execution/ansible
+# The data directory (runners' temporary files; SQLite in an embedded container) belongs to the
+# unprivileged user, closed to others; /app itself stays root's.
+RUN install -d -m 0700 -o node -g node /app/data
 USER node
 
 FROM base AS gateway
@@ -27,5 +30,7 @@ CMD ["node", "dist/apps/gateway/src/main.js"]
 FROM base AS runner
 USER root
 RUN apt-get update && apt-get install -y --no-install-recommends ansible-core git openssh-client && rm -rf /var/lib/apt/lists/*
+# Runs as `node` (uid 1000). No SSH key or known_hosts in the image: mount them read-only at
+# /home/node/.ssh (docker-compose.yml, README "Hardened defaults").
 USER node
 CMD ["node", "dist/apps/runner/src/main.js"]

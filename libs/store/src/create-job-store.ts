@@ -2,11 +2,11 @@ import { FlansibleConfig } from '@flansible/config';
 import { Logger } from '@nestjs/common';
 import Database from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Pool } from 'pg';
 import { JobStore } from './job-store';
 import { KyselyJobStore } from './kysely-job-store';
+import { preparePrivateSqliteFile } from './private-sqlite-files';
 import { StoreDatabase, StoreDialect } from './store-database';
 
 /** The embedded deployment's database file, under the data directory. */
@@ -16,7 +16,7 @@ const logger = new Logger('JobStore');
 
 /**
  * The store for this configuration: PostgreSQL when databaseUrl is set (distributed), otherwise
- * SQLite at <dataDir>/flansible.sqlite (embedded; the directory is created). Not yet migrated:
+ * SQLite at <dataDir>/flansible.sqlite (embedded; the directory is created 0700, the file 0600). Not yet migrated:
  * call migrate() before use (StoreModule does). Usable outside Nest (tests, bench).
  */
 export function createJobStore(config: Pick<FlansibleConfig, 'dataDir' | 'databaseUrl'>): JobStore {
@@ -42,8 +42,8 @@ export function createPostgresJobStore(databaseUrl: string): KyselyJobStore {
 }
 
 function openSqliteDatabase(dataDir: string): Kysely<StoreDatabase> {
-  mkdirSync(dataDir, { recursive: true });
   const file = join(dataDir, SQLITE_FILE_NAME);
+  preparePrivateSqliteFile(dataDir, file);
   const database = new Database(file);
   // WAL: readers (status, output, stream) never block the runner's writes.
   database.pragma('journal_mode = WAL');
