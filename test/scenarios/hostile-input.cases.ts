@@ -263,3 +263,61 @@ export function hostileCases(fixture: Fixture): HostileCase[] {
 
   return cases;
 }
+
+/** A number in a read request (query, cursor or Last-Event-ID) and the answer it must get from either store. */
+export interface NumericCase {
+  name: string;
+  /** Under /api/v1/jobs; `{job}` stands for a finished job's id. */
+  path: string;
+  lastEventId?: string;
+  status: 200 | 400;
+  /** The 400's message, the same from SQLite and PostgreSQL. */
+  message?: string;
+}
+
+const MAX_INT32 = 2147483647;
+const listCursor = (ms: string, id = '5b0c2d4e-8f1a-4b3c-9d2e-7f6a5b4c3d2e') => Buffer.from(`${ms}.${id}`).toString('base64url');
+
+/**
+ * Numbers meet `integer` (32-bit in PostgreSQL) and `bigint` columns: beyond them PostgreSQL fails
+ * (500, or a stream cut off after its 200) where SQLite answers. Each is a 400 before any header,
+ * from both; the edge values still answer 200.
+ */
+export function numericInputCases(): NumericCase[] {
+  const cases: NumericCase[] = [];
+  const add = (name: string, path: string, status: 200 | 400, message?: string) => cases.push({ name, path, status, message });
+  const lastEventId = 'Last-Event-ID must be an id this stream sent (lines:events, each from 0 to 2147483647)';
+  const stream = (id: string, status: 200 | 400) =>
+    cases.push({ name: `stream Last-Event-ID ${id}`, path: '/{job}/stream', lastEventId: id, status, ...(status === 400 ? { message: lastEventId } : {}) });
+
+  const after = 'after must be an integer from 0 to 2147483647';
+  add('events after=2147483648', '/{job}/events?after=2147483648', 400, after);
+  add('events after=99999999999999999999', '/{job}/events?after=99999999999999999999', 400, after);
+  for (const spelling of ['1e3', '0x10', '%2B1', '%201', '', '-1', 'NaN', 'Infinity', '1.5']) {
+    add(`events after=${spelling}`, `/{job}/events?after=${spelling}`, 400, after);
+  }
+  add('events after=2147483647', `/{job}/events?after=${MAX_INT32}`, 200);
+  add('events after=0', '/{job}/events?after=0', 200);
+  add('events limit=1e3', '/{job}/events?limit=1e3', 400, 'limit must be an integer from 1 to 1000');
+
+  add('output start_line=2147483648', '/{job}/output?start_line=2147483648', 400, 'start_line must be an integer from 1 to 2147483647');
+  add('output end_line=2147483648', '/{job}/output?start_line=2147483000&end_line=2147483648', 400, 'end_line must be an integer from 1 to 2147483647');
+  add('output end_line=1e3', '/{job}/output?end_line=1e3', 400, 'end_line must be an integer from 1 to 2147483647');
+  add('output start_line=2147483647', `/{job}/output?start_line=${MAX_INT32}`, 200);
+  add('output start_line=end_line=2147483647', `/{job}/output?start_line=${MAX_INT32}&end_line=${MAX_INT32}`, 200);
+
+  const cursor = 'cursor must be a next_cursor value from a previous page';
+  add('list cursor at 99999999999999999999 ms', `?cursor=${listCursor('99999999999999999999')}`, 400, cursor);
+  add('list cursor at 2^63 ms', `?cursor=${listCursor('9223372036854775808')}`, 400, cursor);
+  add('list cursor past the last Date', `?cursor=${listCursor('8640000000000001')}`, 400, cursor);
+  add('list cursor with NUL in its id', `?cursor=${listCursor('1764000000000', 'a\u0000b')}`, 400, cursor);
+  add('list cursor at the last Date', `?cursor=${listCursor('8640000000000000')}`, 200);
+  add('list limit=1e2', '?limit=1e2', 400, 'limit must be an integer from 1 to 500');
+  add('list created_before the last Date', '?created_before=%2B275760-09-13T00:00:00.000Z', 200);
+  add('list created_after the first Date', '?created_after=-271821-04-20T00:00:00.000Z', 200);
+
+  for (const id of ['0:2147483648', '2147483648:0', '0:99999999999999999999', '1e3:0', '0:0x10', '-1:0', '0:0:0']) stream(id, 400);
+  stream(`${MAX_INT32}:${MAX_INT32}`, 200);
+  stream('0:0', 200);
+  return cases;
+}

@@ -1,5 +1,5 @@
 import { Deployment, DeploymentKind } from '../support/deployment';
-import { ADMIN, DEVADMIN, HostileCase, NARROW, PRODUSER, VAULTUSER, hostileCases } from './hostile-input.cases';
+import { ADMIN, DEVADMIN, HostileCase, NARROW, PRODUSER, VAULTUSER, hostileCases, numericInputCases } from './hostile-input.cases';
 
 /**
  * The hostile-input suite: each case must get its status with the shared error body, run nothing
@@ -28,6 +28,36 @@ export function describeHostileInput(kind: DeploymentKind, sample: (cases: Hosti
       expect(await deployment.countJobs()).toBe(before);
       expect(deployment.fixture.canaryExists()).toBe(false);
       expect(deployment.fixture.enclosingRepositoryUntouched()).toBe(true);
+    });
+
+    describe('numbers beyond the store columns', () => {
+      let job: string;
+      beforeAll(async () => {
+        job = await deployment.api.submit('/api/ansiblecommand', { host_pattern: 'localhost', module: 'ping' });
+        await deployment.api.waitForTask(job);
+      });
+
+      it.each(numericInputCases().map((c) => [c.name, c] as const))('%s', async (_title, c) => {
+        const res = await deployment.api.request('GET', `/api/v1/jobs${c.path.replace('{job}', job)}`, {
+          headers: c.lastEventId === undefined ? {} : { 'last-event-id': c.lastEventId },
+        });
+        const type = res.headers.get('content-type') ?? '';
+        if (c.status === 400) {
+          // A JSON answer, not a stream started and then cut off.
+          expect({ status: res.status, type, body: res.body }).toEqual({
+            status: 400,
+            type: expect.stringMatching(/^application\/json/),
+            body: { statusCode: 400, error: 'Bad Request', message: c.message },
+          });
+        } else {
+          expect({ status: res.status, type }).toEqual({ status: 200, type: expect.stringMatching(c.lastEventId ? /^text\/event-stream/ : /^application\/json/) });
+          if (c.lastEventId) expect(res.text).toContain('event: end');
+        }
+      });
+
+      it('left no store error or cut-off stream in the gateway log', () => {
+        expect(deployment.gateway.logs).not.toMatch(/ERR_HTTP_HEADERS_SENT|HttpExceptionFilter|out of range for type|invalid input syntax/);
+      });
     });
 
     it('refuses git on a directory that is not itself a repository, leaving the enclosing repository alone', async () => {

@@ -5,3 +5,4 @@ export * from './job-message';
 export * from './topology';
 export * from './error-body';
 export * from './module-argument-rules';
+export * from './store-limits';

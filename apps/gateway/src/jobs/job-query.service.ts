@@ -1,13 +1,14 @@
 import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
 import { AuthenticatedUser, JobPolicyService } from '@flansible/auth';
-import { FlansibleTaskStatus, JobStatus, isTerminalStatus, toFlansibleTaskStatus } from '@flansible/contracts';
-import { JobListCursor, JobRecord, JobStore } from '@flansible/store';
+import { FlansibleTaskStatus, JobStatus, StoreRange, isTerminalStatus, toFlansibleTaskStatus } from '@flansible/contracts';
+import { JobRecord, JobStore } from '@flansible/store';
 import { PathOutsideRootError, WorkspaceService } from '@flansible/workspace';
 import { EventPageDto, EventsQueryDto, JobSummaryDto } from './dto/job-events.dto';
 import { MAX_OUTPUT_RANGE, OutputPageDto } from './dto/job-output.dto';
 import { JobPageDto, JobResourceDto } from './dto/job-resource.dto';
 import { ListJobsQueryDto } from './dto/list-jobs-query.dto';
 import { TaskStatusDto } from './dto/task-responses.dto';
+import { decodeJobListCursor, encodeJobListCursor } from './job-list-cursor';
 import { jobUrl, toJobEvent, toJobResource } from './job-resource';
 
 const PROGRESS_DESCRIPTIONS: Partial<Record<JobStatus, string>> = {
@@ -18,17 +19,6 @@ const PROGRESS_DESCRIPTIONS: Partial<Record<JobStatus, string>> = {
 const DEFAULT_PAGE = 50;
 const DEFAULT_OUTPUT_RANGE = 10_000;
 const DEFAULT_EVENT_PAGE = 100;
-
-/** Keyset cursors are opaque to clients: base64url of the last job's creation time and id. */
-function encodeCursor(job: JobRecord): string {
-  return Buffer.from(`${job.createdAt.getTime()}.${job.id}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string): JobListCursor {
-  const [ms, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('.');
-  if (!/^\d+$/.test(ms ?? '') || !id) throw new BadRequestException('cursor must be a next_cursor value from a previous page');
-  return { createdAt: new Date(Number(ms)), id };
-}
 
 /** Reads jobs back, each only for users who may see it. */
 @Injectable()
@@ -76,7 +66,8 @@ export class JobQueryService {
 
   async getOutputLines(user: AuthenticatedUser, id: string, start = 1, end?: number): Promise<OutputPageDto> {
     const job = await this.getJob(user, id);
-    const last = end ?? start + DEFAULT_OUTPUT_RANGE - 1;
+    // The default end stays a line number the store's columns can hold.
+    const last = end ?? Math.min(start + DEFAULT_OUTPUT_RANGE - 1, StoreRange.lineNumber.max);
     if (last < start) throw new BadRequestException('end_line must not be before start_line');
     if (last - start + 1 > MAX_OUTPUT_RANGE) throw new BadRequestException(`at most ${MAX_OUTPUT_RANGE} lines per request`);
     const page = await this.store.readOutputLines(id, start, last);
@@ -102,9 +93,9 @@ export class JobQueryService {
         visibleTo: user.isAdmin ? undefined : { user: user.name, inventories: this.policy.readableInventories(user) },
       },
       limit,
-      query.cursor ? decodeCursor(query.cursor) : undefined,
+      query.cursor ? decodeJobListCursor(query.cursor) : undefined,
     );
-    const nextCursor = jobs.length === limit ? encodeCursor(jobs[jobs.length - 1]) : null;
+    const nextCursor = jobs.length === limit ? encodeJobListCursor(jobs[jobs.length - 1]) : null;
     const next = nextCursor ? this.nextPageUrl(query, nextCursor) : null;
     return { items: jobs.map((job) => this.toResource(user, job)), next_cursor: nextCursor, next };
   }

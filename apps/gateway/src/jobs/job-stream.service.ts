@@ -1,7 +1,7 @@
 import { BadRequestException, Injectable } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { AuthenticatedUser } from '@flansible/auth';
-import { isTerminalStatus } from '@flansible/contracts';
+import { StoreRange, isTerminalStatus, parseInRange } from '@flansible/contracts';
 import { JobNoticeBus } from '@flansible/queue';
 import { JobStore } from '@flansible/store';
 import { JobQueryService } from './job-query.service';
@@ -20,11 +20,19 @@ const SAFETY_POLL_MS = 1_000;
 /** A comment this often keeps proxies from closing an idle stream. */
 const KEEPALIVE_MS = 15_000;
 
+/**
+ * The cursor a Last-Event-ID names, or a 400. Both parts meet `integer` columns (line numbers,
+ * event counters), so they are range-checked here, before the stream's headers are written:
+ * after those, an error could only cut the stream off.
+ */
 export function parseLastEventId(value: string | undefined): StreamCursor {
   if (value === undefined || value === '') return { lines: 0, events: 0 };
-  const match = /^(\d{1,12}):(\d{1,12})$/.exec(value);
-  if (!match) throw new BadRequestException('Last-Event-ID must be an id this stream sent (lines:events)');
-  return { lines: Number(match[1]), events: Number(match[2]) };
+  const parts = value.split(':');
+  const [lines, events] = parts.map((part) => parseInRange(part, StoreRange.counter));
+  if (parts.length !== 2 || lines === undefined || events === undefined) {
+    throw new BadRequestException(`Last-Event-ID must be an id this stream sent (lines:events, each from 0 to ${StoreRange.counter.max})`);
+  }
+  return { lines, events };
 }
 
 /**

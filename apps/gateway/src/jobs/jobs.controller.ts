@@ -13,6 +13,7 @@ import {
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { AuthenticatedUser, CurrentUser } from '@flansible/auth';
+import { StoreRange } from '@flansible/contracts';
 import { ApiAuthenticated, ApiSubmissionErrors } from '../common/api-error-responses';
 import { ErrorBodyDto } from '../common/error-body.dto';
 import { EventPageDto, EventsQueryDto, JobSummaryDto } from './dto/job-events.dto';
@@ -151,8 +152,14 @@ export class JobsController {
    * and finally `end`. Resume with the Last-Event-ID header; nothing is lost or repeated.
    */
   @Get(':id/stream')
-  @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'The id of the last message received, to resume' })
+  @ApiHeader({
+    name: 'Last-Event-ID',
+    required: false,
+    description: `The id of the last message received, to resume: lines:events, each from 0 to ${StoreRange.counter.max}`,
+    schema: { type: 'string', pattern: '^[0-9]+:[0-9]+$' },
+  })
   @ApiOkResponse({ description: 'An event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } })
+  @ApiBadRequestResponse({ type: ErrorBodyDto, description: 'Malformed or out-of-range Last-Event-ID (answered before the stream starts)' })
   async streamJob(
     @CurrentUser() user: AuthenticatedUser,
     @Param('id') id: string,

@@ -1038,6 +1038,8 @@ export interface operations {
                 /** @description Comma-separated: queued, running, successful, failed, canceled, timed_out, error */
                 status?: string;
                 kind?: "command" | "playbook" | "git";
+                /** @description Page size, 1-500; default 50. */
+                limit?: number;
                 /** @description Submitted by this user. */
                 user?: string;
                 /** @description Inventory name or path, as a job request names it. */
@@ -1046,8 +1048,6 @@ export interface operations {
                 created_before?: string;
                 /** @description Created after this time (ISO 8601). */
                 created_after?: string;
-                /** @description Page size, 1-500; default 50. */
-                limit?: number;
                 /** @description next_cursor of the previous page. */
                 cursor?: string;
             };
@@ -1442,12 +1442,12 @@ export interface operations {
     getJobEvents: {
         parameters: {
             query?: {
-                /** @description Comma-separated: playbook_start, play_start, task_start, host_ok, host_failed, host_skipped, host_unreachable, item_ok, item_failed, item_skipped, stats */
-                type?: string;
                 /** @description Only events after this counter (keyset); default 0. */
                 after?: number;
                 /** @description Page size, 1-1000; default 100. */
                 limit?: number;
+                /** @description Comma-separated: playbook_start, play_start, task_start, host_ok, host_failed, host_skipped, host_unreachable, item_ok, item_failed, item_skipped, stats */
+                type?: string;
                 /** @description Only events of this host. */
                 host?: string;
             };
@@ -1573,7 +1573,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The id of the last message received, to resume */
+                /** @description The id of the last message received, to resume: lines:events, each from 0 to 2147483647 */
                 "Last-Event-ID"?: string;
             };
             path: {
@@ -1590,6 +1590,15 @@ export interface operations {
                 };
                 content: {
                     "text/event-stream": string;
+                };
+            };
+            /** @description Malformed or out-of-range Last-Event-ID (answered before the stream starts) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
             /** @description Missing or wrong credentials */

@@ -1,25 +1,19 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
-import { JobEventType } from '@flansible/contracts';
+import { Transform } from 'class-transformer';
+import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { JobEventType, StoreRange } from '@flansible/contracts';
+import { QueryInteger } from '../../common/query-integer.decorator';
 
 const EVENT_TYPES = Object.values(JobEventType);
 
 /** GET /api/v1/jobs/{id}/events query. */
 export class EventsQueryDto {
   /** Only events after this counter (keyset); default 0. */
-  @IsOptional()
-  @Min(0)
-  @IsInt()
-  @Type(() => Number)
+  @QueryInteger(StoreRange.counter)
   after?: number;
 
   /** Page size, 1-1000; default 100. */
-  @IsOptional()
-  @Max(1000)
-  @Min(1)
-  @IsInt()
-  @Type(() => Number)
+  @QueryInteger({ min: 1, max: 1000 })
   limit?: number;
 
   /** Only events of this host. */

@@ -1,23 +1,19 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
-import { IsBoolean, IsInt, IsOptional, Min } from 'class-validator';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsOptional } from 'class-validator';
+import { StoreRange } from '@flansible/contracts';
+import { QueryInteger } from '../../common/query-integer.decorator';
 
 export const MAX_OUTPUT_RANGE = 100_000;
 
 /** GET /api/v1/jobs/{id}/output query. */
 export class OutputQueryDto {
   /** First line (1-based); default 1. */
-  @IsOptional()
-  @Min(1)
-  @IsInt()
-  @Type(() => Number)
+  @QueryInteger(StoreRange.lineNumber)
   start_line?: number;
 
   /** Last line (inclusive); default: start_line + 9,999, at most 100,000 lines per request. */
-  @IsOptional()
-  @Min(1)
-  @IsInt()
-  @Type(() => Number)
+  @QueryInteger(StoreRange.lineNumber)
   end_line?: number;
 
   /** Answer as an attachment (job-<id>.log) with the whole output as text/plain. */

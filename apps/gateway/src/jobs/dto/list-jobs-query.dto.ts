@@ -1,7 +1,8 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { IsDate, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsDate, IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { JobKind, JobStatus } from '@flansible/contracts';
+import { QueryInteger } from '../../common/query-integer.decorator';
 
 const STATUSES = Object.values(JobStatus);
 
@@ -44,11 +45,7 @@ export class ListJobsQueryDto {
   created_after?: Date;
 
   /** Page size, 1-500; default 50. */
-  @IsOptional()
-  @Max(500)
-  @Min(1)
-  @IsInt()
-  @Type(() => Number)
+  @QueryInteger({ min: 1, max: 500 })
   limit?: number;
 
   /** next_cursor of the previous page. */
