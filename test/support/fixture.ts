@@ -257,7 +257,9 @@ export class Fixture {
   }
 
   cleanup(): void {
-    rmSync(this.root, { recursive: true, force: true });
+    // A killed gateway's children (its start-up ansible-inventory) may still write into the tree
+    // for a moment: rmSync retries ENOTEMPTY for up to ~5 s.
+    rmSync(this.root, { recursive: true, force: true, maxRetries: 25, retryDelay: 200 });
   }
 
   private write(path: string, content: string): void {

@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { JobPolicyService, RbacService } from '@flansible/auth';
@@ -36,8 +36,10 @@ export function localHostsOf(list: InventoryList): string[] {
  * parser (`ansible-inventory --list`), so every inventory format reads as Ansible reads it.
  */
 @Injectable()
-export class LocalHostExposureAudit implements OnApplicationBootstrap {
+export class LocalHostExposureAudit implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(LocalHostExposureAudit.name);
+  /** Stops a still-running ansible-inventory at shutdown, so it does not outlive the gateway. */
+  private readonly stopped = new AbortController();
 
   constructor(
     private readonly config: FlansibleConfig,
@@ -48,6 +50,10 @@ export class LocalHostExposureAudit implements OnApplicationBootstrap {
   onApplicationBootstrap(): void {
     // In the background: the gateway does not wait for Ansible to start.
     void this.audit().catch((err: Error) => this.logger.warn(`Could not check inventories for local hosts: ${err.message}`));
+  }
+
+  onModuleDestroy(): void {
+    this.stopped.abort();
   }
 
   async audit(): Promise<void> {
@@ -74,9 +80,11 @@ export class LocalHostExposureAudit implements OnApplicationBootstrap {
         env: buildChildEnv(process.env, this.config.dataDir),
         maxBuffer: 64 * 1024 * 1024,
         timeout: 60_000,
+        signal: this.stopped.signal,
       });
       return localHostsOf(JSON.parse(stdout) as InventoryList);
     } catch (err) {
+      if (this.stopped.signal.aborted) return [];
       this.logger.warn(`Could not read inventory ${inventory} with ansible-inventory: ${(err as Error).message.split('\n')[0]}`);
       return [];
     }
