@@ -1,5 +1,6 @@
 import { DynamicModule, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { AuthModule } from '@flansible/auth';
 import { ConfigModule, FlansibleConfig } from '@flansible/config';
 import { ExecutionModule } from '@flansible/execution';
 import { QueueModule } from '@flansible/queue';
@@ -25,6 +26,8 @@ export class GatewayModule implements NestModule {
         ConfigModule.forRoot(config),
         StoreModule.forRoot(),
         QueueModule.forRoot({ role: embedded ? 'embedded' : 'gateway' }),
+        // Basic auth on every route of this app (its global guard), @Public() routes excepted.
+        AuthModule,
         HealthModule,
         JobsModule,
         PlaybooksModule,

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { AuthModule } from '@flansible/auth';
+import { RightsModule } from '@flansible/auth';
 import { WorkspaceModule } from '@flansible/workspace';
 import { FlansibleJobsController } from './flansible-jobs.controller';
 import { JobControlService } from './job-control.service';
@@ -10,7 +10,7 @@ import { JobQuotaService } from './job-quota.service';
 import { JobSubmissionService } from './job-submission.service';
 
 @Module({
-  imports: [AuthModule, WorkspaceModule],
+  imports: [RightsModule, WorkspaceModule],
   controllers: [FlansibleJobsController, JobsController],
   providers: [JobSubmissionService, JobQuotaService, JobQueryService, JobControlService, JobStreamService],
 })

@@ -61,6 +61,7 @@ export class LocalHostExposureAudit implements OnApplicationBootstrap, OnModuleD
     for (const user of this.rbac.users.filter((u) => !u.isAdmin)) {
       const exposed: string[] = [];
       for (const inventory of this.policy.readableInventories(user)) {
+        if (this.stopped.signal.aborted) return;
         if (!localHosts.has(inventory)) localHosts.set(inventory, this.localHosts(inventory));
         const hosts = await localHosts.get(inventory)!;
         if (hosts.length) exposed.push(`${inventory} (${hosts.join(', ')})`);

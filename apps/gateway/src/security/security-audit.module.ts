@@ -1,10 +1,10 @@
 import { Module } from '@nestjs/common';
-import { AuthModule } from '@flansible/auth';
+import { RightsModule } from '@flansible/auth';
 import { LocalHostExposureAudit } from './local-host-exposure.audit';
 
 /** Start-up checks of the access configuration that an operator should hear about. */
 @Module({
-  imports: [AuthModule],
+  imports: [RightsModule],
   providers: [LocalHostExposureAudit],
 })
 export class SecurityAuditModule {}
