@@ -41,6 +41,13 @@ export class HttpExceptionFilter implements ExceptionFilter {
 
   catch(err: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
+    if (response.headersSent) {
+      // The answer has begun (an SSE stream, a download): no status or body can follow. Say why
+      // in the log and end the response cleanly; the client sees the stream end and resumes.
+      this.logger.error(`Error after the response started, ending it: ${(err as Error)?.stack ?? String(err)}`);
+      if (!response.writableEnded) response.end();
+      return;
+    }
     const status = statusOf(err);
     if (status >= 500 && !(err instanceof QueueUnavailableError)) {
       this.logger.error((err as Error)?.stack ?? String(err));
