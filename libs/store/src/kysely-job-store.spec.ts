@@ -325,6 +325,23 @@ describe.each(STORE_BACKENDS)('KyselyJobStore on $name', (backend) => {
       }
     });
 
+    it("answers a retry with the first job's fingerprint, and its pending deadline until it is confirmed", async () => {
+      const key = `key-${randomUUID()}`;
+      const fingerprint = 'POST /api/v1/jobs/command sha256:0123';
+      const pendingUntil = new Date(Date.now() + 5_000);
+      const first = newJob({ idempotencyKey: key, idempotencyFingerprint: fingerprint, idempotencyPendingUntil: pendingUntil });
+      expect(await store.createJob(first)).toEqual({ id: first.id, created: true });
+      expect(await other.createJob(newJob({ idempotencyKey: key, idempotencyFingerprint: 'other' }))).toEqual({
+        id: first.id,
+        created: false,
+        idempotencyFingerprint: fingerprint,
+        idempotencyPendingUntil: pendingUntil,
+      });
+      await store.confirmIdempotencyKey(first.id);
+      const retry = await other.createJob(newJob({ idempotencyKey: key }));
+      expect(retry).toEqual({ id: first.id, created: false, idempotencyFingerprint: fingerprint });
+    });
+
     it('creates a new job once the earlier one was deleted (rolled back)', async () => {
       const key = `key-${randomUUID()}`;
       const first = newJob({ idempotencyKey: key });

@@ -246,6 +246,8 @@ export class KyselyJobStore extends JobStore {
       finished_at: null,
       priority: job.priority ?? 0,
       idempotency_key: idempotencyKey,
+      idempotency_fingerprint: idempotencyKey === null ? null : (job.idempotencyFingerprint ?? null),
+      idempotency_pending_until: idempotencyKey === null ? null : (job.idempotencyPendingUntil?.getTime() ?? null),
       cancel_requested_at: null,
     };
     if (idempotencyKey === null) {
@@ -264,13 +266,24 @@ export class KyselyJobStore extends JobStore {
       if (inserted) return { id: job.id, created: true };
       const earlier = await this.db
         .selectFrom('jobs')
-        .select('id')
+        .select(['id', 'idempotency_fingerprint', 'idempotency_pending_until'])
         .where('submitted_by', '=', job.submittedBy)
         .where('idempotency_key', '=', idempotencyKey)
         .executeTakeFirst();
-      if (earlier) return { id: earlier.id, created: false };
+      if (earlier) {
+        return {
+          id: earlier.id,
+          created: false,
+          idempotencyFingerprint: earlier.idempotency_fingerprint ?? undefined,
+          idempotencyPendingUntil: toDate(earlier.idempotency_pending_until) ?? undefined,
+        };
+      }
     }
     throw new Error(`could not create job ${job.id}: its idempotency key keeps clashing with a job being deleted`);
+  }
+
+  override async confirmIdempotencyKey(id: string): Promise<void> {
+    await this.db.updateTable('jobs').set({ idempotency_pending_until: null }).where('id', '=', id).execute();
   }
 
   /** Output and event rows go with the job through ON DELETE CASCADE. */
