@@ -58,6 +58,45 @@ export function describeJobLifecycle(kind: DeploymentKind): void {
       expect(bad).toMatchObject({ status: 400, body: { statusCode: 400, error: 'Bad Request' } });
     });
 
+    it('binds an Idempotency-Key to its request: another body or endpoint answers 422 and stores nothing', async () => {
+      const key = `bound-${kind}-${Date.now()}`;
+      const submit = (path: string, json: unknown) =>
+        api().request<{ id?: string; message?: string }>('POST', path, { json, headers: { 'idempotency-key': key } });
+      const first = await submit('/api/v1/jobs/command', { host_pattern: 'localhost', module: 'ping', check: true });
+      expect(first.status).toBe(202);
+      const stored = await deployment.countJobs();
+      for (const [path, json] of [
+        ['/api/v1/jobs/command', { host_pattern: 'localhost', module: 'ping' }],
+        ['/api/v1/jobs/command', { host_pattern: 'localhost', module: 'ping', check: false }],
+        ['/api/v1/jobs/playbook', { playbook_dir: 'app', playbook: 'ok.yml' }],
+      ] as const) {
+        const reused = await submit(path, json);
+        expect([path, json, reused.status]).toEqual([path, json, 422]);
+        expect(reused.body).toEqual({
+          statusCode: 422,
+          error: 'Unprocessable Entity',
+          message: `Idempotency-Key ${key} was used for a different request (POST /api/v1/jobs/command${path.endsWith('command') ? ' with another body' : ''}); send a new key for a new request`,
+        });
+      }
+      expect(await deployment.countJobs()).toBe(stored);
+      // The same request, whatever the order of its keys, is a retry.
+      const retry = await submit('/api/v1/jobs/command', { check: true, module: 'ping', host_pattern: 'localhost' });
+      expect(retry.status).toBe(200);
+      expect(retry.body.id).toBe(first.body.id);
+      await waitForEnd(first.body.id as string);
+    });
+
+    it('gives concurrent retries on one gateway the one job: each waits for the attempt before it, none gets 409', async () => {
+      const key = `concurrent-${kind}-${Date.now()}`;
+      const body = { host_pattern: 'localhost', module: 'ping' };
+      const answers = await Promise.all(
+        Array.from({ length: 6 }, () => api().request<{ id: string }>('POST', '/api/v1/jobs/command', { json: body, headers: { 'idempotency-key': key } })),
+      );
+      expect(answers.map((a) => a.status).sort()).toEqual([200, 200, 200, 200, 200, 202]);
+      expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
+      expect(await waitForEnd(answers[0].body.id)).toMatchObject({ status: 'successful' });
+    });
+
     it('lists history newest first with filters and keyset pagination', async () => {
       const ids: string[] = [];
       for (let i = 0; i < 3; i++) ids.push((await sdk().submitCommand({ host_pattern: 'localhost', module: 'ping' })).id);

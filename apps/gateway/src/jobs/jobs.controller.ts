@@ -1,7 +1,8 @@
-import { Body, Controller, Get, Headers, HttpCode, HttpStatus, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { applyDecorators, Body, Controller, Get, Headers, HttpCode, HttpStatus, Param, Post, Query, Req, Res } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
+  ApiConflictResponse,
   ApiForbiddenResponse,
   ApiHeader,
   ApiNotFoundResponse,
@@ -9,6 +10,7 @@ import {
   ApiOkResponse,
   ApiServiceUnavailableResponse,
   ApiTags,
+  ApiUnprocessableEntityResponse,
   getSchemaPath,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
@@ -21,6 +23,7 @@ import { JobPageDto, JobResourceDto } from './dto/job-resource.dto';
 import { ListJobsQueryDto } from './dto/list-jobs-query.dto';
 import { SubmitCommandJobDto, SubmitPlaybookJobDto } from './dto/submit-job.dto';
 import { IdempotencyKey } from './idempotency-key.decorator';
+import { IdempotentRequest } from './idempotency.service';
 import { JobControlService } from './job-control.service';
 import { JobQueryService } from './job-query.service';
 import { JobStreamService } from './job-stream.service';
@@ -29,8 +32,18 @@ import { JobSubmissionService, SubmittedJob } from './job-submission.service';
 const IDEMPOTENCY_HEADER = {
   name: 'Idempotency-Key',
   required: false,
-  description: 'Retrying with the same key returns the job the first request created instead of running it twice.',
+  description:
+    'Retrying the same request with the same key returns the job the first request created instead of running it twice. ' +
+    'A key belongs to the request it was first sent with (method, route and body); a key whose first request failed is free again.',
 };
+
+/** The Idempotency-Key header and the answers it may bring. */
+const ApiIdempotency = () =>
+  applyDecorators(
+    ApiHeader(IDEMPOTENCY_HEADER),
+    ApiConflictResponse({ type: ErrorBodyDto, description: 'The first request with this Idempotency-Key is still under way: retry (see Retry-After)' }),
+    ApiUnprocessableEntityResponse({ type: ErrorBodyDto, description: 'This Idempotency-Key was used for a different request' }),
+  );
 
 const LOCATION_HEADER = { Location: { description: "The job's URL", schema: { type: 'string' } } };
 
@@ -50,7 +63,7 @@ export class JobsController {
   /** Run an ad-hoc command. */
   @Post('command')
   @HttpCode(HttpStatus.ACCEPTED)
-  @ApiHeader(IDEMPOTENCY_HEADER)
+  @ApiIdempotency()
   @ApiAcceptedResponse({ type: JobResourceDto, description: 'Queued', headers: LOCATION_HEADER })
   @ApiOkResponse({ type: JobResourceDto, description: 'An Idempotency-Key retry: the job the first attempt created', headers: LOCATION_HEADER })
   @ApiSubmissionErrors()
@@ -58,16 +71,16 @@ export class JobsController {
   async submitCommand(
     @CurrentUser() user: AuthenticatedUser,
     @Body() dto: SubmitCommandJobDto,
-    @IdempotencyKey() idempotencyKey: string | undefined,
+    @IdempotencyKey() idempotency: IdempotentRequest | undefined,
     @Res({ passthrough: true }) res: Response,
   ): Promise<JobResourceDto> {
-    return this.accepted(user, await this.submission.submitCommand(user, dto, { idempotencyKey }), res);
+    return this.accepted(user, await this.submission.submitCommand(user, dto, { idempotency }), res);
   }
 
   /** Run a playbook from the playbook root. */
   @Post('playbook')
   @HttpCode(HttpStatus.ACCEPTED)
-  @ApiHeader(IDEMPOTENCY_HEADER)
+  @ApiIdempotency()
   @ApiAcceptedResponse({ type: JobResourceDto, description: 'Queued', headers: LOCATION_HEADER })
   @ApiOkResponse({ type: JobResourceDto, description: 'An Idempotency-Key retry: the job the first attempt created', headers: LOCATION_HEADER })
   @ApiSubmissionErrors()
@@ -75,10 +88,10 @@ export class JobsController {
   async submitPlaybook(
     @CurrentUser() user: AuthenticatedUser,
     @Body() dto: SubmitPlaybookJobDto,
-    @IdempotencyKey() idempotencyKey: string | undefined,
+    @IdempotencyKey() idempotency: IdempotentRequest | undefined,
     @Res({ passthrough: true }) res: Response,
   ): Promise<JobResourceDto> {
-    return this.accepted(user, await this.submission.submitPlaybook(user, dto, { idempotencyKey }), res);
+    return this.accepted(user, await this.submission.submitPlaybook(user, dto, { idempotency }), res);
   }
 
   /** History, newest first, with filters and keyset pagination. */
