@@ -1,4 +1,4 @@
-import { applyDecorators, Body, Controller, Get, Headers, HttpCode, HttpStatus, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { applyDecorators, Body, Controller, Get, Headers, HttpCode, HttpStatus, Param, Post, Query, Res } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
@@ -10,10 +10,11 @@ import {
   ApiOkResponse,
   ApiServiceUnavailableResponse,
   ApiTags,
+  ApiTooManyRequestsResponse,
   ApiUnprocessableEntityResponse,
   getSchemaPath,
 } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { Response } from 'express';
 import { AuthenticatedUser, CurrentUser } from '@flansible/auth';
 import { ApiAuthenticated, ApiSubmissionErrors } from '../common/api-error-responses';
 import { ErrorBodyDto } from '../common/error-body.dto';
@@ -161,19 +162,24 @@ export class JobsController {
 
   /**
    * Server-Sent Events: `output` ({start_line, lines}), `event` (a structured event), `status`
-   * and finally `end`. Resume with the Last-Event-ID header; nothing is lost or repeated.
+   * and finally `end`. Resume with the Last-Event-ID header; nothing is lost or repeated. A stream
+   * that ends early says why in a `closed` message ({reason}): its user may no longer read the
+   * job, or the gateway is stopping.
    */
   @Get(':id/stream')
   @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'The id of the last message received, to resume' })
   @ApiOkResponse({ description: 'An event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } })
+  @ApiTooManyRequestsResponse({
+    type: ErrorBodyDto,
+    description: 'Too many failed logins, or max_streams_per_user / max_streams streams already open on this gateway; see Retry-After',
+  })
   async streamJob(
     @CurrentUser() user: AuthenticatedUser,
     @Param('id') id: string,
     @Headers('last-event-id') lastEventId: string | undefined,
-    @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    await this.streams.stream(user, id, lastEventId, req, res);
+    await this.streams.stream(user, id, lastEventId, res);
   }
 
   /** Cancel: a queued job never starts; a running one's process tree is stopped. */
