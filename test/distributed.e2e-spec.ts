@@ -1,9 +1,10 @@
-import { ApiClient } from './support/api-client';
+import { ApiClient, eventually } from './support/api-client';
 import { Deployment } from './support/deployment';
 import { FlansibleProcess, GATEWAY_MAIN, freePort } from './support/flansible-process';
 import { listQueues, queryDatabase } from './support/services';
 import { describeJobPipeline } from './scenarios/job-pipeline.scenarios';
 import { Topology } from '@flansible/contracts';
+import { BrokerProxy } from '../libs/queue/src/testing/broker-proxy';
 
 jest.setTimeout(120_000);
 
@@ -61,6 +62,62 @@ describe('distributed deployment on RabbitMQ and PostgreSQL', () => {
     expect(await deployment.api.status(id)).toMatchObject({ Status: 'PROGRESS', returncode: null });
     await deployment.startRunner();
     expect(await deployment.api.waitForTask(id)).toMatchObject({ Status: 'SUCCESS' });
+  });
+
+  it('makes an Idempotency-Key retry wait for a first attempt under way (409 from another gateway), and frees the key when that attempt fails', async () => {
+    // A second gateway reaches the broker through a proxy that can stop passing anything on.
+    const proxy = await BrokerProxy.onFreePort();
+    await proxy.start();
+    const amqpUrl = new URL(deployment.env.FLANSIBLE_AMQP_URL);
+    amqpUrl.port = String(proxy.port);
+    const port = await freePort();
+    const gateway = FlansibleProcess.start('gateway-held-broker', GATEWAY_MAIN, {
+      ...deployment.env,
+      FLANSIBLE_PORT: String(port),
+      FLANSIBLE_AMQP_URL: amqpUrl.toString(),
+      FLANSIBLE_PUBLISH_TIMEOUT_MS: '1500',
+    });
+    try {
+      await gateway.waitForLog(/listening on http/);
+      const held = new ApiClient(`http://127.0.0.1:${port}`);
+      const key = `in-flight-${Date.now()}`;
+      const submit = (api: ApiClient) =>
+        api.request<Record<string, unknown>>('POST', '/api/v1/jobs/command', {
+          json: { host_pattern: 'localhost', module: 'ping' },
+          headers: { 'idempotency-key': key },
+        });
+      const keyed = () => queryDatabase<{ id: string }>(deployment.databaseUrl as string, 'SELECT id FROM jobs WHERE idempotency_key = $1', [key]);
+
+      proxy.hold();
+      const first = submit(held);
+      await eventually(async () => (await keyed()).length === 1, 'the first attempt to store its job');
+      const sameGateway = submit(held);
+      const elsewhere = await submit(deployment.api);
+      expect(elsewhere.status).toBe(409);
+      expect(Number(elsewhere.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(elsewhere.body).toEqual({
+        statusCode: 409,
+        error: 'Conflict',
+        message: `Idempotency-Key ${key} is in use by a submission still under way; retry to get its outcome`,
+      });
+      // The retry on the first gateway waited for the first attempt's 503, then made its own
+      // (the broker still holds everything): neither hands out an id for a job that is not queued.
+      expect((await first).status).toBe(503);
+      expect((await sameGateway).status).toBe(503);
+      expect(await keyed()).toEqual([]);
+
+      proxy.release();
+      const retry = await submit(deployment.api);
+      expect(retry.status).toBe(202);
+      const id = retry.body.id as string;
+      expect((await deployment.api.get(`/api/v1/jobs/${id}`)).status).toBe(200);
+      expect(await deployment.api.waitForTask(id)).toMatchObject({ Status: 'SUCCESS' });
+      expect((await submit(deployment.api)).body.id).toBe(id);
+    } finally {
+      proxy.release();
+      await gateway.stop();
+      await proxy.stop();
+    }
   });
 
   it('answers 503 quickly when the broker is unreachable, and stores nothing', async () => {

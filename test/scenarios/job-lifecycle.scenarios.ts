@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { createFlansibleClient, FlansibleApiError, isFlansibleApiError, JobStatus, JobStreamMessage } from '@flansible/sdk';
 import { eventually } from '../support/api-client';
 import { Deployment, DeploymentKind } from '../support/deployment';
-import { readJobStream } from '../support/sse-client';
+import { HeldStream, holdJobStream, readJobStream } from '../support/sse-client';
 
 /** Processes whose command line holds `marker` (a unique sleep length): none may outlive its job. */
 function processesWith(marker: string): string[] {
@@ -22,7 +22,13 @@ export function describeJobLifecycle(kind: DeploymentKind): void {
     const deployment = new Deployment(kind, {
       runners: 1,
       runnerConcurrency: 2,
-      env: { FLANSIBLE_IDLE_TIMEOUT: '6', FLANSIBLE_KILL_GRACE: '2', FLANSIBLE_RETENTION_INTERVAL: '1' },
+      env: {
+        FLANSIBLE_IDLE_TIMEOUT: '6',
+        FLANSIBLE_KILL_GRACE: '2',
+        FLANSIBLE_RETENTION_INTERVAL: '1',
+        FLANSIBLE_MAX_STREAMS_PER_USER: '3',
+        FLANSIBLE_MAX_STREAMS: '4',
+      },
     });
     const api = () => deployment.api;
     /** The v1 flows go through the SDK; api().lastSdkAnswer has the status and headers it does not return. */
@@ -56,6 +62,45 @@ export function describeJobLifecycle(kind: DeploymentKind): void {
       const bad = await sdk().submitCommand(body, { idempotencyKey: 'has space' }).catch((e: unknown) => e);
       expect(bad).toBeInstanceOf(FlansibleApiError);
       expect(bad).toMatchObject({ status: 400, body: { statusCode: 400, error: 'Bad Request' } });
+    });
+
+    it('binds an Idempotency-Key to its request: another body or endpoint answers 422 and stores nothing', async () => {
+      const key = `bound-${kind}-${Date.now()}`;
+      const submit = (path: string, json: unknown) =>
+        api().request<{ id?: string; message?: string }>('POST', path, { json, headers: { 'idempotency-key': key } });
+      const first = await submit('/api/v1/jobs/command', { host_pattern: 'localhost', module: 'ping', check: true });
+      expect(first.status).toBe(202);
+      const stored = await deployment.countJobs();
+      for (const [path, json] of [
+        ['/api/v1/jobs/command', { host_pattern: 'localhost', module: 'ping' }],
+        ['/api/v1/jobs/command', { host_pattern: 'localhost', module: 'ping', check: false }],
+        ['/api/v1/jobs/playbook', { playbook_dir: 'app', playbook: 'ok.yml' }],
+      ] as const) {
+        const reused = await submit(path, json);
+        expect([path, json, reused.status]).toEqual([path, json, 422]);
+        expect(reused.body).toEqual({
+          statusCode: 422,
+          error: 'Unprocessable Entity',
+          message: `Idempotency-Key ${key} was used for a different request (POST /api/v1/jobs/command${path.endsWith('command') ? ' with another body' : ''}); send a new key for a new request`,
+        });
+      }
+      expect(await deployment.countJobs()).toBe(stored);
+      // The same request, whatever the order of its keys, is a retry.
+      const retry = await submit('/api/v1/jobs/command', { check: true, module: 'ping', host_pattern: 'localhost' });
+      expect(retry.status).toBe(200);
+      expect(retry.body.id).toBe(first.body.id);
+      await waitForEnd(first.body.id as string);
+    });
+
+    it('gives concurrent retries on one gateway the one job: each waits for the attempt before it, none gets 409', async () => {
+      const key = `concurrent-${kind}-${Date.now()}`;
+      const body = { host_pattern: 'localhost', module: 'ping' };
+      const answers = await Promise.all(
+        Array.from({ length: 6 }, () => api().request<{ id: string }>('POST', '/api/v1/jobs/command', { json: body, headers: { 'idempotency-key': key } })),
+      );
+      expect(answers.map((a) => a.status).sort()).toEqual([200, 200, 200, 200, 200, 202]);
+      expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
+      expect(await waitForEnd(answers[0].body.id)).toMatchObject({ status: 'successful' });
     });
 
     it('lists history newest first with filters and keyset pagination', async () => {
@@ -192,6 +237,74 @@ export function describeJobLifecycle(kind: DeploymentKind): void {
       expect(counters.length).toBeGreaterThan(0);
       expect(counters).toEqual(counters.map((_, i) => i + 1));
       expect(counters).toHaveLength((await sdk().getJob(job.id)).event_count);
+    });
+
+    it('refuses a stream beyond max_streams_per_user or max_streams with 429 before any event, and frees the slot of one that closes', async () => {
+      const job = await sdk().submitPlaybook({ playbook_dir: 'app', playbook: 'slow.yml', inventory: 'dev', extra_vars: { slow_seconds: 60 } });
+      const admin = { user: 'admin', password: 'admin' };
+      const devadmin = { user: 'devadmin', password: 'devpassword' };
+      const held: HeldStream[] = [];
+      try {
+        for (let i = 0; i < 3; i++) held.push(await holdJobStream(api().baseUrl, job.id, admin));
+        expect(held.map((h) => h.status)).toEqual([200, 200, 200]);
+        const perUser = await holdJobStream(api().baseUrl, job.id, admin);
+        expect(perUser.status).toBe(429);
+        expect(perUser.headers.get('content-type')).toMatch(/^application\/json/);
+        expect(Number(perUser.headers.get('retry-after'))).toBeGreaterThan(0);
+        expect(perUser.body).toEqual({
+          statusCode: 429,
+          error: 'Too Many Requests',
+          message: 'User admin already has 3 streams open (max_streams_per_user is 3); close one or try again later',
+        });
+        // Another user still gets one, up to max_streams for all users together.
+        held.push(await holdJobStream(api().baseUrl, job.id, devadmin));
+        expect(held[3].status).toBe(200);
+        const total = await holdJobStream(api().baseUrl, job.id, devadmin);
+        expect(total.status).toBe(429);
+        expect(total.body).toMatchObject({ message: 'This gateway already has 4 streams open (max_streams is 4); try again later' });
+
+        held.shift()?.close();
+        const reopened = await eventually(async () => {
+          const attempt = await holdJobStream(api().baseUrl, job.id, admin);
+          return attempt.status === 200 ? attempt : null;
+        }, 'the closed stream to give its slot back');
+        held.push(reopened as HeldStream);
+        expect(held.every((h) => !h.done)).toBe(true);
+      } finally {
+        for (const stream of held) stream.close();
+        await sdk().cancelJob(job.id);
+        await waitForEnd(job.id);
+      }
+    });
+
+    it('ends an open stream once rbac.json no longer lets its user read the job, whose GET then answers 404', async () => {
+      const devadmin = { user: 'devadmin', password: 'devpassword' };
+      const entries = deployment.fixture.readRbac();
+      const job = await sdk().submitPlaybook({ playbook_dir: 'app', playbook: 'slow.yml', inventory: 'dev', extra_vars: { slow_seconds: 60 } });
+      const revoked = await holdJobStream(api().baseUrl, job.id, devadmin);
+      const kept = await holdJobStream(api().baseUrl, job.id, { user: 'admin', password: 'admin' });
+      try {
+        expect([revoked.status, kept.status]).toEqual([200, 200]);
+        deployment.fixture.writeRbac(entries.map((entry) => (entry.user === 'devadmin' ? { ...entry, inventories: ['prod'] } : entry)));
+        await eventually(async () => revoked.done, 'the stream to end', 15_000);
+        expect(revoked.messages[revoked.messages.length - 1]).toEqual({
+          id: undefined,
+          event: 'closed',
+          data: { reason: 'access revoked: devadmin may no longer read this job (rbac.json changed)' },
+        });
+        expect(revoked.messages.map((m) => m.event)).not.toContain('end');
+        expect((await api().as(devadmin).get(`/api/v1/jobs/${job.id}`)).status).toBe(404);
+        // Only the stream whose user lost the right ended; the job runs on.
+        expect(kept.done).toBe(false);
+        expect((await sdk().getJob(job.id)).status).toBe('running');
+      } finally {
+        revoked.close();
+        kept.close();
+        deployment.fixture.writeRbac(entries);
+        await eventually(async () => (await api().as(devadmin).get(`/api/v1/jobs/${job.id}`)).status === 200, 'devadmin to read the job again', 10_000);
+        await sdk().cancelJob(job.id);
+        await waitForEnd(job.id);
+      }
     });
 
     it('cancels a queued job so that it never starts', async () => {

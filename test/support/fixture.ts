@@ -213,6 +213,11 @@ export class Fixture {
     return readFileSync(this.enclosingTracked, 'utf8') === ENCLOSING_ROTATED;
   }
 
+  /** The entries rbac.json holds now. */
+  readRbac(): { user: string; [right: string]: unknown }[] {
+    return (JSON.parse(readFileSync(this.rbacFile, 'utf8')) as { rbac: { user: string }[] }).rbac;
+  }
+
   /** Replaces rbac.json as editors and config management do: a temporary file renamed over it. */
   writeRbac(entries: readonly object[]): void {
     const temporary = join(this.root, `.rbac.json.${process.hrtime.bigint()}`);

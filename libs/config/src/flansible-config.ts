@@ -42,6 +42,10 @@ export class FlansibleConfig {
   readonly maxJobsPerUser!: number;
   /** Output stored per job, in bytes (max_output_mb in the file); the rest is dropped and counted. */
   readonly maxOutputBytes!: number;
+  /** Live streams one user may have open on one gateway; one more answers 429. Admins included. */
+  readonly maxStreamsPerUser!: number;
+  /** Live streams one gateway keeps open for all users together; one more answers 429. */
+  readonly maxStreams!: number;
 
   constructor(values: Omit<FlansibleConfig, 'deployment'>) {
     Object.assign(this, values);

@@ -18,6 +18,13 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({ maxJobsPerUser: 3, maxOutputBytes: 512 * 1024 });
   });
 
+  it('caps open streams at 20 per user and 1000 in all by default, and reads both from the environment', () => {
+    expect(loadConfig(noFile)).toMatchObject({ maxStreamsPerUser: 20, maxStreams: 1000 });
+    const config = loadConfig({ ...noFile, FLANSIBLE_MAX_STREAMS_PER_USER: '2', FLANSIBLE_MAX_STREAMS: '5' });
+    expect(config).toMatchObject({ maxStreamsPerUser: 2, maxStreams: 5 });
+    expect(() => loadConfig({ ...noFile, FLANSIBLE_MAX_STREAMS_PER_USER: '0' })).toThrow(/^FLANSIBLE_MAX_STREAMS_PER_USER must be a whole number from 1/);
+  });
+
   it('lets the environment override the file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'flansible-config-'));
     const file = join(dir, 'flansible.yml');

@@ -115,6 +115,8 @@ const KEYS: { [K in keyof Parsed]: KeySpec<K> } = {
   publishTimeoutMs: { file: 'publish_timeout_ms', parse: integer(100, 60000), default: 3000 },
   maxJobsPerUser: { file: 'max_jobs_per_user', parse: integer(1, 1_000_000), default: 100 },
   maxOutputBytes: { file: 'max_output_mb', parse: mebibytes(0.001, 1024 * 1024), default: 64 },
+  maxStreamsPerUser: { file: 'max_streams_per_user', parse: integer(1, 1_000_000), default: 20 },
+  maxStreams: { file: 'max_streams', parse: integer(1, 1_000_000), default: 1000 },
 };
 
 export const DEFAULT_CONFIG_FILE = 'config/flansible.yml';

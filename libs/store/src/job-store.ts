@@ -37,12 +37,23 @@ export interface NewJob {
   priority?: number;
   /** With submittedBy, makes a retried submission return the first job instead of a new one. */
   idempotencyKey?: string;
+  /** What the request sent with that key asked for: a retry must ask for the same. */
+  idempotencyFingerprint?: string;
+  /**
+   * With a key: until then the submission may still fail and delete the job, freeing the key
+   * (confirmIdempotencyKey ends it once the job is queued for good).
+   */
+  idempotencyPendingUntil?: Date;
 }
 
 /** What createJob did: the id of the new job, or of the earlier one with the same idempotency key. */
 export interface CreatedJob {
   id: string;
   created: boolean;
+  /** The earlier job's fingerprint (created false); absent for keys stored without one. */
+  idempotencyFingerprint?: string;
+  /** The earlier job's pending deadline (created false), while its submission is not confirmed. */
+  idempotencyPendingUntil?: Date;
 }
 
 /** History filters; every one optional, all combined with AND. */
@@ -100,9 +111,11 @@ export abstract class JobStore {
   abstract migrate(): Promise<void>;
   /**
    * Inserts a job in state queued; with an idempotency key already used by the same user,
-   * inserts nothing and returns the earlier job's id.
+   * inserts nothing and returns the earlier job's id, fingerprint and pending deadline.
    */
   abstract createJob(job: NewJob): Promise<CreatedJob>;
+  /** The job's submission succeeded: a retry with its idempotency key now gets it, never a 409. */
+  abstract confirmIdempotencyKey(id: string): Promise<void>;
   /** Removes a job and its output: the rollback when a job could not be queued. */
   abstract deleteJob(id: string): Promise<void>;
   abstract findJob(id: string): Promise<JobRecord | undefined>;

@@ -1,5 +1,6 @@
 import { JobKind, JobOutcome, JobStatus } from '@flansible/contracts';
 import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
 import { createJobStore } from './create-job-store';
 import { JobStore } from './job-store';
 import { commandSpec, gitSpec, newJob } from './testing/job-fixtures';
@@ -325,6 +326,23 @@ describe.each(STORE_BACKENDS)('KyselyJobStore on $name', (backend) => {
       }
     });
 
+    it("answers a retry with the first job's fingerprint, and its pending deadline until it is confirmed", async () => {
+      const key = `key-${randomUUID()}`;
+      const fingerprint = 'POST /api/v1/jobs/command sha256:0123';
+      const pendingUntil = new Date(Date.now() + 5_000);
+      const first = newJob({ idempotencyKey: key, idempotencyFingerprint: fingerprint, idempotencyPendingUntil: pendingUntil });
+      expect(await store.createJob(first)).toEqual({ id: first.id, created: true });
+      expect(await other.createJob(newJob({ idempotencyKey: key, idempotencyFingerprint: 'other' }))).toEqual({
+        id: first.id,
+        created: false,
+        idempotencyFingerprint: fingerprint,
+        idempotencyPendingUntil: pendingUntil,
+      });
+      await store.confirmIdempotencyKey(first.id);
+      const retry = await other.createJob(newJob({ idempotencyKey: key }));
+      expect(retry).toEqual({ id: first.id, created: false, idempotencyFingerprint: fingerprint });
+    });
+
     it('creates a new job once the earlier one was deleted (rolled back)', async () => {
       const key = `key-${randomUUID()}`;
       const first = newJob({ idempotencyKey: key });
@@ -640,5 +658,29 @@ describe.each(STORE_BACKENDS)('claimNextJob on $name: the message is a wake-up, 
     expect(await store.cancelJob(job.id, 'Canceled by carol', new Date())).toBe('requested');
     expect(await other.cancelJob(job.id, 'Canceled by dave', new Date())).toBe('requested');
     expect(await store.findJob(job.id)).toMatchObject({ status: 'running', reason: null, cancelReason: 'Canceled by carol' });
+  });
+});
+
+describe('claimNextJob on PostgreSQL while a gateway holds the job row for a moment', () => {
+  let store: JobStore;
+  let location: StoreLocation;
+  withMigratedStores(STORE_BACKENDS.find((b) => b.name === 'PostgreSQL')!, (opened) => ({ store, location } = opened));
+
+  it('claims the job of the message in hand once the row is free, instead of skipping it and leaving it queued', async () => {
+    const job = newJob({ submittedBy: 'locked', idempotencyKey: `key-${randomUUID()}`, idempotencyPendingUntil: new Date(Date.now() + 5_000) });
+    await store.createJob(job);
+    // What confirmIdempotencyKey does right after the publish, while the runner already has the message.
+    const gateway = new Client({ connectionString: location.config.databaseUrl as string });
+    await gateway.connect();
+    try {
+      await gateway.query('BEGIN');
+      await gateway.query('UPDATE jobs SET idempotency_pending_until = NULL WHERE id = $1', [job.id]);
+      const claim = store.claimNextJob('runner-l', new Date(), job.id);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await gateway.query('COMMIT');
+      expect(await claim).toMatchObject({ id: job.id, status: JobStatus.Running, runnerId: 'runner-l' });
+    } finally {
+      await gateway.end();
+    }
   });
 });

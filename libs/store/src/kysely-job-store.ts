@@ -246,6 +246,8 @@ export class KyselyJobStore extends JobStore {
       finished_at: null,
       priority: job.priority ?? 0,
       idempotency_key: idempotencyKey,
+      idempotency_fingerprint: idempotencyKey === null ? null : (job.idempotencyFingerprint ?? null),
+      idempotency_pending_until: idempotencyKey === null ? null : (job.idempotencyPendingUntil?.getTime() ?? null),
       cancel_requested_at: null,
     };
     if (idempotencyKey === null) {
@@ -264,13 +266,24 @@ export class KyselyJobStore extends JobStore {
       if (inserted) return { id: job.id, created: true };
       const earlier = await this.db
         .selectFrom('jobs')
-        .select('id')
+        .select(['id', 'idempotency_fingerprint', 'idempotency_pending_until'])
         .where('submitted_by', '=', job.submittedBy)
         .where('idempotency_key', '=', idempotencyKey)
         .executeTakeFirst();
-      if (earlier) return { id: earlier.id, created: false };
+      if (earlier) {
+        return {
+          id: earlier.id,
+          created: false,
+          idempotencyFingerprint: earlier.idempotency_fingerprint ?? undefined,
+          idempotencyPendingUntil: toDate(earlier.idempotency_pending_until) ?? undefined,
+        };
+      }
     }
     throw new Error(`could not create job ${job.id}: its idempotency key keeps clashing with a job being deleted`);
+  }
+
+  override async confirmIdempotencyKey(id: string): Promise<void> {
+    await this.db.updateTable('jobs').set({ idempotency_pending_until: null }).where('id', '=', id).execute();
   }
 
   /** Output and event rows go with the job through ON DELETE CASCADE. */
@@ -320,7 +333,9 @@ export class KyselyJobStore extends JobStore {
    * The fair pick: among queued jobs, one of the user with the fewest running jobs (so one
    * user's backlog never holds back another's job for longer than until the next free slot),
    * then `preferredId`, higher priority, older. One UPDATE over a subquery; PostgreSQL skips rows
-   * another runner's claim has locked, SQLite runs one writer at a time.
+   * another runner's claim has locked, SQLite runs one writer at a time. When the pick finds
+   * nothing, the preferred job is claimed waiting for its lock: a gateway may hold it for a moment
+   * right after publishing (confirmIdempotencyKey), and the message in hand may be its only one.
    */
   override async claimNextJob(runnerId: string, startedAt: Date, preferredId?: string): Promise<JobRecord | null> {
     const runningOfSubmitter = sql`(select count(*) from jobs as r where r.status = ${JobStatus.Running} and r.submitted_by = j.submitted_by)`;
@@ -335,13 +350,17 @@ export class KyselyJobStore extends JobStore {
       .orderBy('j.id')
       .limit(1)
       .$if(this.dialect === 'postgres', (qb) => qb.forUpdate().skipLocked());
-    const row = await this.db
-      .updateTable('jobs')
-      .set({ status: JobStatus.Running, runner_id: runnerId, started_at: startedAt.getTime() })
-      .where('id', '=', pick)
-      .where('status', '=', JobStatus.Queued)
-      .returningAll()
-      .executeTakeFirst();
+    const claim = (target: typeof pick | string) =>
+      this.db
+        .updateTable('jobs')
+        .set({ status: JobStatus.Running, runner_id: runnerId, started_at: startedAt.getTime() })
+        .where('id', '=', target)
+        .where('status', '=', JobStatus.Queued)
+        .returningAll()
+        .executeTakeFirst();
+    let row = await claim(pick);
+    // Still guarded by status: a job another runner took meanwhile is not claimed twice.
+    if (!row && preferredId !== undefined && this.dialect === 'postgres') row = await claim(preferredId);
     return row ? toRecord(row) : null;
   }
 

@@ -269,8 +269,32 @@ function cancelReason(): Migration {
   };
 }
 
+/**
+ * What an idempotency key was first sent with, so a different request under the same key is
+ * refused, and whether that first submission is still under way (a retry then waits or gets 409).
+ */
+function idempotencyFingerprint(): Migration {
+  return {
+    async up(db: Kysely<any>): Promise<void> {
+      await addMissingColumns(db, 'jobs', [
+        { name: 'idempotency_fingerprint', type: 'text' },
+        { name: 'idempotency_pending_until', type: 'bigint' },
+      ]);
+    },
+    async down(db: Kysely<any>): Promise<void> {
+      for (const column of ['idempotency_pending_until', 'idempotency_fingerprint']) await db.schema.alterTable('jobs').dropColumn(column).execute();
+    },
+  };
+}
+
 /** Names of the migrations, oldest first (for specs that start from an older schema). */
-export const STORE_MIGRATIONS = ['0001_jobs_and_output', '0002_events_lines_and_runners', '0003_open_jobs_by_user', '0004_cancel_reason'] as const;
+export const STORE_MIGRATIONS = [
+  '0001_jobs_and_output',
+  '0002_events_lines_and_runners',
+  '0003_open_jobs_by_user',
+  '0004_cancel_reason',
+  '0006_idempotency_fingerprint',
+] as const;
 export type StoreMigrationName = (typeof STORE_MIGRATIONS)[number];
 
 /** The store's schema history, in code. */
@@ -283,6 +307,7 @@ export class StoreMigrationProvider implements MigrationProvider {
       '0002_events_lines_and_runners': eventsLinesAndRunners(),
       '0003_open_jobs_by_user': openJobsByUser(),
       '0004_cancel_reason': cancelReason(),
+      '0006_idempotency_fingerprint': idempotencyFingerprint(),
     };
   }
 }

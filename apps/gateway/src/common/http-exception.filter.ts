@@ -4,7 +4,7 @@ import type { Response } from 'express';
 import { ErrorBody } from '@flansible/contracts';
 import { QueueUnavailableError } from '@flansible/queue';
 import { PathNotFoundError, PathOutsideRootError } from '@flansible/workspace';
-import { JobLimitReachedError } from '../jobs/job-quota.service';
+import { RetryLaterError } from './retry-later.error';
 
 /** Domain errors and the HTTP status each one answers with. */
 function statusOf(err: unknown): number {
@@ -12,7 +12,7 @@ function statusOf(err: unknown): number {
   if (err instanceof PathNotFoundError) return HttpStatus.NOT_FOUND;
   if (err instanceof PathOutsideRootError) return HttpStatus.FORBIDDEN;
   if (err instanceof QueueUnavailableError) return HttpStatus.SERVICE_UNAVAILABLE;
-  if (err instanceof JobLimitReachedError) return HttpStatus.TOO_MANY_REQUESTS;
+  if (err instanceof RetryLaterError) return err.status;
   // body-parser errors (malformed JSON, too large, bad charset) carry their own 4xx status.
   const status = (err as { status?: unknown })?.status;
   if (typeof status === 'number' && status >= 400 && status < 500) return status;
@@ -22,7 +22,7 @@ function statusOf(err: unknown): number {
 function messagesOf(err: unknown, status: number): string[] {
   if (status === HttpStatus.INTERNAL_SERVER_ERROR) return ['Internal server error'];
   if (err instanceof QueueUnavailableError) return [`Job queue unavailable: ${err.message}`];
-  if (err instanceof JobLimitReachedError) return [err.message];
+  if (err instanceof RetryLaterError) return [err.message];
   if (err instanceof HttpException) {
     const response = err.getResponse();
     const message = typeof response === 'string' ? response : (response as { message?: unknown }).message;
@@ -61,7 +61,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
     };
     if (status === HttpStatus.UNAUTHORIZED) response.setHeader('WWW-Authenticate', 'Basic realm="flansible", charset="UTF-8"');
     if (status === HttpStatus.SERVICE_UNAVAILABLE) response.setHeader('Retry-After', '5');
-    if (err instanceof JobLimitReachedError) response.setHeader('Retry-After', String(err.retryAfterSeconds));
+    if (err instanceof RetryLaterError) response.setHeader('Retry-After', String(err.retryAfterSeconds));
     // A route may have set another type (text/plain output) before failing.
     response.status(status).type('application/json').send(JSON.stringify(body));
   }

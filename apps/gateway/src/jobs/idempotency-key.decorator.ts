@@ -1,13 +1,19 @@
 import { BadRequestException, createParamDecorator, ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
 import { FieldGrammar } from '@flansible/contracts';
+import { IdempotentRequest, requestFingerprint } from './idempotency.service';
 
-/** The Idempotency-Key header, checked against its grammar; undefined when absent. */
-export const IdempotencyKey = createParamDecorator((_data: unknown, context: ExecutionContext): string | undefined => {
-  const value = context.switchToHttp().getRequest<Request>().headers['idempotency-key'];
+/**
+ * The Idempotency-Key header, checked against its grammar, with the fingerprint of the request
+ * it came with (method, route, body); undefined when absent.
+ */
+export const IdempotencyKey = createParamDecorator((_data: unknown, context: ExecutionContext): IdempotentRequest | undefined => {
+  const req = context.switchToHttp().getRequest<Request>();
+  const value = req.headers['idempotency-key'];
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || !FieldGrammar.idempotencyKey.test(value)) {
     throw new BadRequestException('Idempotency-Key must be 1-200 printable ASCII characters without spaces');
   }
-  return value;
+  const route = `${req.baseUrl ?? ''}${(req.route as { path?: string } | undefined)?.path ?? req.path}`;
+  return { key: value, fingerprint: requestFingerprint(req.method, route, req.body) };
 });

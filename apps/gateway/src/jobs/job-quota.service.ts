@@ -1,13 +1,16 @@
-import { Injectable } from '@nestjs/common';
+import { HttpStatus, Injectable } from '@nestjs/common';
 import { AuthenticatedUser } from '@flansible/auth';
 import { FlansibleConfig } from '@flansible/config';
 import { JobStore } from '@flansible/store';
+import { OneAtATime } from '../common/one-at-a-time';
+import { RetryLaterError } from '../common/retry-later.error';
 
 /** Seconds a refused submitter is asked to wait: jobs take that long or more to finish. */
 export const JOB_LIMIT_RETRY_AFTER_SECONDS = 30;
 
 /** The user already has max_jobs_per_user jobs queued or running: answered 429 with Retry-After. */
-export class JobLimitReachedError extends Error {
+export class JobLimitReachedError extends RetryLaterError {
+  readonly status = HttpStatus.TOO_MANY_REQUESTS;
   readonly retryAfterSeconds = JOB_LIMIT_RETRY_AFTER_SECONDS;
 }
 
@@ -17,8 +20,8 @@ export class JobLimitReachedError extends Error {
  */
 @Injectable()
 export class JobQuotaService {
-  /** Per user, the last submission in progress; the next one waits for it. */
-  private readonly tails = new Map<string, Promise<unknown>>();
+  /** Per user, one count-then-create at a time. */
+  private readonly perUser = new OneAtATime();
 
   constructor(
     private readonly config: FlansibleConfig,
@@ -32,8 +35,7 @@ export class JobQuotaService {
    * still overshoot by one job each at most.
    */
   async withinLimit<T>(user: AuthenticatedUser, create: () => Promise<T>): Promise<T> {
-    const previous = this.tails.get(user.name) ?? Promise.resolve();
-    const run = previous.then(async () => {
+    return this.perUser.run(user.name, async () => {
       const open = await this.store.countOpenJobs(user.name);
       if (open >= this.config.maxJobsPerUser) {
         throw new JobLimitReachedError(
@@ -43,14 +45,5 @@ export class JobQuotaService {
       }
       return create();
     });
-    const tail = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.tails.set(user.name, tail);
-    void tail.then(() => {
-      if (this.tails.get(user.name) === tail) this.tails.delete(user.name);
-    });
-    return run;
   }
 }

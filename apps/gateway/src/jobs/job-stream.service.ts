@@ -1,24 +1,22 @@
-import { BadRequestException, Injectable } from '@nestjs/common';
-import type { Request, Response } from 'express';
-import { AuthenticatedUser } from '@flansible/auth';
-import { StoreRange, isTerminalStatus, parseInRange } from '@flansible/contracts';
+import { BadRequestException, HttpStatus, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import type { Response } from 'express';
+import { AuthenticatedUser, JobPolicyService, RbacService } from '@flansible/auth';
+import { FlansibleConfig } from '@flansible/config';
+import { StoreRange, parseInRange } from '@flansible/contracts';
 import { JobNoticeBus } from '@flansible/queue';
 import { JobStore } from '@flansible/store';
+import { RetryLaterError } from '../common/retry-later.error';
+import { FeedSubscriber, JobFeed, StreamCursor } from './job-feed';
 import { JobQueryService } from './job-query.service';
-import { toJobEvent } from './job-resource';
 
-/** Where a client is in a job's stream: lines and events it has received. Sent as each message's id. */
-interface StreamCursor {
-  lines: number;
-  events: number;
+/** Seconds a refused stream is asked to wait: streams last as long as their jobs. */
+export const STREAM_LIMIT_RETRY_AFTER_SECONDS = 5;
+
+/** max_streams_per_user or max_streams reached on this gateway: answered 429 with Retry-After. */
+export class StreamLimitReachedError extends RetryLaterError {
+  readonly status = HttpStatus.TOO_MANY_REQUESTS;
+  readonly retryAfterSeconds = STREAM_LIMIT_RETRY_AFTER_SECONDS;
 }
-
-const OUTPUT_PAGE = 1_000;
-const EVENT_PAGE = 500;
-/** Re-read the store this often even without a notice: notices are hints and may be lost. */
-const SAFETY_POLL_MS = 1_000;
-/** A comment this often keeps proxies from closing an idle stream. */
-const KEEPALIVE_MS = 15_000;
 
 /**
  * The cursor a Last-Event-ID names, or a 400. Both parts meet `integer` columns (line numbers,
@@ -39,19 +37,49 @@ export function parseLastEventId(value: string | undefined): StreamCursor {
  * Server-Sent Events for one job: output lines, structured events and status changes as they
  * happen, then `end`. Everything is read from the store from the client's cursor, and the notice
  * bus only says when to look, so a resumed stream (Last-Event-ID) loses and repeats nothing,
- * whichever gateway serves it and wherever the job runs.
+ * whichever gateway serves it and wherever the job runs. All streams of a job on this gateway
+ * share one reader (JobFeed). Open streams are capped per user and in all (max_streams_per_user,
+ * max_streams), and each is ended when rbac.json no longer lets its user read the job.
  */
 @Injectable()
-export class JobStreamService {
+export class JobStreamService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(JobStreamService.name);
+  private readonly feeds = new Map<string, JobFeed>();
+  /** Open (or opening) streams per user, and in all. */
+  private readonly openByUser = new Map<string, number>();
+  private open = 0;
+  private stopWatchingRights: (() => void) | null = null;
+
   constructor(
+    private readonly config: FlansibleConfig,
     private readonly store: JobStore,
     private readonly bus: JobNoticeBus,
     private readonly query: JobQueryService,
+    private readonly rbac: RbacService,
+    private readonly policy: JobPolicyService,
   ) {}
 
-  async stream(user: AuthenticatedUser, id: string, lastEventId: string | undefined, req: Request, res: Response): Promise<void> {
+  onModuleInit(): void {
+    this.stopWatchingRights = this.rbac.onReload(() => this.recheckRights());
+  }
+
+  /** Ends every stream, so the server can close: clients resume elsewhere with Last-Event-ID. */
+  onModuleDestroy(): void {
+    this.stopWatchingRights?.();
+    for (const feed of [...this.feeds.values()]) feed.closeAll('the gateway is shutting down; reconnect with Last-Event-ID');
+  }
+
+  /** Resolves once the stream has ended. Every refusal (400, 429, 404) comes before any SSE header. */
+  async stream(user: AuthenticatedUser, id: string, lastEventId: string | undefined, res: Response): Promise<void> {
     const cursor = parseLastEventId(lastEventId);
-    await this.query.getJob(user, id); // 404 before any header is sent
+    const release = this.reserveSlot(user);
+    let job;
+    try {
+      job = await this.query.getJob(user, id); // 404 for a job this user may not read
+    } catch (err) {
+      release();
+      throw err;
+    }
 
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
@@ -60,88 +88,76 @@ export class JobStreamService {
       'X-Accel-Buffering': 'no',
     });
     res.write('retry: 1000\n\n');
-    let lastWrite = Date.now();
-    const send = (event: string, data: unknown) => {
-      res.write(`id: ${cursor.lines}:${cursor.events}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-      lastWrite = Date.now();
-    };
-
-    let closed = false;
-    let wake: (() => void) | null = null;
-    let noticed = false;
-    const onNotice = () => {
-      noticed = true;
-      wake?.();
-    };
-    req.on('close', () => {
-      closed = true;
-      wake?.();
+    let feed = this.feeds.get(id);
+    if (!feed) {
+      const owner = { submittedBy: job.submittedBy, inventory: job.inventory };
+      const created: JobFeed = new JobFeed(id, owner, this.store, this.bus, this.logger, () => {
+        if (this.feeds.get(id) === created) this.feeds.delete(id);
+      });
+      this.feeds.set(id, created);
+      feed = created;
+    }
+    await new Promise<void>((resolve) => {
+      const subscriber: FeedSubscriber = {
+        user: user.name,
+        res,
+        cursor,
+        lastStatus: null,
+        lastWrite: Date.now(),
+        ended: false,
+        onEnd: () => {
+          release();
+          resolve();
+        },
+      };
+      feed.add(subscriber);
     });
-    const stopListening = this.bus.listen(id, onNotice);
-    let lastStatus: string | null = null;
-    try {
-      while (!closed) {
-        noticed = false;
-        const job = await this.store.findJob(id);
-        if (!job) break; // purged meanwhile
-        // The runner stores all output and events before the terminal status, so once the job
-        // reads as terminal here, what follows is all there is.
-        const terminal = isTerminalStatus(job.status);
-        await this.sendOutput(id, job.outputLines, terminal, cursor, send);
-        await this.sendEvents(id, cursor, send);
-        if (job.status !== lastStatus) {
-          lastStatus = job.status;
-          send('status', { status: job.status, reason: job.reason, return_code: job.returnCode });
-        }
-        if (terminal) {
-          send('end', { status: job.status });
-          break;
-        }
-        if (!noticed && !closed) {
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-            setTimeout(resolve, SAFETY_POLL_MS);
-          });
-          wake = null;
-        }
-        if (Date.now() - lastWrite >= KEEPALIVE_MS) {
-          res.write(': keep-alive\n\n');
-          lastWrite = Date.now();
-        }
-      }
-    } finally {
-      stopListening();
-      res.end();
-    }
   }
 
-  private async sendOutput(
-    id: string,
-    storedLines: number,
-    terminal: boolean,
-    cursor: StreamCursor,
-    send: (event: string, data: unknown) => void,
-  ): Promise<void> {
-    while (cursor.lines < storedLines) {
-      const page = await this.store.readOutputLines(id, cursor.lines + 1, Math.min(storedLines, cursor.lines + OUTPUT_PAGE));
-      let lines = page.lines;
-      // A last line still without its newline may grow: hold it back until it is complete.
-      const reachesEnd = page.from + lines.length - 1 >= page.totalLines;
-      if (reachesEnd && !page.endsWithNewline && !terminal) lines = lines.slice(0, -1);
-      if (lines.length === 0) return;
-      cursor.lines += lines.length;
-      send('output', { start_line: page.from, lines });
+  /**
+   * Counts a stream against max_streams_per_user and max_streams, synchronously, so streams
+   * opened at the same moment cannot all pass one count; returns the function that gives the
+   * slot back (idempotent).
+   */
+  private reserveSlot(user: AuthenticatedUser): () => void {
+    const mine = this.openByUser.get(user.name) ?? 0;
+    if (mine >= this.config.maxStreamsPerUser) {
+      throw new StreamLimitReachedError(
+        `User ${user.name} already has ${mine} streams open (max_streams_per_user is ${this.config.maxStreamsPerUser}); close one or try again later`,
+      );
     }
+    if (this.open >= this.config.maxStreams) {
+      throw new StreamLimitReachedError(`This gateway already has ${this.open} streams open (max_streams is ${this.config.maxStreams}); try again later`);
+    }
+    this.openByUser.set(user.name, mine + 1);
+    this.open++;
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      this.open--;
+      const left = (this.openByUser.get(user.name) ?? 1) - 1;
+      if (left > 0) this.openByUser.set(user.name, left);
+      else this.openByUser.delete(user.name);
+    };
   }
 
-  private async sendEvents(id: string, cursor: StreamCursor, send: (event: string, data: unknown) => void): Promise<void> {
-    for (;;) {
-      const events = await this.store.readEvents(id, { after: cursor.events, limit: EVENT_PAGE });
-      for (const event of events) {
-        cursor.events = event.counter;
-        send('event', toJobEvent(event));
+  /** After an rbac.json reload: each stream whose user (as the file says now) may no longer read its job ends. */
+  private recheckRights(): void {
+    for (const feed of [...this.feeds.values()]) {
+      // Once per user and job, however many streams they have open to it.
+      const mayRead = new Map<string, boolean>();
+      for (const subscriber of feed.streams) {
+        let allowed = mayRead.get(subscriber.user);
+        if (allowed === undefined) {
+          const user = this.rbac.userNamed(subscriber.user);
+          allowed = user !== undefined && this.policy.canRead(user, feed.owner);
+          mayRead.set(subscriber.user, allowed);
+        }
+        if (allowed) continue;
+        this.logger.log(`Ending a stream of job ${feed.jobId}: ${subscriber.user} may no longer read it`);
+        feed.close(subscriber, `access revoked: ${subscriber.user} may no longer read this job (rbac.json changed)`);
       }
-      if (events.length < EVENT_PAGE) return;
     }
   }
 }

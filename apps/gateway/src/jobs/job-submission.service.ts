@@ -15,6 +15,7 @@ import { AnsibleCommandDto } from './dto/ansible-command.dto';
 import { AnsiblePlaybookDto } from './dto/ansible-playbook.dto';
 import { AnsibleRunOptionsDto } from './dto/ansible-run-options.dto';
 import { GitUpdateDto } from './dto/git-update.dto';
+import { IdempotencyService, IdempotentRequest } from './idempotency.service';
 import { JobQuotaService } from './job-quota.service';
 import { JobOptionsDto, PlaybookTagsDto } from './dto/job-options.dto';
 
@@ -26,7 +27,7 @@ export interface SubmittedJob {
 
 export interface SubmitOptions {
   /** With the user, makes a retried submission return the first job instead of running twice. */
-  idempotencyKey?: string;
+  idempotency?: IdempotentRequest;
 }
 
 type RunRequest = AnsibleRunOptionsDto & Partial<JobOptionsDto>;
@@ -47,6 +48,7 @@ export class JobSubmissionService {
     private readonly workspace: WorkspaceService,
     private readonly policy: JobPolicyService,
     private readonly quota: JobQuotaService,
+    private readonly idempotency: IdempotencyService,
   ) {}
 
   submitCommand(user: AuthenticatedUser, dto: AnsibleCommandDto & Partial<JobOptionsDto>, options: SubmitOptions = {}): Promise<SubmittedJob> {
@@ -126,20 +128,34 @@ export class JobSubmissionService {
     };
   }
 
-  private async enqueue(user: AuthenticatedUser, spec: JobSpec, options: SubmitOptions = {}): Promise<SubmittedJob> {
+  private enqueue(user: AuthenticatedUser, spec: JobSpec, options: SubmitOptions = {}): Promise<SubmittedJob> {
+    const request = options.idempotency;
+    if (request === undefined) return this.storeAndPublish(user, spec);
+    // A retry on this gateway waits for the outcome of the attempt before it.
+    return this.idempotency.oneAtATime(user.name, request, () => this.storeAndPublish(user, spec, request));
+  }
+
+  private async storeAndPublish(user: AuthenticatedUser, spec: JobSpec, request?: IdempotentRequest): Promise<SubmittedJob> {
     const submittedAt = new Date();
     // An Idempotency-Key retry at the limit is refused too (429, retry later): it creates nothing.
-    const { id, created } = await this.quota.withinLimit(user, () =>
+    const stored = await this.quota.withinLimit(user, () =>
       this.store.createJob({
         id: randomUUID(),
         submittedBy: user.name,
         spec,
         createdAt: submittedAt,
         priority: spec.priority,
-        idempotencyKey: options.idempotencyKey,
+        idempotencyKey: request?.key,
+        idempotencyFingerprint: request?.fingerprint,
+        // From now, not submittedAt: the publish deadline starts after any wait for the quota.
+        idempotencyPendingUntil: request && this.idempotency.pendingUntil(new Date()),
       }),
     );
-    if (!created) return { id, created };
+    const { id, created } = stored;
+    if (!created) {
+      this.idempotency.checkEarlier(request as IdempotentRequest, stored, new Date());
+      return { id, created };
+    }
     try {
       await this.queue.publish({
         schemaVersion: JOB_MESSAGE_SCHEMA_VERSION,
@@ -154,7 +170,17 @@ export class JobSubmissionService {
       if (err instanceof QueueUnavailableError) this.logger.warn(`Job ${id} not queued: ${err.message}`);
       throw err;
     }
+    if (request) await this.confirmKey(id);
     this.logger.log(`Job ${id} queued: ${spec.kind} by ${user.name}`);
     return { id, created };
+  }
+
+  /** The job is queued whatever happens here: if the store fails now, its pending deadline ends the wait by itself. */
+  private async confirmKey(id: string): Promise<void> {
+    try {
+      await this.store.confirmIdempotencyKey(id);
+    } catch (err) {
+      this.logger.warn(`Job ${id} queued, but its Idempotency-Key stays pending until its deadline: ${(err as Error).message}`);
+    }
   }
 }

@@ -1,7 +1,8 @@
-import { Body, Controller, Get, Headers, HttpCode, HttpStatus, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { applyDecorators, Body, Controller, Get, Headers, HttpCode, HttpStatus, Param, Post, Query, Res } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
+  ApiConflictResponse,
   ApiForbiddenResponse,
   ApiHeader,
   ApiNotFoundResponse,
@@ -9,9 +10,11 @@ import {
   ApiOkResponse,
   ApiServiceUnavailableResponse,
   ApiTags,
+  ApiTooManyRequestsResponse,
+  ApiUnprocessableEntityResponse,
   getSchemaPath,
 } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { Response } from 'express';
 import { AuthenticatedUser, CurrentUser } from '@flansible/auth';
 import { StoreRange } from '@flansible/contracts';
 import { ApiAuthenticated, ApiSubmissionErrors } from '../common/api-error-responses';
@@ -22,6 +25,7 @@ import { JobPageDto, JobResourceDto } from './dto/job-resource.dto';
 import { ListJobsQueryDto } from './dto/list-jobs-query.dto';
 import { SubmitCommandJobDto, SubmitPlaybookJobDto } from './dto/submit-job.dto';
 import { IdempotencyKey } from './idempotency-key.decorator';
+import { IdempotentRequest } from './idempotency.service';
 import { JobControlService } from './job-control.service';
 import { JobQueryService } from './job-query.service';
 import { JobStreamService } from './job-stream.service';
@@ -30,8 +34,18 @@ import { JobSubmissionService, SubmittedJob } from './job-submission.service';
 const IDEMPOTENCY_HEADER = {
   name: 'Idempotency-Key',
   required: false,
-  description: 'Retrying with the same key returns the job the first request created instead of running it twice.',
+  description:
+    'Retrying the same request with the same key returns the job the first request created instead of running it twice. ' +
+    'A key belongs to the request it was first sent with (method, route and body); a key whose first request failed is free again.',
 };
+
+/** The Idempotency-Key header and the answers it may bring. */
+const ApiIdempotency = () =>
+  applyDecorators(
+    ApiHeader(IDEMPOTENCY_HEADER),
+    ApiConflictResponse({ type: ErrorBodyDto, description: 'The first request with this Idempotency-Key is still under way: retry (see Retry-After)' }),
+    ApiUnprocessableEntityResponse({ type: ErrorBodyDto, description: 'This Idempotency-Key was used for a different request' }),
+  );
 
 const LOCATION_HEADER = { Location: { description: "The job's URL", schema: { type: 'string' } } };
 
@@ -51,7 +65,7 @@ export class JobsController {
   /** Run an ad-hoc command. */
   @Post('command')
   @HttpCode(HttpStatus.ACCEPTED)
-  @ApiHeader(IDEMPOTENCY_HEADER)
+  @ApiIdempotency()
   @ApiAcceptedResponse({ type: JobResourceDto, description: 'Queued', headers: LOCATION_HEADER })
   @ApiOkResponse({ type: JobResourceDto, description: 'An Idempotency-Key retry: the job the first attempt created', headers: LOCATION_HEADER })
   @ApiSubmissionErrors()
@@ -59,16 +73,16 @@ export class JobsController {
   async submitCommand(
     @CurrentUser() user: AuthenticatedUser,
     @Body() dto: SubmitCommandJobDto,
-    @IdempotencyKey() idempotencyKey: string | undefined,
+    @IdempotencyKey() idempotency: IdempotentRequest | undefined,
     @Res({ passthrough: true }) res: Response,
   ): Promise<JobResourceDto> {
-    return this.accepted(user, await this.submission.submitCommand(user, dto, { idempotencyKey }), res);
+    return this.accepted(user, await this.submission.submitCommand(user, dto, { idempotency }), res);
   }
 
   /** Run a playbook from the playbook root. */
   @Post('playbook')
   @HttpCode(HttpStatus.ACCEPTED)
-  @ApiHeader(IDEMPOTENCY_HEADER)
+  @ApiIdempotency()
   @ApiAcceptedResponse({ type: JobResourceDto, description: 'Queued', headers: LOCATION_HEADER })
   @ApiOkResponse({ type: JobResourceDto, description: 'An Idempotency-Key retry: the job the first attempt created', headers: LOCATION_HEADER })
   @ApiSubmissionErrors()
@@ -76,10 +90,10 @@ export class JobsController {
   async submitPlaybook(
     @CurrentUser() user: AuthenticatedUser,
     @Body() dto: SubmitPlaybookJobDto,
-    @IdempotencyKey() idempotencyKey: string | undefined,
+    @IdempotencyKey() idempotency: IdempotentRequest | undefined,
     @Res({ passthrough: true }) res: Response,
   ): Promise<JobResourceDto> {
-    return this.accepted(user, await this.submission.submitPlaybook(user, dto, { idempotencyKey }), res);
+    return this.accepted(user, await this.submission.submitPlaybook(user, dto, { idempotency }), res);
   }
 
   /** History, newest first, with filters and keyset pagination. */
@@ -149,7 +163,9 @@ export class JobsController {
 
   /**
    * Server-Sent Events: `output` ({start_line, lines}), `event` (a structured event), `status`
-   * and finally `end`. Resume with the Last-Event-ID header; nothing is lost or repeated.
+   * and finally `end`. Resume with the Last-Event-ID header; nothing is lost or repeated. A stream
+   * that ends early says why in a `closed` message ({reason}): its user may no longer read the
+   * job, or the gateway is stopping.
    */
   @Get(':id/stream')
   @ApiHeader({
@@ -160,14 +176,17 @@ export class JobsController {
   })
   @ApiOkResponse({ description: 'An event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } })
   @ApiBadRequestResponse({ type: ErrorBodyDto, description: 'Malformed or out-of-range Last-Event-ID (answered before the stream starts)' })
+  @ApiTooManyRequestsResponse({
+    type: ErrorBodyDto,
+    description: 'Too many failed logins, or max_streams_per_user / max_streams streams already open on this gateway; see Retry-After',
+  })
   async streamJob(
     @CurrentUser() user: AuthenticatedUser,
     @Param('id') id: string,
     @Headers('last-event-id') lastEventId: string | undefined,
-    @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    await this.streams.stream(user, id, lastEventId, req, res);
+    await this.streams.stream(user, id, lastEventId, res);
   }
 
   /** Cancel: a queued job never starts; a running one's process tree is stopped. */

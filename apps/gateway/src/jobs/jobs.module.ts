@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { RightsModule } from '@flansible/auth';
 import { WorkspaceModule } from '@flansible/workspace';
 import { FlansibleJobsController } from './flansible-jobs.controller';
+import { IdempotencyService } from './idempotency.service';
 import { JobControlService } from './job-control.service';
 import { JobStreamService } from './job-stream.service';
 import { JobsController } from './jobs.controller';
@@ -12,6 +13,6 @@ import { JobSubmissionService } from './job-submission.service';
 @Module({
   imports: [RightsModule, WorkspaceModule],
   controllers: [FlansibleJobsController, JobsController],
-  providers: [JobSubmissionService, JobQuotaService, JobQueryService, JobControlService, JobStreamService],
+  providers: [JobSubmissionService, JobQuotaService, IdempotencyService, JobQueryService, JobControlService, JobStreamService],
 })
 export class JobsModule {}

@@ -52,6 +52,7 @@ export class InMemoryOutputStore extends JobStore {
     });
     return { id: job.id, created: true };
   }
+  async confirmIdempotencyKey(): Promise<void> {}
   async deleteJob(id: string): Promise<void> {
     this.jobs.delete(id);
     this.events.delete(id);

@@ -1,9 +1,14 @@
 import { AddressInfo, Server, Socket, createConnection, createServer } from 'node:net';
 
-/** A TCP forwarder to the broker that a test can take down and bring back, like a broker restart. */
+/**
+ * A TCP forwarder to the broker that a test can take down and bring back, like a broker restart,
+ * or hold: the connections stay up but nothing gets through, like a broker that stopped answering.
+ */
 export class BrokerProxy {
   private server?: Server;
   private readonly sockets = new Set<Socket>();
+  /** While held: the writes not passed on yet, in the order they came. */
+  private held: (() => void)[] | null = null;
   constructor(readonly port: number) {}
 
   static async onFreePort(): Promise<BrokerProxy> {
@@ -22,14 +27,37 @@ export class BrokerProxy {
         socket.on('close', () => this.sockets.delete(socket));
         socket.on('error', () => undefined);
       }
-      client.pipe(upstream).pipe(client);
+      this.relay(client, upstream);
+      this.relay(upstream, client);
     });
     await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
   }
 
+  /** Passes nothing on, either way, until release(). */
+  hold(): void {
+    this.held ??= [];
+  }
+
+  /** Passes on what was held, then forwards again. */
+  release(): void {
+    const held = this.held ?? [];
+    this.held = null;
+    for (const write of held) write();
+  }
+
   async stop(): Promise<void> {
+    this.held = null;
     for (const socket of this.sockets) socket.destroy();
     if (this.server) await new Promise((resolve) => this.server!.close(resolve));
     this.server = undefined;
+  }
+
+  private relay(from: Socket, to: Socket): void {
+    from.on('data', (chunk: Buffer) => {
+      const write = () => to.destroyed || to.write(chunk);
+      if (this.held) this.held.push(write);
+      else write();
+    });
+    from.on('end', () => to.end());
   }
 }

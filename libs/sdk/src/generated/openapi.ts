@@ -254,7 +254,9 @@ export interface paths {
         };
         /**
          * Server-Sent Events: `output` ({start_line, lines}), `event` (a structured event), `status`
-         *     and finally `end`. Resume with the Last-Event-ID header; nothing is lost or repeated.
+         *     and finally `end`. Resume with the Last-Event-ID header; nothing is lost or repeated. A stream
+         *     that ends early says why in a `closed` message ({reason}): its user may no longer read the
+         *     job, or the gateway is stopping.
          */
         get: operations["streamJob"];
         put?: never;
@@ -1106,7 +1108,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Retrying with the same key returns the job the first request created instead of running it twice. */
+                /** @description Retrying the same request with the same key returns the job the first request created instead of running it twice. A key belongs to the request it was first sent with (method, route and body); a key whose first request failed is free again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -1176,6 +1178,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description The first request with this Idempotency-Key is still under way: retry (see Retry-After) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Body larger than body_limit */
             413: {
                 headers: {
@@ -1187,6 +1198,15 @@ export interface operations {
             };
             /** @description Body is not application/json */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description This Idempotency-Key was used for a different request */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1218,7 +1238,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Retrying with the same key returns the job the first request created instead of running it twice. */
+                /** @description Retrying the same request with the same key returns the job the first request created instead of running it twice. A key belongs to the request it was first sent with (method, route and body); a key whose first request failed is free again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -1288,6 +1308,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
+            /** @description The first request with this Idempotency-Key is still under way: retry (see Retry-After) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
             /** @description Body larger than body_limit */
             413: {
                 headers: {
@@ -1299,6 +1328,15 @@ export interface operations {
             };
             /** @description Body is not application/json */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description This Idempotency-Key was used for a different request */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1619,7 +1657,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description Too many failed logins; see Retry-After */
+            /** @description Too many failed logins, or max_streams_per_user / max_streams streams already open on this gateway; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
