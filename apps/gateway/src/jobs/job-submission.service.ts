@@ -1,12 +1,14 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { BadRequestException, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { AuthenticatedUser, JobPolicyService } from '@flansible/auth';
 import { FlansibleConfig } from '@flansible/config';
 import {
   AnsibleRunOptions,
+  InvalidJobSpecError,
   JOB_MESSAGE_SCHEMA_VERSION,
   JobKind,
   JobSpec,
+  parseJobSpec,
 } from '@flansible/contracts';
 import { JobQueue, QueueUnavailableError } from '@flansible/queue';
 import { JobStore } from '@flansible/store';
@@ -81,7 +83,7 @@ export class JobSubmissionService {
       kind: JobKind.Playbook,
       playbookDir,
       playbookPath,
-      vaultFile: dto.vault_file === undefined ? undefined : this.policy.authorizeVaultFile(user, dto.vault_file),
+      vaultFile: dto.vault_file === undefined || dto.vault_file === null ? undefined : this.policy.authorizeVaultFile(user, dto.vault_file),
       updateGitRepo: dto.update_git_repo,
       tags: dto.tags,
       skipTags: dto.skip_tags,
@@ -127,6 +129,7 @@ export class JobSubmissionService {
   }
 
   private async enqueue(user: AuthenticatedUser, spec: JobSpec, options: SubmitOptions = {}): Promise<SubmittedJob> {
+    checkAsRunnerWould(spec);
     const submittedAt = new Date();
     // An Idempotency-Key retry at the limit is refused too (429, retry later): it creates nothing.
     const { id, created } = await this.quota.withinLimit(user, () =>
@@ -156,5 +159,19 @@ export class JobSubmissionService {
     }
     this.logger.log(`Job ${id} queued: ${spec.kind} by ${user.name}`);
     return { id, created };
+  }
+}
+
+/**
+ * The spec passes the runner's own check (parseJobSpec, the rules its message parser and argv
+ * builders apply) before anything is stored: the DTOs apply the same rules, so this never fires
+ * unless they drift apart, and then the request is a 400 instead of a job that ends in error.
+ */
+function checkAsRunnerWould(spec: JobSpec): void {
+  try {
+    parseJobSpec(spec);
+  } catch (err) {
+    if (err instanceof InvalidJobSpecError) throw new BadRequestException(err.message);
+    throw err;
   }
 }

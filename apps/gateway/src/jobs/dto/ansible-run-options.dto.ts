@@ -1,5 +1,6 @@
-import { IsBoolean, IsInt, IsObject, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
-import { FieldGrammar } from '@flansible/contracts';
+import { IsBoolean, IsInt, IsObject, IsOptional, IsString, Max, Min } from 'class-validator';
+import { JobRange, TextRules } from '@flansible/contracts';
+import { FollowsRule } from './follows-rule.validator';
 
 /**
  * Fields both ad-hoc commands and playbooks take. In every DTO, a property's decorators are
@@ -8,9 +9,7 @@ import { FieldGrammar } from '@flansible/contracts';
 export class AnsibleRunOptionsDto {
   /** Inventory name under the inventory root, or a path inside it; the default inventory when omitted. */
   @IsOptional()
-  @Matches(FieldGrammar.inventory, {
-    message: 'inventory must be a name or path inside the inventory root (no control characters, leading "-" or inline host list)',
-  })
+  @FollowsRule(TextRules.inventory)
   @IsString()
   inventory?: string;
 
@@ -21,15 +20,15 @@ export class AnsibleRunOptionsDto {
 
   /** Parallel processes (`--forks`). */
   @IsOptional()
-  @Min(1)
-  @Max(500)
+  @Min(JobRange.forks.min)
+  @Max(JobRange.forks.max)
   @IsInt()
   forks?: number;
 
   /** Verbosity: `-v` repeated this many times. */
   @IsOptional()
-  @Min(0)
-  @Max(4)
+  @Min(JobRange.verboseLevel.min)
+  @Max(JobRange.verboseLevel.max)
   @IsInt()
   verbose_level?: number;
 
@@ -40,13 +39,13 @@ export class AnsibleRunOptionsDto {
 
   /** `--become-method`, e.g. sudo. */
   @IsOptional()
-  @Matches(FieldGrammar.becomeMethod, { message: 'become_method must be a plugin name such as sudo or su' })
+  @FollowsRule(TextRules.becomeMethod)
   @IsString()
   become_method?: string;
 
   /** `--become-user`. */
   @IsOptional()
-  @Matches(FieldGrammar.becomeUser, { message: 'become_user must be a user name' })
+  @FollowsRule(TextRules.becomeUser)
   @IsString()
   become_user?: string;
 }

@@ -1,11 +1,12 @@
-import { ArrayMaxSize, IsArray, IsBoolean, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
-import { FieldGrammar } from '@flansible/contracts';
+import { ArrayMaxSize, IsArray, IsBoolean, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { JobRange, MAX_TAGS, TextRules } from '@flansible/contracts';
+import { FollowsRule } from './follows-rule.validator';
 
 /** Launch fields the v1 API adds to every job kind. */
 export class JobOptionsDto {
   /** `--limit`: further restrict the hosts, as a host pattern. */
   @IsOptional()
-  @Matches(FieldGrammar.hostPattern, { message: 'limit must be an Ansible host pattern' })
+  @FollowsRule(TextRules.hostPattern)
   @IsString()
   limit?: string;
 
@@ -21,15 +22,15 @@ export class JobOptionsDto {
 
   /** Seconds before the job is killed (timed_out); capped by the server's maximum (task_timeout). */
   @IsOptional()
-  @Max(7 * 24 * 3600)
-  @Min(1)
+  @Max(JobRange.timeoutSeconds.max)
+  @Min(JobRange.timeoutSeconds.min)
   @IsInt()
   timeout?: number;
 
   /** 0 (default) to 9; recorded with the job and shown in history. */
   @IsOptional()
-  @Max(9)
-  @Min(0)
+  @Max(JobRange.priority.max)
+  @Min(JobRange.priority.min)
   @IsInt()
   priority?: number;
 }
@@ -38,17 +39,17 @@ export class JobOptionsDto {
 export class PlaybookTagsDto {
   /** Run only tasks with these tags. */
   @IsOptional()
-  @Matches(FieldGrammar.tag, { each: true, message: 'each tag must be a tag name (letters, digits, _ . : -)' })
+  @FollowsRule(TextRules.tag, { each: true, message: `each tag must be ${TextRules.tag.must}` })
   @IsString({ each: true })
-  @ArrayMaxSize(100)
+  @ArrayMaxSize(MAX_TAGS)
   @IsArray()
   tags?: string[];
 
   /** Skip tasks with these tags. */
   @IsOptional()
-  @Matches(FieldGrammar.tag, { each: true, message: 'each skip_tags entry must be a tag name (letters, digits, _ . : -)' })
+  @FollowsRule(TextRules.tag, { each: true, message: `each skip_tags entry must be ${TextRules.tag.must}` })
   @IsString({ each: true })
-  @ArrayMaxSize(100)
+  @ArrayMaxSize(MAX_TAGS)
   @IsArray()
   skip_tags?: string[];
 }
