@@ -121,7 +121,7 @@ function checkControls(spec: Record<string, unknown>): void {
 
 function checkRunOptions(spec: Record<string, unknown>): void {
   checkControls(spec);
-  requireAbsolutePath(spec.inventoryPath, 'inventoryPath');
+  requireAbsolutePath(spec.inventoryPath, 'inventoryPath', TextRules.inventory);
   optionalObject(spec.extraVars, 'extraVars');
   optionalInteger(spec.forks, 'forks', JobRange.forks);
   optionalInteger(spec.verboseLevel, 'verboseLevel', JobRange.verboseLevel);

@@ -85,9 +85,12 @@ export function optionalText(value: unknown, field: string, rule: TextRule): str
   return absent(value) ? undefined : requireText(value, field, rule);
 }
 
-/** Absolute paths only (the gateway resolved them); the runner confines them to their roots too. */
-export function requireAbsolutePath(value: unknown, field: string): string {
-  const path = requireText(value, field, TextRules.path);
+/**
+ * Absolute paths only (the gateway resolved them), held to `rule` (an inventory's forbids commas);
+ * the runner confines them to their roots too.
+ */
+export function requireAbsolutePath(value: unknown, field: string, rule: TextRule = TextRules.path): string {
+  const path = requireText(value, field, rule);
   if (!path.startsWith('/')) throw new InvalidJobSpecError(`${field} must be an absolute path`);
   return path;
 }

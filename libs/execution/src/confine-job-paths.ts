@@ -1,5 +1,5 @@
 import { FlansibleConfig } from '@flansible/config';
-import { InvalidJobSpecError, JobKind, JobSpec, optionalAbsolutePath, requireAbsolutePath } from '@flansible/contracts';
+import { AnsibleRunOptions, InvalidJobSpecError, JobKind, JobSpec, TextRules, optionalAbsolutePath, requireAbsolutePath } from '@flansible/contracts';
 import { isInside } from '@flansible/workspace';
 import { realpath, stat } from 'node:fs/promises';
 
@@ -41,6 +41,11 @@ async function confine(path: string, root: string, what: string, kind: 'file' | 
   return real;
 }
 
+/** The inventory's real path; no comma, as in a request (Ansible reads `a,b` as a list of hosts). */
+function confineInventory(spec: AnsibleRunOptions, roots: JobRoots): Promise<string> {
+  return confine(requireAbsolutePath(spec.inventoryPath, 'inventoryPath', TextRules.inventory), roots.inventoryRoot, 'Inventory', 'any');
+}
+
 /**
  * The spec with every path replaced by its real path, each inside its root: inventories in the
  * inventory root, playbooks and git checkouts in the playbook root, vault password files in the
@@ -50,15 +55,12 @@ async function confine(path: string, root: string, what: string, kind: 'file' | 
 export async function confineJobPaths<T extends JobSpec>(spec: T, roots: JobRoots): Promise<T> {
   switch (spec.kind) {
     case JobKind.Command:
-      return {
-        ...spec,
-        inventoryPath: await confine(requireAbsolutePath(spec.inventoryPath, 'inventoryPath'), roots.inventoryRoot, 'Inventory', 'any'),
-      };
+      return { ...spec, inventoryPath: await confineInventory(spec, roots) };
     case JobKind.Playbook: {
       const vaultFile = optionalAbsolutePath(spec.vaultFile, 'vaultFile');
       return {
         ...spec,
-        inventoryPath: await confine(requireAbsolutePath(spec.inventoryPath, 'inventoryPath'), roots.inventoryRoot, 'Inventory', 'any'),
+        inventoryPath: await confineInventory(spec, roots),
         playbookDir: await confine(requireAbsolutePath(spec.playbookDir, 'playbookDir'), roots.playbookRoot, 'Playbook directory', 'directory'),
         playbookPath: await confine(requireAbsolutePath(spec.playbookPath, 'playbookPath'), roots.playbookRoot, 'Playbook', 'file'),
         ...(vaultFile !== undefined ? { vaultFile: await confine(vaultFile, roots.vaultRoot, 'Vault password file', 'file') } : {}),

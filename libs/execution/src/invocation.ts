@@ -60,7 +60,7 @@ export function jobTimeoutSeconds(spec: { timeoutSeconds?: unknown }): number | 
  * starts with `-` can then never be read as an option of its own.
  */
 function sharedAnsibleArgs(spec: AnsibleRunOptions, files: InvocationFiles): string[] {
-  const args = [`--inventory=${requireAbsolutePath(spec.inventoryPath, 'inventoryPath')}`];
+  const args = [`--inventory=${requireAbsolutePath(spec.inventoryPath, 'inventoryPath', TextRules.inventory)}`];
   const forks = optionalInteger(spec.forks, 'forks', JobRange.forks);
   if (forks !== undefined) args.push(`--forks=${forks}`);
   const verbosity = optionalInteger(spec.verboseLevel, 'verboseLevel', JobRange.verboseLevel) ?? 0;
