@@ -1,4 +1,5 @@
 import { ArrayMaxSize, IsArray, IsBoolean, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { ApiProperty } from '@nestjs/swagger';
 import { JobRange, MAX_TAGS, TextRules } from '@flansible/contracts';
 import { FollowsRule } from './follows-rule.validator';
 
@@ -35,9 +36,13 @@ export class JobOptionsDto {
   priority?: number;
 }
 
+/** The Swagger plugin reads ArrayMaxSize's argument only when it is a literal: the cap is given here. */
+const TAG_LIST_SCHEMA = { required: false, maxItems: MAX_TAGS };
+
 /** `--tags` / `--skip-tags` for playbooks. */
 export class PlaybookTagsDto {
   /** Run only tasks with these tags. */
+  @ApiProperty(TAG_LIST_SCHEMA)
   @IsOptional()
   @FollowsRule(TextRules.tag, { each: true, message: `each tag must be ${TextRules.tag.must}` })
   @IsString({ each: true })
@@ -46,6 +51,7 @@ export class PlaybookTagsDto {
   tags?: string[];
 
   /** Skip tasks with these tags. */
+  @ApiProperty(TAG_LIST_SCHEMA)
   @IsOptional()
   @FollowsRule(TextRules.tag, { each: true, message: `each skip_tags entry must be ${TextRules.tag.must}` })
   @IsString({ each: true })
