@@ -1,5 +1,6 @@
-import { IsBoolean, IsInt, IsObject, IsOptional, IsString, Max, Min } from 'class-validator';
+import { IsBoolean, IsObject, IsOptional, IsString } from 'class-validator';
 import { JobRange, TextRules } from '@flansible/contracts';
+import { BodyInteger } from '../../common/body-integer.decorator';
 import { FollowsRule } from './follows-rule.validator';
 
 /**
@@ -19,17 +20,11 @@ export class AnsibleRunOptionsDto {
   extra_vars?: Record<string, unknown>;
 
   /** Parallel processes (`--forks`). */
-  @IsOptional()
-  @Min(JobRange.forks.min)
-  @Max(JobRange.forks.max)
-  @IsInt()
+  @BodyInteger(JobRange.forks)
   forks?: number;
 
   /** Verbosity: `-v` repeated this many times. */
-  @IsOptional()
-  @Min(JobRange.verboseLevel.min)
-  @Max(JobRange.verboseLevel.max)
-  @IsInt()
+  @BodyInteger(JobRange.verboseLevel)
   verbose_level?: number;
 
   /** Run with privilege escalation (`--become`). */

@@ -1,6 +1,7 @@
-import { ArrayMaxSize, IsArray, IsBoolean, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsOptional, IsString } from 'class-validator';
 import { ApiProperty } from '@nestjs/swagger';
 import { JobRange, MAX_TAGS, TextRules } from '@flansible/contracts';
+import { BodyInteger } from '../../common/body-integer.decorator';
 import { FollowsRule } from './follows-rule.validator';
 
 /** Launch fields the v1 API adds to every job kind. */
@@ -22,17 +23,11 @@ export class JobOptionsDto {
   diff?: boolean;
 
   /** Seconds before the job is killed (timed_out); capped by the server's maximum (task_timeout). */
-  @IsOptional()
-  @Max(JobRange.timeoutSeconds.max)
-  @Min(JobRange.timeoutSeconds.min)
-  @IsInt()
+  @BodyInteger(JobRange.timeoutSeconds)
   timeout?: number;
 
   /** 0 (default) to 9; recorded with the job and shown in history. */
-  @IsOptional()
-  @Max(JobRange.priority.max)
-  @Min(JobRange.priority.min)
-  @IsInt()
+  @BodyInteger(JobRange.priority)
   priority?: number;
 }
 
