@@ -6,12 +6,12 @@ import {
   JobRange,
   PlaybookJobSpec,
   TextRules,
+  optionalAbsolutePath,
   optionalBoolean,
   optionalInteger,
   optionalModuleArgs,
   optionalTagList,
   optionalText,
-  optionalAbsolutePath,
   requireAbsolutePath,
   requireText,
 } from '@flansible/contracts';
