@@ -67,6 +67,16 @@ export function describeJobPipeline(kind: DeploymentKind): void {
         expect(await api().waitForTask(id)).toMatchObject({ Status: 'SUCCESS' });
       });
 
+      it('runs a playbook with the tag web:nginx, which the runner takes as the gateway does', async () => {
+        const res = await api().post<{ id: string }>('/api/v1/jobs/playbook', { playbook_dir: 'app', playbook: 'tagged.yml', tags: ['web:nginx'] });
+        expect(res.status).toBe(202);
+        expect(await api().sdk.waitForJob(res.body.id, { timeoutMs: 60_000, intervalMs: 100 })).toMatchObject({ status: 'successful', reason: null });
+        // The tag reached Ansible: no task of tagged.yml carries it, so none ran.
+        const output = await api().output(res.body.id);
+        expect(output).toContain('PLAY RECAP');
+        expect(output).not.toMatch(/tagged-(alpha|beta)/);
+      });
+
       it('reports FLANSIBLE_TASK_FAILURE with the return code of a failing playbook', async () => {
         const id = await api().submit('/api/ansibleplaybook', { playbook_dir: 'app', playbook: 'fail.yml' });
         const status = await api().waitForTask(id);

@@ -2,14 +2,12 @@ import { ForbiddenException, Injectable } from '@nestjs/common';
 import picomatch from 'picomatch';
 import { relative } from 'node:path';
 import { FlansibleConfig } from '@flansible/config';
-import { controllerSideUse, JobKind, JobSpec, moduleArgumentKeys } from '@flansible/contracts';
+import { controllerSideUse, JobKind, JobSpec, moduleArgumentKeys, moduleRuleKey } from '@flansible/contracts';
 import { PathOutsideRootError, WorkspaceService } from '@flansible/workspace';
 import { AuthenticatedUser } from './authenticated-user';
 
 /** Host names Ansible runs on the Flansible host itself (implicit localhost, connection local). */
 const LOCALHOST_NAMES = new Set(['localhost', '127.0.0.1', '::1']);
-/** Collections whose modules may be named short in allow-lists. */
-const BUILTIN_PREFIXES = ['ansible.builtin.', 'ansible.legacy.'];
 /** Variables Ansible reads as connection and behaviour settings (ansible_connection=local, ...). */
 const ANSIBLE_VARIABLE = /^ansible_/i;
 
@@ -342,7 +340,6 @@ function refuseRegexPattern(field: string, pattern: string): void {
 }
 
 function matchesModule(allowed: ReadonlySet<string>, module: string): boolean {
-  if (allowed.has(module)) return true;
-  const prefix = BUILTIN_PREFIXES.find((p) => module.startsWith(p));
-  return prefix !== undefined && allowed.has(module.slice(prefix.length));
+  // ansible.builtin.* and ansible.legacy.* modules may be named short in allow-lists.
+  return allowed.has(module) || allowed.has(moduleRuleKey(module));
 }

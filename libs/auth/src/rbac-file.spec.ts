@@ -60,6 +60,8 @@ describe('rbac.json', () => {
     [{ user: 'u', password: 'x', modules: 'ping' }, 'entry 0 (user "u") "modules" must be a list of non-empty strings'],
     [{ user: 'u', password: 'x', modules: ['ping', 3] }, '"modules" must be a list of non-empty strings'],
     [{ user: 'u', password: 'x', modules: ['ping; rm'] }, '"modules" has an invalid module name "ping; rm"'],
+    // The request's module grammar: a name no request could carry is a mistake in the file.
+    [{ user: 'u', password: 'x', modules: ['community..general'] }, '"modules" has an invalid module name "community..general"'],
     [{ user: 'u', password: 'x', playbooks: [''] }, '"playbooks" must be a list of non-empty strings'],
     [{ user: 'u', password: 'x', playbooks: ['/etc/*.yml'] }, '"playbooks" entry "/etc/*.yml" must be a glob relative to the playbook root'],
     [{ user: 'u', password: 'x', playbooks: ['app/../../x.yml'] }, 'must be a glob relative to the playbook root'],

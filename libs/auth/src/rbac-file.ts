@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { FieldGrammar, JobRange, isInRange } from '@flansible/contracts';
 import { UserLimits } from './authenticated-user';
 import { looksLikePasswordHash, parsePasswordHash, PasswordHash, PasswordHashError } from './password-hash';
 
@@ -22,13 +23,8 @@ export interface RbacEntry {
 export class RbacFileError extends Error {}
 
 const KNOWN_FIELDS = new Set(['user', 'password', 'inventories', 'admin', 'modules', 'playbooks', 'vault_files', 'become', 'git', 'max_verbosity', 'diff', 'tags']);
-/** The grammar the job requests' tag fields use (FieldGrammar.tag). */
-const TAG_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,99}$/;
-/** verbose_level's range in requests. */
-const MAX_VERBOSE_LEVEL = 4;
 /** Defaults for non-admins: -v shows no task arguments or results, and diff shows changed content. */
 export const DEFAULT_MAX_VERBOSITY = 1;
-const MODULE_NAME = /^[A-Za-z_][A-Za-z0-9_.]*$/;
 const CONTROL_CHARACTERS = /[\0-\x1f\x7f]/;
 
 /** Reads and checks rbac.json; throws RbacFileError with a one-line reason naming FLANSIBLE_RBAC_FILE. */
@@ -119,22 +115,25 @@ function stringList(value: unknown, field: string, where: string): string[] {
 
 function moduleList(value: unknown, where: string): string[] {
   const modules = stringList(value, 'modules', where);
-  const bad = modules.find((name) => !MODULE_NAME.test(name));
+  // The grammar of the module field of a request: a name outside it could never be asked for.
+  const bad = modules.find((name) => !FieldGrammar.module.test(name));
   if (bad !== undefined) throw new RbacFileError(`${where} "modules" has an invalid module name "${bad}"`);
   return modules;
 }
 
 function verbosity(value: unknown, where: string): number {
   if (value === undefined) return DEFAULT_MAX_VERBOSITY;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_VERBOSE_LEVEL) {
-    throw new RbacFileError(`${where} "max_verbosity" must be an integer from 0 to ${MAX_VERBOSE_LEVEL}`);
+  const { min, max } = JobRange.verboseLevel;
+  if (typeof value !== 'number' || !isInRange(value, JobRange.verboseLevel)) {
+    throw new RbacFileError(`${where} "max_verbosity" must be an integer from ${min} to ${max}`);
   }
   return value;
 }
 
 function tagList(value: unknown, where: string): string[] {
   const tags = stringList(value, 'tags', where);
-  const bad = tags.find((tag) => !TAG_NAME.test(tag));
+  // The grammar of the tag fields of a request.
+  const bad = tags.find((tag) => !FieldGrammar.tag.test(tag));
   if (bad !== undefined) throw new RbacFileError(`${where} "tags" has an invalid tag name "${bad}"`);
   return tags;
 }

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { FieldGrammar, MAX_JOB_SECONDS } from '@flansible/contracts';
 import { FlansibleConfig } from './flansible-config';
 
 /** A bad configuration value; the message names the key and is printed as the one line at boot. */
@@ -57,7 +58,7 @@ const list = (value: RawValue, name: string): string[] => {
     .map((item) => item.trim())
     .filter(Boolean);
   for (const item of items) {
-    if (item !== '*' && !/^[A-Za-z_][A-Za-z0-9_.]*$/.test(item)) throw new ConfigError(`${name} has an invalid module name "${item}"`);
+    if (item !== '*' && !FieldGrammar.module.test(item)) throw new ConfigError(`${name} has an invalid module name "${item}"`);
   }
   return items;
 };
@@ -102,7 +103,7 @@ const KEYS: { [K in keyof Parsed]: KeySpec<K> } = {
   dataDir: { file: 'data_dir', parse: path, default: './data' },
   amqpUrl: { file: 'amqp_url', parse: url('amqp:', 'amqps:'), default: null },
   databaseUrl: { file: 'database_url', parse: url('postgres:', 'postgresql:'), default: null },
-  taskTimeoutSeconds: { file: 'task_timeout', parse: integer(1, 7 * 24 * 3600), default: 3600 },
+  taskTimeoutSeconds: { file: 'task_timeout', parse: integer(1, MAX_JOB_SECONDS), default: 3600 },
   runnerConcurrency: { file: 'runner_concurrency', parse: integer(1, 256), default: 4 },
   idleTimeoutSeconds: { file: 'idle_timeout', parse: integer(0, 7 * 24 * 3600), default: 1800 },
   killGraceSeconds: { file: 'kill_grace', parse: integer(1, 600), default: 5 },

@@ -1,6 +1,7 @@
 export * from './job-status';
 export * from './job-event';
 export * from './field-grammar';
+export * from './job-spec-rules';
 export * from './job-message';
 export * from './topology';
 export * from './error-body';

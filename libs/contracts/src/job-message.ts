@@ -1,3 +1,19 @@
+import {
+  InvalidJobSpecError,
+  JobRange,
+  TextRules,
+  isPlainObject,
+  optionalAbsolutePath,
+  optionalBoolean,
+  optionalInteger,
+  optionalModuleArgs,
+  optionalObject,
+  optionalTagList,
+  optionalText,
+  requireAbsolutePath,
+  requireText,
+} from './job-spec-rules';
+
 /**
  * What the gateway puts on the bus and the runner executes. Paths are already resolved by the
  * gateway to real absolute paths inside their configured roots; the runner re-checks them.
@@ -86,18 +102,105 @@ export function inventoryOf(spec: JobSpec): string | null {
   return spec.kind === JobKind.Git ? null : spec.inventoryPath;
 }
 
-/** Narrow check used by consumers before trusting a message body. */
+const RUN_OPTION_FIELDS = [
+  'inventoryPath', 'extraVars', 'forks', 'verboseLevel', 'become', 'becomeMethod', 'becomeUser',
+  'limit', 'check', 'diff', 'unrestricted', 'timeoutSeconds', 'priority',
+] as const;
+
+/** Every field each kind may carry: a message with any other is not of this schema version. */
+const SPEC_FIELDS: Record<JobKind, ReadonlySet<string>> = {
+  [JobKind.Command]: new Set(['kind', ...RUN_OPTION_FIELDS, 'hostPattern', 'module', 'moduleArgs']),
+  [JobKind.Playbook]: new Set(['kind', ...RUN_OPTION_FIELDS, 'playbookDir', 'playbookPath', 'vaultFile', 'updateGitRepo', 'tags', 'skipTags']),
+  [JobKind.Git]: new Set(['kind', 'timeoutSeconds', 'priority', 'repoDir', 'remote', 'branch', 'reset']),
+};
+
+function checkControls(spec: Record<string, unknown>): void {
+  optionalInteger(spec.timeoutSeconds, 'timeoutSeconds', JobRange.timeoutSeconds);
+  optionalInteger(spec.priority, 'priority', JobRange.priority);
+}
+
+function checkRunOptions(spec: Record<string, unknown>): void {
+  checkControls(spec);
+  requireAbsolutePath(spec.inventoryPath, 'inventoryPath', TextRules.inventory);
+  optionalObject(spec.extraVars, 'extraVars');
+  optionalInteger(spec.forks, 'forks', JobRange.forks);
+  optionalInteger(spec.verboseLevel, 'verboseLevel', JobRange.verboseLevel);
+  for (const flag of ['become', 'check', 'diff', 'unrestricted'] as const) optionalBoolean(spec[flag], flag);
+  optionalText(spec.becomeMethod, 'becomeMethod', TextRules.becomeMethod);
+  optionalText(spec.becomeUser, 'becomeUser', TextRules.becomeUser);
+  optionalText(spec.limit, 'limit', TextRules.hostPattern);
+}
+
+/**
+ * `value` as a JobSpec once every field of its kind passed the rules of job-spec-rules.ts (the
+ * ones the gateway's DTOs and the argv builders apply); InvalidJobSpecError naming the first
+ * field that does not. Absent fields may be undefined or null. Returns `value` itself, unchanged.
+ */
+export function parseJobSpec(value: unknown): JobSpec {
+  if (!isPlainObject(value)) throw new InvalidJobSpecError('spec must be an object');
+  const kind = value.kind as JobKind;
+  const fields = Object.values(JobKind).includes(kind) ? SPEC_FIELDS[kind] : undefined;
+  if (!fields) throw new InvalidJobSpecError(`Unknown job kind: ${JSON.stringify(value.kind)}`);
+  const unknown = Object.keys(value).filter((key) => !fields.has(key) && value[key] !== undefined);
+  if (unknown.length) throw new InvalidJobSpecError(`A ${kind} job has no field ${unknown.join(', ')}`);
+  switch (kind) {
+    case JobKind.Command:
+      checkRunOptions(value);
+      requireText(value.hostPattern, 'hostPattern', TextRules.hostPattern);
+      requireText(value.module, 'module', TextRules.module);
+      optionalModuleArgs(value.moduleArgs, 'moduleArgs');
+      break;
+    case JobKind.Playbook:
+      checkRunOptions(value);
+      requireAbsolutePath(value.playbookDir, 'playbookDir');
+      requireAbsolutePath(value.playbookPath, 'playbookPath');
+      optionalAbsolutePath(value.vaultFile, 'vaultFile');
+      optionalBoolean(value.updateGitRepo, 'updateGitRepo');
+      optionalTagList(value.tags, 'tags');
+      optionalTagList(value.skipTags, 'skipTags');
+      break;
+    case JobKind.Git:
+      checkControls(value);
+      requireAbsolutePath(value.repoDir, 'repoDir');
+      requireText(value.remote, 'remote', TextRules.gitRemote);
+      requireText(value.branch, 'branch', TextRules.gitBranch);
+      optionalBoolean(value.reset, 'reset');
+      break;
+  }
+  return value as unknown as JobSpec;
+}
+
+const MESSAGE_FIELDS = new Set(['schemaVersion', 'jobId', 'submittedBy', 'submittedAt', 'spec']);
+
+/**
+ * A message off the bus as a JobMessage, checked whole: its schema version, its envelope and every
+ * field of its spec (parseJobSpec). InvalidJobSpecError with the reason otherwise. Returns `value`
+ * itself, so its spec still compares equal to the stored one.
+ */
+export function parseJobMessage(value: unknown): JobMessage {
+  if (!isPlainObject(value)) throw new InvalidJobSpecError('A job message must be a JSON object');
+  if (value.schemaVersion !== JOB_MESSAGE_SCHEMA_VERSION) {
+    throw new InvalidJobSpecError(`Job message schema version ${JSON.stringify(value.schemaVersion)} is not ${JOB_MESSAGE_SCHEMA_VERSION}`);
+  }
+  for (const field of ['jobId', 'submittedBy', 'submittedAt'] as const) {
+    if (typeof value[field] !== 'string' || value[field] === '') throw new InvalidJobSpecError(`${field} must be a non-empty string`);
+  }
+  if (Number.isNaN(Date.parse(value.submittedAt as string))) throw new InvalidJobSpecError('submittedAt must be an ISO date');
+  const unknown = Object.keys(value).filter((key) => !MESSAGE_FIELDS.has(key));
+  if (unknown.length) throw new InvalidJobSpecError(`A job message has no field ${unknown.join(', ')}`);
+  parseJobSpec(value.spec);
+  return value as unknown as JobMessage;
+}
+
+/** parseJobMessage as a type guard. */
 export function isJobMessage(value: unknown): value is JobMessage {
-  if (typeof value !== 'object' || value === null) return false;
-  const m = value as Partial<JobMessage>;
-  return (
-    m.schemaVersion === JOB_MESSAGE_SCHEMA_VERSION &&
-    typeof m.jobId === 'string' &&
-    typeof m.submittedBy === 'string' &&
-    typeof m.spec === 'object' &&
-    m.spec !== null &&
-    Object.values(JobKind).includes((m.spec as JobSpec).kind)
-  );
+  try {
+    parseJobMessage(value);
+    return true;
+  } catch (err) {
+    if (err instanceof InvalidJobSpecError) return false;
+    throw err;
+  }
 }
 
 /**

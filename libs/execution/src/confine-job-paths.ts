@@ -1,8 +1,7 @@
 import { FlansibleConfig } from '@flansible/config';
-import { JobKind, JobSpec } from '@flansible/contracts';
+import { AnsibleRunOptions, InvalidJobSpecError, JobKind, JobSpec, TextRules, optionalAbsolutePath, requireAbsolutePath } from '@flansible/contracts';
+import { isInside } from '@flansible/workspace';
 import { realpath, stat } from 'node:fs/promises';
-import { isAbsolute, relative, sep } from 'node:path';
-import { InvalidJobSpecError } from './invocation';
 
 /** A path of a job that does not exist or resolves outside its configured root. */
 export class PathConfinementError extends Error {
@@ -13,11 +12,6 @@ export class PathConfinementError extends Error {
 }
 
 export type JobRoots = Pick<FlansibleConfig, 'playbookRoot' | 'inventoryRoot' | 'vaultRoot'>;
-
-function isInside(root: string, path: string): boolean {
-  const rel = relative(root, path);
-  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
-}
 
 /**
  * Real path of `path` (symlinks followed), checked to lie inside the real `root`. The gateway has
@@ -47,39 +41,35 @@ async function confine(path: string, root: string, what: string, kind: 'file' | 
   return real;
 }
 
-function requireString(value: unknown, field: string): string {
-  if (typeof value !== 'string' || value === '' || value.includes('\0')) {
-    throw new PathConfinementError(`${field} must be a path`);
-  }
-  return value;
+/** The inventory's real path; no comma, as in a request (Ansible reads `a,b` as a list of hosts). */
+function confineInventory(spec: AnsibleRunOptions, roots: JobRoots): Promise<string> {
+  return confine(requireAbsolutePath(spec.inventoryPath, 'inventoryPath', TextRules.inventory), roots.inventoryRoot, 'Inventory', 'any');
 }
 
 /**
  * The spec with every path replaced by its real path, each inside its root: inventories in the
  * inventory root, playbooks and git checkouts in the playbook root, vault password files in the
- * vault root. Rejects with PathConfinementError, whose message is the one-line reason.
+ * vault root. Rejects with PathConfinementError (or InvalidJobSpecError for a malformed path),
+ * whose message is the one-line reason.
  */
 export async function confineJobPaths<T extends JobSpec>(spec: T, roots: JobRoots): Promise<T> {
   switch (spec.kind) {
     case JobKind.Command:
+      return { ...spec, inventoryPath: await confineInventory(spec, roots) };
+    case JobKind.Playbook: {
+      const vaultFile = optionalAbsolutePath(spec.vaultFile, 'vaultFile');
       return {
         ...spec,
-        inventoryPath: await confine(requireString(spec.inventoryPath, 'inventoryPath'), roots.inventoryRoot, 'Inventory', 'any'),
+        inventoryPath: await confineInventory(spec, roots),
+        playbookDir: await confine(requireAbsolutePath(spec.playbookDir, 'playbookDir'), roots.playbookRoot, 'Playbook directory', 'directory'),
+        playbookPath: await confine(requireAbsolutePath(spec.playbookPath, 'playbookPath'), roots.playbookRoot, 'Playbook', 'file'),
+        ...(vaultFile !== undefined ? { vaultFile: await confine(vaultFile, roots.vaultRoot, 'Vault password file', 'file') } : {}),
       };
-    case JobKind.Playbook:
-      return {
-        ...spec,
-        inventoryPath: await confine(requireString(spec.inventoryPath, 'inventoryPath'), roots.inventoryRoot, 'Inventory', 'any'),
-        playbookDir: await confine(requireString(spec.playbookDir, 'playbookDir'), roots.playbookRoot, 'Playbook directory', 'directory'),
-        playbookPath: await confine(requireString(spec.playbookPath, 'playbookPath'), roots.playbookRoot, 'Playbook', 'file'),
-        ...(spec.vaultFile !== undefined && spec.vaultFile !== null
-          ? { vaultFile: await confine(requireString(spec.vaultFile, 'vaultFile'), roots.vaultRoot, 'Vault password file', 'file') }
-          : {}),
-      };
+    }
     case JobKind.Git:
       return {
         ...spec,
-        repoDir: await confine(requireString(spec.repoDir, 'repoDir'), roots.playbookRoot, 'Repository directory', 'directory'),
+        repoDir: await confine(requireAbsolutePath(spec.repoDir, 'repoDir'), roots.playbookRoot, 'Repository directory', 'directory'),
       };
     default:
       throw new InvalidJobSpecError(`Unknown job kind: ${String((spec as { kind: unknown }).kind)}`);

@@ -14,9 +14,6 @@ export {
   buildPlaybookGitPullInvocation,
   jobTimeoutSeconds,
   InvalidJobSpecError,
-  TAG_GRAMMAR,
-  MAX_TAGS,
-  MAX_TIMEOUT_SECONDS,
 } from './invocation';
 export type { Invocation, InvocationFiles } from './invocation';
 export { runProcess, signalProcessGroup, processGroupIsAlive, DEFAULT_KILL_GRACE_MS } from './process-runner';

@@ -1,5 +1,24 @@
-import { AnsibleRunOptions, CommandJobSpec, FieldGrammar, GitJobSpec, PlaybookJobSpec } from '@flansible/contracts';
+import {
+  AnsibleRunOptions,
+  CommandJobSpec,
+  GitJobSpec,
+  InvalidJobSpecError,
+  JobRange,
+  PlaybookJobSpec,
+  TextRules,
+  optionalAbsolutePath,
+  optionalBoolean,
+  optionalInteger,
+  optionalModuleArgs,
+  optionalTagList,
+  optionalText,
+  requireAbsolutePath,
+  requireText,
+} from '@flansible/contracts';
 import { dirname, join } from 'node:path';
+
+// Every field is checked again as its argument is built, by the same rules the gateway applied
+// (contracts' job-spec-rules.ts): a stored job or a message could come from anywhere.
 
 /** One child process to start: an executable and its argument array. Never a shell string. */
 export interface Invocation {
@@ -19,59 +38,12 @@ export interface InvocationFiles {
   extraVarsFile?: string;
 }
 
-/** A job message the runner refuses to execute: the message is the one-line reason. */
-export class InvalidJobSpecError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'InvalidJobSpecError';
-  }
-}
+/** What every builder below throws; the rules live in contracts (job-spec-rules.ts). */
+export { InvalidJobSpecError };
 
-export const MAX_VERBOSE_LEVEL = 4;
-export const MAX_FORKS = 10_000;
-/** A week: no job runs longer, whatever it asks for (the configuration caps it further). */
-export const MAX_TIMEOUT_SECONDS = 7 * 24 * 3600;
-/**
- * Playbook tags (`--tags`, `--skip-tags`): word characters, dots and dashes, never a leading `-`
- * or `.`; no comma (the list separator) and nothing a shell or Ansible would read specially.
- */
-export const TAG_GRAMMAR = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$/;
-export const MAX_TAGS = 100;
-
-function requireText(value: unknown, field: string, grammar?: RegExp): string {
-  if (typeof value !== 'string' || value === '') throw new InvalidJobSpecError(`${field} must be a non-empty string`);
-  // Re-checked here though the gateway validated it: a message could come from anywhere on the bus.
-  if (grammar && !grammar.test(value)) throw new InvalidJobSpecError(`${field} is not allowed: ${JSON.stringify(value)}`);
-  return value;
-}
-
-/** Absolute paths only; the runner confines them to their roots before building anything. */
-function requirePath(value: unknown, field: string): string {
-  const path = requireText(value, field, FieldGrammar.path);
-  if (!path.startsWith('/')) throw new InvalidJobSpecError(`${field} must be an absolute path`);
-  return path;
-}
-
-function optionalInteger(value: unknown, field: string, min: number, max: number): number | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidJobSpecError(`${field} must be a whole number from ${min} to ${max}`);
-  }
-  return value;
-}
-
-function optionalBoolean(value: unknown, field: string): boolean {
-  if (value === undefined || value === null) return false;
-  if (typeof value !== 'boolean') throw new InvalidJobSpecError(`${field} must be a boolean`);
-  return value;
-}
-
-/** `--tags=a,b` from a list of tags, each held to TAG_GRAMMAR; nothing for an absent or empty list. */
+/** `--tags=a,b` from a list of tags; nothing for an absent or empty list. */
 function tagListArg(value: unknown, field: string, option: string): string[] {
-  if (value === undefined || value === null) return [];
-  if (!Array.isArray(value)) throw new InvalidJobSpecError(`${field} must be a list of tags`);
-  if (value.length > MAX_TAGS) throw new InvalidJobSpecError(`${field} holds more than ${MAX_TAGS} tags`);
-  const tags = value.map((tag) => requireText(tag, `${field} entry`, TAG_GRAMMAR));
+  const tags = optionalTagList(value, field);
   return tags.length ? [`${option}=${tags.join(',')}`] : [];
 }
 
@@ -80,7 +52,7 @@ function tagListArg(value: unknown, field: string, option: string): string[] {
  * sets none. The runner takes the smaller of this and the configured maximum.
  */
 export function jobTimeoutSeconds(spec: { timeoutSeconds?: unknown }): number | undefined {
-  return optionalInteger(spec.timeoutSeconds, 'timeoutSeconds', 1, MAX_TIMEOUT_SECONDS);
+  return optionalInteger(spec.timeoutSeconds, 'timeoutSeconds', JobRange.timeoutSeconds);
 }
 
 /**
@@ -88,25 +60,22 @@ export function jobTimeoutSeconds(spec: { timeoutSeconds?: unknown }): number | 
  * starts with `-` can then never be read as an option of its own.
  */
 function sharedAnsibleArgs(spec: AnsibleRunOptions, files: InvocationFiles): string[] {
-  const args = [`--inventory=${requirePath(spec.inventoryPath, 'inventoryPath')}`];
-  const forks = optionalInteger(spec.forks, 'forks', 1, MAX_FORKS);
+  const args = [`--inventory=${requireAbsolutePath(spec.inventoryPath, 'inventoryPath', TextRules.inventory)}`];
+  const forks = optionalInteger(spec.forks, 'forks', JobRange.forks);
   if (forks !== undefined) args.push(`--forks=${forks}`);
-  const verbosity = optionalInteger(spec.verboseLevel, 'verboseLevel', 0, MAX_VERBOSE_LEVEL) ?? 0;
+  const verbosity = optionalInteger(spec.verboseLevel, 'verboseLevel', JobRange.verboseLevel) ?? 0;
   if (verbosity > 0) args.push(`-${'v'.repeat(verbosity)}`);
   if (optionalBoolean(spec.become, 'become')) args.push('--become');
-  if (spec.becomeMethod !== undefined) {
-    args.push(`--become-method=${requireText(spec.becomeMethod, 'becomeMethod', FieldGrammar.becomeMethod)}`);
-  }
-  if (spec.becomeUser !== undefined) {
-    args.push(`--become-user=${requireText(spec.becomeUser, 'becomeUser', FieldGrammar.becomeUser)}`);
-  }
-  if (spec.limit !== undefined && spec.limit !== null) {
-    // A host pattern like the command's own; the `=` form keeps a value from reading as an option.
-    args.push(`--limit=${requireText(spec.limit, 'limit', FieldGrammar.hostPattern)}`);
-  }
+  const becomeMethod = optionalText(spec.becomeMethod, 'becomeMethod', TextRules.becomeMethod);
+  if (becomeMethod !== undefined) args.push(`--become-method=${becomeMethod}`);
+  const becomeUser = optionalText(spec.becomeUser, 'becomeUser', TextRules.becomeUser);
+  if (becomeUser !== undefined) args.push(`--become-user=${becomeUser}`);
+  // A host pattern like the command's own; the `=` form keeps a value from reading as an option.
+  const limit = optionalText(spec.limit, 'limit', TextRules.hostPattern);
+  if (limit !== undefined) args.push(`--limit=${limit}`);
   if (optionalBoolean(spec.check, 'check')) args.push('--check');
   if (optionalBoolean(spec.diff, 'diff')) args.push('--diff');
-  if (files.extraVarsFile !== undefined) args.push(`--extra-vars=@${requirePath(files.extraVarsFile, 'extraVarsFile')}`);
+  if (files.extraVarsFile !== undefined) args.push(`--extra-vars=@${requireAbsolutePath(files.extraVarsFile, 'extraVarsFile')}`);
   return args;
 }
 
@@ -124,18 +93,10 @@ function markStringsUnsafe(value: unknown): unknown {
   return value;
 }
 
-function moduleArgsText(moduleArgs: CommandJobSpec['moduleArgs']): string | undefined {
-  if (moduleArgs === undefined || moduleArgs === null) return undefined;
-  if (typeof moduleArgs === 'string') {
-    // Ansible's key=value form: passed as it is (and templated by Ansible, as on its command line).
-    if (moduleArgs.includes('\0')) throw new InvalidJobSpecError('moduleArgs must not contain NUL characters');
-    return moduleArgs;
-  }
-  if (typeof moduleArgs !== 'object' || Array.isArray(moduleArgs)) {
-    throw new InvalidJobSpecError('moduleArgs must be a string or an object');
-  }
-  // Ansible reads an argument that starts with `{` as JSON.
-  return JSON.stringify(markStringsUnsafe(moduleArgs));
+function moduleArgsText(value: unknown): string | undefined {
+  const moduleArgs = optionalModuleArgs(value, 'moduleArgs');
+  // Ansible's key=value form is passed as it is; it reads an argument that starts with `{` as JSON.
+  return typeof moduleArgs === 'object' ? JSON.stringify(markStringsUnsafe(moduleArgs)) : moduleArgs;
 }
 
 /**
@@ -144,10 +105,10 @@ function moduleArgsText(moduleArgs: CommandJobSpec['moduleArgs']): string | unde
  */
 export function buildCommandInvocation(spec: CommandJobSpec, files: InvocationFiles, cwd: string): Invocation {
   const args = sharedAnsibleArgs(spec, files);
-  args.push(`--module-name=${requireText(spec.module, 'module', FieldGrammar.module)}`);
+  args.push(`--module-name=${requireText(spec.module, 'module', TextRules.module)}`);
   const moduleArgs = moduleArgsText(spec.moduleArgs);
   if (moduleArgs !== undefined) args.push(`--args=${moduleArgs}`);
-  args.push('--', requireText(spec.hostPattern, 'hostPattern', FieldGrammar.hostPattern));
+  args.push('--', requireText(spec.hostPattern, 'hostPattern', TextRules.hostPattern));
   return { command: 'ansible', args, cwd, label: 'ansible' };
 }
 
@@ -155,14 +116,13 @@ export function buildCommandInvocation(spec: CommandJobSpec, files: InvocationFi
 export function buildPlaybookInvocation(spec: PlaybookJobSpec, files: InvocationFiles): Invocation {
   const args = sharedAnsibleArgs(spec, files);
   args.push(...tagListArg(spec.tags, 'tags', '--tags'), ...tagListArg(spec.skipTags, 'skipTags', '--skip-tags'));
-  if (spec.vaultFile !== undefined && spec.vaultFile !== null) {
-    args.push(`--vault-password-file=${requirePath(spec.vaultFile, 'vaultFile')}`);
-  }
-  args.push('--', requirePath(spec.playbookPath, 'playbookPath'));
+  const vaultFile = optionalAbsolutePath(spec.vaultFile, 'vaultFile');
+  if (vaultFile !== undefined) args.push(`--vault-password-file=${vaultFile}`);
+  args.push('--', requireAbsolutePath(spec.playbookPath, 'playbookPath'));
   return {
     command: 'ansible-playbook',
     args,
-    cwd: requirePath(spec.playbookDir, 'playbookDir'),
+    cwd: requireAbsolutePath(spec.playbookDir, 'playbookDir'),
     label: 'ansible-playbook',
   };
 }
@@ -194,13 +154,13 @@ function gitInvocation(dir: string, label: string, args: string[]): Invocation {
  * `--` makes git read it as a revision, never a path.
  */
 export function buildGitInvocations(spec: GitJobSpec): Invocation[] {
-  const repoDir = requirePath(spec.repoDir, 'repoDir');
-  const remote = requireText(spec.remote, 'remote', FieldGrammar.gitRemote);
-  const branch = requireText(spec.branch, 'branch', FieldGrammar.gitBranch);
-  if (spec.reset !== undefined && typeof spec.reset !== 'boolean') throw new InvalidJobSpecError('reset must be a boolean');
+  const repoDir = requireAbsolutePath(spec.repoDir, 'repoDir');
+  const remote = requireText(spec.remote, 'remote', TextRules.gitRemote);
+  const branch = requireText(spec.branch, 'branch', TextRules.gitBranch);
+  const reset = optionalBoolean(spec.reset, 'reset');
   const git = (label: string, ...args: string[]): Invocation => gitInvocation(repoDir, `git ${label}`, args);
   const steps: Invocation[] = [];
-  if (spec.reset) {
+  if (reset) {
     steps.push(git('fetch', 'fetch', '--', remote));
     steps.push(git('reset', 'reset', '--hard', `refs/remotes/${remote}/${branch}`, '--'));
   }
@@ -213,5 +173,5 @@ export function buildGitInvocations(spec: GitJobSpec): Invocation[] {
  * branch's own upstream, and never a merge commit in a deployment checkout.
  */
 export function buildPlaybookGitPullInvocation(playbookDir: string): Invocation {
-  return gitInvocation(requirePath(playbookDir, 'playbookDir'), 'git pull', ['pull', '--ff-only']);
+  return gitInvocation(requireAbsolutePath(playbookDir, 'playbookDir'), 'git pull', ['pull', '--ff-only']);
 }

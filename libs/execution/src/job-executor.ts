@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { FlansibleConfig } from '@flansible/config';
-import { JobKind, JobOutcome, JobSpec, JobStatus, NewJobEvent } from '@flansible/contracts';
+import { JobKind, JobOutcome, JobSpec, JobStatus, NewJobEvent, optionalBoolean } from '@flansible/contracts';
 import { PathNotFoundError, PathOutsideRootError, WorkspaceService } from '@flansible/workspace';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -220,10 +220,7 @@ export class JobExecutor {
         return [{ invocation: buildCommandInvocation(spec, files, await this.commandWorkingDir()), failurePrefix: '', ansible: true }];
       case JobKind.Playbook: {
         const playbook = { invocation: buildPlaybookInvocation(spec, files), failurePrefix: '', ansible: true };
-        if (spec.updateGitRepo !== undefined && typeof spec.updateGitRepo !== 'boolean') {
-          throw new InvalidJobSpecError('updateGitRepo must be a boolean');
-        }
-        if (!spec.updateGitRepo) return [playbook];
+        if (!optionalBoolean(spec.updateGitRepo, 'updateGitRepo')) return [playbook];
         return [
           {
             invocation: buildPlaybookGitPullInvocation(spec.playbookDir),

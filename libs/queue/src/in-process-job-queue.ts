@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { JobMessage, Topology } from '@flansible/contracts';
+import { JobMessage, Topology, parseJobMessage } from '@flansible/contracts';
 import { JobHandler, JobQueue, QueueUnavailableError } from './job-queue';
 
 interface QueuedJob {
@@ -23,8 +23,9 @@ export class InProcessJobQueue extends JobQueue {
 
   async publish(message: JobMessage): Promise<void> {
     if (this.closed) throw new QueueUnavailableError('the job queue is closed');
-    // A serialised copy, as over the wire: the handler never shares objects with the publisher.
-    this.waiting.push({ message: JSON.parse(JSON.stringify(message)) as JobMessage, deliveries: 0 });
+    // A serialised copy, as over the wire, read back by the runner's parser (which throws on a
+    // message it would refuse): the handler never shares objects with the publisher.
+    this.waiting.push({ message: parseJobMessage(JSON.parse(JSON.stringify(message))), deliveries: 0 });
     this.drain();
   }
 

@@ -1,12 +1,14 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { BadRequestException, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { AuthenticatedUser, JobPolicyService } from '@flansible/auth';
 import { FlansibleConfig } from '@flansible/config';
 import {
   AnsibleRunOptions,
+  InvalidJobSpecError,
   JOB_MESSAGE_SCHEMA_VERSION,
   JobKind,
   JobSpec,
+  parseJobSpec,
 } from '@flansible/contracts';
 import { JobQueue, QueueUnavailableError } from '@flansible/queue';
 import { JobStore } from '@flansible/store';
@@ -83,7 +85,7 @@ export class JobSubmissionService {
       kind: JobKind.Playbook,
       playbookDir,
       playbookPath,
-      vaultFile: dto.vault_file === undefined ? undefined : this.policy.authorizeVaultFile(user, dto.vault_file),
+      vaultFile: dto.vault_file === undefined || dto.vault_file === null ? undefined : this.policy.authorizeVaultFile(user, dto.vault_file),
       updateGitRepo: dto.update_git_repo,
       tags: dto.tags,
       skipTags: dto.skip_tags,
@@ -129,6 +131,7 @@ export class JobSubmissionService {
   }
 
   private enqueue(user: AuthenticatedUser, spec: JobSpec, options: SubmitOptions = {}): Promise<SubmittedJob> {
+    checkAsRunnerWould(spec);
     const request = options.idempotency;
     if (request === undefined) return this.storeAndPublish(user, spec);
     // A retry on this gateway waits for the outcome of the attempt before it.
@@ -182,5 +185,19 @@ export class JobSubmissionService {
     } catch (err) {
       this.logger.warn(`Job ${id} queued, but its Idempotency-Key stays pending until its deadline: ${(err as Error).message}`);
     }
+  }
+}
+
+/**
+ * The spec passes the runner's own check (parseJobSpec, the rules its message parser and argv
+ * builders apply) before anything is stored: the DTOs apply the same rules, so this never fires
+ * unless they drift apart, and then the request is a 400 instead of a job that ends in error.
+ */
+function checkAsRunnerWould(spec: JobSpec): void {
+  try {
+    parseJobSpec(spec);
+  } catch (err) {
+    if (err instanceof InvalidJobSpecError) throw new BadRequestException(err.message);
+    throw err;
   }
 }

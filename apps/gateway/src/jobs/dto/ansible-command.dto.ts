@@ -1,28 +1,27 @@
-import { IsDefined, IsOptional, IsString, Matches, ValidateIf } from 'class-validator';
+import { IsDefined, IsOptional, IsString, ValidateIf } from 'class-validator';
 import { ApiProperty } from '@nestjs/swagger';
-import { FieldGrammar } from '@flansible/contracts';
+import { TextRules } from '@flansible/contracts';
 import { AnsibleRunOptionsDto } from './ansible-run-options.dto';
+import { FollowsRule } from './follows-rule.validator';
 import { IsModuleArgs } from './is-module-args.validator';
-
-const HOST_PATTERN_MESSAGE = 'host_pattern must be an Ansible host pattern (no spaces, control characters or leading "-")';
 
 /** POST /api/ansiblecommand: an ad-hoc command. */
 export class AnsibleCommandDto extends AnsibleRunOptionsDto {
   /** Hosts to target, e.g. `localhost` or `webservers:!db1`. */
   @ValidateIf((dto: AnsibleCommandDto) => dto.host_filter === undefined || dto.host_pattern !== undefined)
-  @Matches(FieldGrammar.hostPattern, { message: HOST_PATTERN_MESSAGE })
+  @FollowsRule(TextRules.hostPattern)
   @IsString()
   @IsDefined({ message: 'host_pattern (or its alias host_filter) is required' })
   host_pattern?: string;
 
   /** Alias of host_pattern, as the original README named it. */
   @IsOptional()
-  @Matches(FieldGrammar.hostPattern, { message: HOST_PATTERN_MESSAGE.replace('host_pattern', 'host_filter') })
+  @FollowsRule(TextRules.hostPattern)
   @IsString()
   host_filter?: string;
 
   /** Ansible module name, e.g. `ping`, `find`, `ansible.builtin.setup`. */
-  @Matches(FieldGrammar.module, { message: 'module must be a module name such as ping or ansible.builtin.find' })
+  @FollowsRule(TextRules.module)
   @IsString()
   @IsDefined({ message: '$property is required' })
   module!: string;

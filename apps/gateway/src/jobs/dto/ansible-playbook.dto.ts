@@ -1,24 +1,25 @@
-import { IsBoolean, IsDefined, IsOptional, IsString, Matches } from 'class-validator';
-import { FieldGrammar } from '@flansible/contracts';
+import { IsBoolean, IsDefined, IsOptional, IsString } from 'class-validator';
+import { TextRules } from '@flansible/contracts';
 import { AnsibleRunOptionsDto } from './ansible-run-options.dto';
+import { FollowsRule } from './follows-rule.validator';
 
 /** POST /api/ansibleplaybook: a playbook run. */
 export class AnsiblePlaybookDto extends AnsibleRunOptionsDto {
   /** Directory holding the playbook: absolute inside the playbook root, or relative to it. */
-  @Matches(FieldGrammar.path, { message: 'playbook_dir must be a path without control characters or a leading "-"' })
+  @FollowsRule(TextRules.path)
   @IsString()
   @IsDefined({ message: '$property is required' })
   playbook_dir!: string;
 
   /** Playbook file name, relative to playbook_dir. */
-  @Matches(FieldGrammar.path, { message: 'playbook must be a file name without control characters or a leading "-"' })
+  @FollowsRule(TextRules.path)
   @IsString()
   @IsDefined({ message: '$property is required' })
   playbook!: string;
 
   /** Vault password file on the server, inside the vault root. */
   @IsOptional()
-  @Matches(FieldGrammar.path, { message: 'vault_file must be a path without control characters or a leading "-"' })
+  @FollowsRule(TextRules.path)
   @IsString()
   vault_file?: string;
 

@@ -1,5 +1,7 @@
-import { IsBoolean, IsInt, IsObject, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
-import { FieldGrammar } from '@flansible/contracts';
+import { IsBoolean, IsObject, IsOptional, IsString } from 'class-validator';
+import { JobRange, TextRules } from '@flansible/contracts';
+import { BodyInteger } from '../../common/body-integer.decorator';
+import { FollowsRule } from './follows-rule.validator';
 
 /**
  * Fields both ad-hoc commands and playbooks take. In every DTO, a property's decorators are
@@ -8,9 +10,7 @@ import { FieldGrammar } from '@flansible/contracts';
 export class AnsibleRunOptionsDto {
   /** Inventory name under the inventory root, or a path inside it; the default inventory when omitted. */
   @IsOptional()
-  @Matches(FieldGrammar.inventory, {
-    message: 'inventory must be a name or path inside the inventory root (no control characters, leading "-" or inline host list)',
-  })
+  @FollowsRule(TextRules.inventory)
   @IsString()
   inventory?: string;
 
@@ -20,17 +20,11 @@ export class AnsibleRunOptionsDto {
   extra_vars?: Record<string, unknown>;
 
   /** Parallel processes (`--forks`). */
-  @IsOptional()
-  @Min(1)
-  @Max(500)
-  @IsInt()
+  @BodyInteger(JobRange.forks)
   forks?: number;
 
   /** Verbosity: `-v` repeated this many times. */
-  @IsOptional()
-  @Min(0)
-  @Max(4)
-  @IsInt()
+  @BodyInteger(JobRange.verboseLevel)
   verbose_level?: number;
 
   /** Run with privilege escalation (`--become`). */
@@ -40,13 +34,13 @@ export class AnsibleRunOptionsDto {
 
   /** `--become-method`, e.g. sudo. */
   @IsOptional()
-  @Matches(FieldGrammar.becomeMethod, { message: 'become_method must be a plugin name such as sudo or su' })
+  @FollowsRule(TextRules.becomeMethod)
   @IsString()
   become_method?: string;
 
   /** `--become-user`. */
   @IsOptional()
-  @Matches(FieldGrammar.becomeUser, { message: 'become_user must be a user name' })
+  @FollowsRule(TextRules.becomeUser)
   @IsString()
   become_user?: string;
 }

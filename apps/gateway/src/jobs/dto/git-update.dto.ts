@@ -1,23 +1,24 @@
-import { IsBoolean, IsDefined, IsOptional, IsString, Matches } from 'class-validator';
-import { FieldGrammar } from '@flansible/contracts';
+import { IsBoolean, IsDefined, IsOptional, IsString } from 'class-validator';
+import { TextRules } from '@flansible/contracts';
+import { FollowsRule } from './follows-rule.validator';
 
 /** POST /api/git: update a playbook repository. */
 export class GitUpdateDto {
   /** The repository's directory inside the playbook root. */
-  @Matches(FieldGrammar.path, { message: 'playbook_dir must be a path without control characters or a leading "-"' })
+  @FollowsRule(TextRules.path)
   @IsString()
   @IsDefined({ message: '$property is required' })
   playbook_dir!: string;
 
   /** Remote to pull from. */
   @IsOptional()
-  @Matches(FieldGrammar.gitRemote, { message: 'remote_name must be a git remote name' })
+  @FollowsRule(TextRules.gitRemote)
   @IsString()
   remote_name?: string = 'origin';
 
   /** Branch to pull. */
   @IsOptional()
-  @Matches(FieldGrammar.gitBranch, { message: 'branch_name must be a git branch name' })
+  @FollowsRule(TextRules.gitBranch)
   @IsString()
   branch_name?: string = 'master';
 

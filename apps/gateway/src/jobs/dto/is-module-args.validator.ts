@@ -1,9 +1,10 @@
 import { ValidationOptions, registerDecorator } from 'class-validator';
-import { FieldGrammar } from '@flansible/contracts';
+import { isModuleArgs } from '@flansible/contracts';
 
 /**
  * Module arguments: a plain JSON object (its strings reach Ansible marked unsafe, never
  * templated), or a `key=value` string without NUL or Jinja delimiters (Ansible would template it).
+ * The predicate is contracts' isModuleArgs, which the runner applies too.
  */
 export function IsModuleArgs(options?: ValidationOptions): PropertyDecorator {
   return (target, propertyName) =>
@@ -15,10 +16,6 @@ export function IsModuleArgs(options?: ValidationOptions): PropertyDecorator {
         message: `${String(propertyName)} must be an object, or a string without NUL or Jinja markers ({{ {% {#}: send an object for literal text`,
         ...options,
       },
-      validator: {
-        validate: (value: unknown) =>
-          (typeof value === 'string' && !value.includes('\0') && !FieldGrammar.jinjaMarker.test(value)) ||
-          (typeof value === 'object' && value !== null && !Array.isArray(value)),
-      },
+      validator: { validate: (value: unknown) => isModuleArgs(value) },
     });
 }

@@ -1,11 +1,14 @@
-import { ArrayMaxSize, IsArray, IsBoolean, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
-import { FieldGrammar } from '@flansible/contracts';
+import { ArrayMaxSize, IsArray, IsBoolean, IsOptional, IsString } from 'class-validator';
+import { ApiProperty } from '@nestjs/swagger';
+import { JobRange, MAX_TAGS, TextRules } from '@flansible/contracts';
+import { BodyInteger } from '../../common/body-integer.decorator';
+import { FollowsRule } from './follows-rule.validator';
 
 /** Launch fields the v1 API adds to every job kind. */
 export class JobOptionsDto {
   /** `--limit`: further restrict the hosts, as a host pattern. */
   @IsOptional()
-  @Matches(FieldGrammar.hostPattern, { message: 'limit must be an Ansible host pattern' })
+  @FollowsRule(TextRules.hostPattern)
   @IsString()
   limit?: string;
 
@@ -20,35 +23,34 @@ export class JobOptionsDto {
   diff?: boolean;
 
   /** Seconds before the job is killed (timed_out); capped by the server's maximum (task_timeout). */
-  @IsOptional()
-  @Max(7 * 24 * 3600)
-  @Min(1)
-  @IsInt()
+  @BodyInteger(JobRange.timeoutSeconds)
   timeout?: number;
 
   /** 0 (default) to 9; recorded with the job and shown in history. */
-  @IsOptional()
-  @Max(9)
-  @Min(0)
-  @IsInt()
+  @BodyInteger(JobRange.priority)
   priority?: number;
 }
+
+/** The Swagger plugin reads ArrayMaxSize's argument only when it is a literal: the cap is given here. */
+const TAG_LIST_SCHEMA = { required: false, maxItems: MAX_TAGS };
 
 /** `--tags` / `--skip-tags` for playbooks. */
 export class PlaybookTagsDto {
   /** Run only tasks with these tags. */
+  @ApiProperty(TAG_LIST_SCHEMA)
   @IsOptional()
-  @Matches(FieldGrammar.tag, { each: true, message: 'each tag must be a tag name (letters, digits, _ . : -)' })
+  @FollowsRule(TextRules.tag, { each: true, message: `each tag must be ${TextRules.tag.must}` })
   @IsString({ each: true })
-  @ArrayMaxSize(100)
+  @ArrayMaxSize(MAX_TAGS)
   @IsArray()
   tags?: string[];
 
   /** Skip tasks with these tags. */
+  @ApiProperty(TAG_LIST_SCHEMA)
   @IsOptional()
-  @Matches(FieldGrammar.tag, { each: true, message: 'each skip_tags entry must be a tag name (letters, digits, _ . : -)' })
+  @FollowsRule(TextRules.tag, { each: true, message: `each skip_tags entry must be ${TextRules.tag.must}` })
   @IsString({ each: true })
-  @ArrayMaxSize(100)
+  @ArrayMaxSize(MAX_TAGS)
   @IsArray()
   skip_tags?: string[];
 }
