@@ -1,5 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { EventEmitter } from 'node:events';
+import { createServer, get, IncomingMessage, ServerResponse } from 'node:http';
+import { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +10,7 @@ import type { Response } from 'express';
 import { JobKind, JobStatus } from '@flansible/contracts';
 import { InProcessJobNoticeBus } from '@flansible/queue';
 import { createJobStore, JobStore } from '@flansible/store';
-import { FeedSubscriber, JobFeed } from './job-feed';
+import { FeedSubscriber, JobFeed, STALLED_STREAM_BYTES } from './job-feed';
 
 /** Just what a feed uses of an HTTP response: writes, end and the close event. */
 class FakeResponse extends EventEmitter {
@@ -39,8 +41,8 @@ class FakeResponse extends EventEmitter {
   }
 }
 
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5_000;
+async function until(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
@@ -137,4 +139,51 @@ describe('JobFeed', () => {
     kept.fake.end();
     expect(feed.size).toBe(0);
   });
+
+  it('holds a bounded amount for each stalled reader of a large output, and each resumes to receive every line once', async () => {
+    const LINES = 400_000;
+    const id = await runningJob();
+    const numbers = Array.from({ length: LINES }, (_, i) => `line ${i + 1} of the long job`);
+    for (let i = 0; i < LINES; i += 50_000) await store.appendOutput(id, numbers.slice(i, i + 50_000).join('\n') + '\n');
+    await store.completeJob(id, { status: JobStatus.Successful, reason: null, returnCode: 0 }, new Date());
+
+    // Real sockets: the server side is what the gateway buffers, the clients stop reading.
+    const responses: ServerResponse[] = [];
+    const feed = new JobFeed(id, { submittedBy: 'alice', inventory: '/inv' }, store, bus, logger, () => undefined);
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      responses.push(res);
+      feed.add({ user: 'alice', res: res as unknown as Response, cursor: { lines: 0, events: 0 }, lastStatus: null, lastWrite: Date.now(), ended: false, onEnd: () => undefined });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const clients = await Promise.all(
+      Array.from({ length: 5 }, () => new Promise<IncomingMessage>((resolve) => get({ host: '127.0.0.1', port, path: '/' }, (res) => {
+        res.pause();
+        resolve(res);
+      }))),
+    );
+    try {
+      await until(() => responses.length === 5 && responses.every((res) => res.writableLength >= STALLED_STREAM_BYTES), 'every stream to stall');
+      await new Promise((resolve) => setTimeout(resolve, 1_500)); // two safety polls: nothing more is queued
+      for (const res of responses) expect(res.writableLength).toBeLessThan(1024 * 1024);
+
+      const texts = clients.map((client) => new Promise<string>((resolve) => {
+        let text = '';
+        client.setEncoding('utf8');
+        client.on('data', (chunk: string) => (text += chunk));
+        client.on('end', () => resolve(text));
+        client.resume();
+      }));
+      for (const text of await Promise.all(texts)) {
+        const fake = new FakeResponse();
+        fake.text = text;
+        expect(fake.lines()).toEqual(numbers);
+        expect(fake.messages().map((m) => m.event).slice(-2)).toEqual(['status', 'end']);
+      }
+    } finally {
+      for (const client of clients) client.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  }, 60_000);
 });

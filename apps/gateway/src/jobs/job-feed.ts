@@ -29,6 +29,16 @@ const EVENT_PAGE = 500;
 const SAFETY_POLL_MS = 1_000;
 /** A comment this often keeps proxies from closing an idle stream. */
 const KEEPALIVE_MS = 15_000;
+/**
+ * A stream whose client has not read this much is stalled: it gets nothing more until its socket
+ * drains, then resumes from its own cursor. So a stalled reader holds about this plus one message
+ * in the gateway, whatever the job's output size.
+ */
+export const STALLED_STREAM_BYTES = 256 * 1024;
+
+const stalled = (subscriber: FeedSubscriber): boolean => subscriber.res.writableLength >= STALLED_STREAM_BYTES;
+/** Neither ended nor stalled: a message can go to it now. */
+const writable = (subscriber: FeedSubscriber): boolean => !subscriber.ended && !stalled(subscriber);
 
 /**
  * The open streams of one job on this gateway, and their one reader. A notice from the bus, or
@@ -72,6 +82,8 @@ export class JobFeed {
   add(subscriber: FeedSubscriber): void {
     this.subscribers.add(subscriber);
     subscriber.res.on('close', () => this.remove(subscriber));
+    // A stalled stream resumes once its client has read what was buffered.
+    subscriber.res.on('drain', () => this.wake());
     // The client may have gone before the listener was there.
     if (subscriber.res.closed) this.remove(subscriber);
     else this.wake();
@@ -131,15 +143,18 @@ export class JobFeed {
     // The runner stores all output and events before the terminal status, so once the job
     // reads as terminal here, what follows is all there is.
     const terminal = isTerminalStatus(job.status);
-    for (const group of groupBy(subscribers, (s) => s.cursor.lines)) {
+    for (const group of groupBy(subscribers.filter(writable), (s) => s.cursor.lines)) {
       if (group[0].cursor.lines < job.outputLines) await this.sendOutput(group, job.outputLines, terminal);
     }
-    for (const group of groupBy(subscribers, (s) => s.cursor.events)) {
+    for (const group of groupBy(subscribers.filter(writable), (s) => s.cursor.events)) {
       if (group[0].cursor.events < job.eventCount) await this.sendEvents(group);
     }
     const now = Date.now();
     for (const subscriber of subscribers) {
-      if (subscriber.ended) continue;
+      if (!writable(subscriber)) continue;
+      // A stream still behind (it stalled) ends only once it has everything.
+      const caughtUp = subscriber.cursor.lines >= job.outputLines && subscriber.cursor.events >= job.eventCount;
+      if (terminal && !caughtUp) continue;
       if (job.status !== subscriber.lastStatus) {
         subscriber.lastStatus = job.status;
         send(subscriber, 'status', JSON.stringify({ status: job.status, reason: job.reason, return_code: job.returnCode }));
@@ -166,11 +181,14 @@ export class JobFeed {
       if (lines.length === 0) return;
       from += lines.length;
       const data = JSON.stringify({ start_line: page.from, lines });
-      for (const subscriber of group) {
-        if (subscriber.ended) continue;
+      const receivers = group.filter(writable);
+      // Every stream of the group stalled: the rest waits for their drain.
+      if (receivers.length === 0) return;
+      for (const subscriber of receivers) {
         subscriber.cursor.lines = from;
         send(subscriber, 'output', data);
       }
+      group = receivers;
     }
   }
 
@@ -180,10 +198,11 @@ export class JobFeed {
     for (;;) {
       const events = await this.store.readEvents(this.jobId, { after, limit: EVENT_PAGE });
       for (const event of events) {
+        group = group.filter(writable);
+        if (group.length === 0) return;
         after = event.counter;
         const data = JSON.stringify(toJobEvent(event));
         for (const subscriber of group) {
-          if (subscriber.ended) continue;
           subscriber.cursor.events = after;
           send(subscriber, 'event', data);
         }
