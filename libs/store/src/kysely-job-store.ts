@@ -273,6 +273,26 @@ export class KyselyJobStore extends JobStore {
     throw new Error(`could not create job ${job.id}: its idempotency key keeps clashing with a job being deleted`);
   }
 
+  override async markPublished(id: string, at: Date): Promise<void> {
+    await this.db.updateTable('jobs').set({ published_at: at.getTime() }).where('id', '=', id).where('published_at', 'is', null).execute();
+  }
+
+  /** Off the partial index of unpublished rows (migration 0005). */
+  override async findUnpublishedJobs(createdBefore: Date, limit: number): Promise<JobRecord[]> {
+    if (limit <= 0) return [];
+    const rows = await this.db
+      .selectFrom('jobs')
+      .selectAll()
+      .where('published_at', 'is', null)
+      .where('created_at', '<', createdBefore.getTime())
+      .where('status', '=', JobStatus.Queued)
+      .orderBy('created_at')
+      .orderBy('id')
+      .limit(Math.floor(limit))
+      .execute();
+    return rows.map(toRecord);
+  }
+
   /** Output and event rows go with the job through ON DELETE CASCADE. */
   override async deleteJob(id: string): Promise<void> {
     await this.db.deleteFrom('jobs').where('id', '=', id).execute();
@@ -556,6 +576,17 @@ export class KyselyJobStore extends JobStore {
       .where('status', '=', JobStatus.Running)
       .where('runner_id', '=', runnerId)
       .where('cancel_requested_at', 'is not', null)
+      .orderBy('created_at')
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
+  override async findJobsRunningOn(runnerId: string): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('jobs')
+      .select('id')
+      .where('status', '=', JobStatus.Running)
+      .where('runner_id', '=', runnerId)
       .orderBy('created_at')
       .execute();
     return rows.map((r) => r.id);

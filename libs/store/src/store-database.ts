@@ -29,6 +29,8 @@ export interface JobsTable {
   cancel_requested_at: NullableEpochMs;
   /** Migration 0004: the reason the (first) cancel request of a running job gave. */
   cancel_reason: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Migration 0005: when the broker confirmed the job's message; null until then (the outbox flag). */
+  published_at: ColumnType<number | string | null, number | null | undefined, number | null>;
   /** Lines stored so far, a last line without its newline included. */
   output_lines: ColumnType<number, never, number>;
   /** 1 while the last stored line has no newline yet (the next chunk continues it), else 0. */

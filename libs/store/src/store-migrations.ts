@@ -6,6 +6,7 @@ import {
   MigrationResultSet,
   Migrator,
   NO_MIGRATIONS,
+  sql,
 } from 'kysely';
 import { EMPTY_OUTPUT, placeChunk } from './output-lines';
 import { StoreDialect } from './store-database';
@@ -269,8 +270,34 @@ function cancelReason(): Migration {
   };
 }
 
+/**
+ * The outbox flag: when the broker confirmed a job's message (null until then), so that a queued
+ * job whose gateway died before the confirm is found and published by a reconciler.
+ */
+function jobOutbox(): Migration {
+  return {
+    async up(db: Kysely<any>): Promise<void> {
+      await addMissingColumns(db, 'jobs', [{ name: 'published_at', type: 'bigint' }]);
+      // Jobs stored before this migration were published by the gateway that answered for them.
+      await db.updateTable('jobs').set({ published_at: sql`created_at` }).where('published_at', 'is', null).execute();
+      // The reconciler's look: only unpublished rows are in it, so it stays tiny.
+      await db.schema
+        .createIndex('jobs_unpublished_created_at_idx')
+        .ifNotExists()
+        .on('jobs')
+        .columns(['created_at', 'id'])
+        .where(sql.ref('published_at'), 'is', null)
+        .execute();
+    },
+    async down(db: Kysely<any>): Promise<void> {
+      await db.schema.dropIndex('jobs_unpublished_created_at_idx').ifExists().execute();
+      await db.schema.alterTable('jobs').dropColumn('published_at').execute();
+    },
+  };
+}
+
 /** Names of the migrations, oldest first (for specs that start from an older schema). */
-export const STORE_MIGRATIONS = ['0001_jobs_and_output', '0002_events_lines_and_runners', '0003_open_jobs_by_user', '0004_cancel_reason'] as const;
+export const STORE_MIGRATIONS = ['0001_jobs_and_output', '0002_events_lines_and_runners', '0003_open_jobs_by_user', '0004_cancel_reason', '0005_job_outbox'] as const;
 export type StoreMigrationName = (typeof STORE_MIGRATIONS)[number];
 
 /** The store's schema history, in code. */
@@ -283,6 +310,7 @@ export class StoreMigrationProvider implements MigrationProvider {
       '0002_events_lines_and_runners': eventsLinesAndRunners(),
       '0003_open_jobs_by_user': openJobsByUser(),
       '0004_cancel_reason': cancelReason(),
+      '0005_job_outbox': jobOutbox(),
     };
   }
 }
