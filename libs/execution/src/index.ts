@@ -1,7 +1,7 @@
 export { ExecutionModule } from './execution.module';
 export { JobRunnerService, createRunnerId } from './job-runner.service';
 export type { JobRunnerOptions } from './job-runner.service';
-export { RunnerHeartbeatService, lostRunnerReason } from './runner-heartbeat.service';
+export { RunnerHeartbeatService, abandonedJobReason, lostRunnerReason } from './runner-heartbeat.service';
 export type { RunnerHeartbeatOptions } from './runner-heartbeat.service';
 export { JobExecutor, JobInterruption } from './job-executor';
 export type { ExecuteJobOptions } from './job-executor';
