@@ -1,5 +1,6 @@
 import { JobStatus } from '@flansible/contracts';
 import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
 import { createJobStore, openStoreDatabase } from './create-job-store';
 import { JobStore } from './job-store';
 import { migrateTo } from './store-migrations';
@@ -80,5 +81,29 @@ describe.each(STORE_BACKENDS)('migration 0005_job_outbox on $name', (backend) =>
     } finally {
       await store.close();
     }
+  });
+});
+
+describe('marking a job published on PostgreSQL, while a runner claims it', () => {
+  let store: JobStore;
+  let location: StoreLocation;
+  withMigratedStores(STORE_BACKENDS.find((b) => b.name === 'PostgreSQL')!, (opened) => ({ store, location } = opened));
+
+  it('neither holds up nor makes the claim skip the job (the message reaches a runner as the gateway marks it)', async () => {
+    const job = newJob();
+    await store.createJob(job);
+    // A gateway's mark, not yet committed: its transaction keeps what it locked on the job row.
+    const gateway = new Client({ connectionString: location.config.databaseUrl! });
+    await gateway.connect();
+    try {
+      await gateway.query('BEGIN');
+      await gateway.query('INSERT INTO job_publications (job_id, published_at) VALUES ($1, $2)', [job.id, Date.now()]);
+      const claimed = await store.claimNextJob('runner-a', new Date(), job.id);
+      expect(claimed?.id).toBe(job.id);
+      await gateway.query('COMMIT');
+    } finally {
+      await gateway.end();
+    }
+    expect(await store.findJob(job.id)).toMatchObject({ status: JobStatus.Running, runnerId: 'runner-a' });
   });
 });

@@ -273,19 +273,25 @@ export class KyselyJobStore extends JobStore {
     throw new Error(`could not create job ${job.id}: its idempotency key keeps clashing with a job being deleted`);
   }
 
+  /** An INSERT beside the job, never an UPDATE of it: see migration 0005 (claims must not skip the job). */
   override async markPublished(id: string, at: Date): Promise<void> {
-    await this.db.updateTable('jobs').set({ published_at: at.getTime() }).where('id', '=', id).where('published_at', 'is', null).execute();
+    await this.db
+      .insertInto('job_publications')
+      .columns(['job_id', 'published_at'])
+      // Nothing when the job is gone (deleted or purged meanwhile).
+      .expression((eb) => eb.selectFrom('jobs').select((e) => ['id', e.val(at.getTime()).as('published_at')]).where('id', '=', id))
+      .onConflict((oc) => oc.column('job_id').doNothing())
+      .execute();
   }
 
-  /** Off the partial index of unpublished rows (migration 0005). */
   override async findUnpublishedJobs(createdBefore: Date, limit: number): Promise<JobRecord[]> {
     if (limit <= 0) return [];
     const rows = await this.db
       .selectFrom('jobs')
       .selectAll()
-      .where('published_at', 'is', null)
-      .where('created_at', '<', createdBefore.getTime())
       .where('status', '=', JobStatus.Queued)
+      .where('created_at', '<', createdBefore.getTime())
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('job_publications as p').select('p.job_id').whereRef('p.job_id', '=', 'jobs.id'))))
       .orderBy('created_at')
       .orderBy('id')
       .limit(Math.floor(limit))
@@ -354,7 +360,9 @@ export class KyselyJobStore extends JobStore {
       .orderBy('j.created_at')
       .orderBy('j.id')
       .limit(1)
-      .$if(this.dialect === 'postgres', (qb) => qb.forUpdate().skipLocked());
+      // NO KEY UPDATE, the lock the claim's UPDATE takes: it skips rows other claims hold, never a
+      // row merely key-shared by marking it published (job_publications' foreign key).
+      .$if(this.dialect === 'postgres', (qb) => qb.forNoKeyUpdate().skipLocked());
     const row = await this.db
       .updateTable('jobs')
       .set({ status: JobStatus.Running, runner_id: runnerId, started_at: startedAt.getTime() })

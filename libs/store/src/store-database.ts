@@ -29,8 +29,6 @@ export interface JobsTable {
   cancel_requested_at: NullableEpochMs;
   /** Migration 0004: the reason the (first) cancel request of a running job gave. */
   cancel_reason: ColumnType<string | null, string | null | undefined, string | null>;
-  /** Migration 0005: when the broker confirmed the job's message; null until then (the outbox flag). */
-  published_at: ColumnType<number | string | null, number | null | undefined, number | null>;
   /** Lines stored so far, a last line without its newline included. */
   output_lines: ColumnType<number, never, number>;
   /** 1 while the last stored line has no newline yet (the next chunk continues it), else 0. */
@@ -70,8 +68,15 @@ export interface RunnersTable {
   started_at: EpochMs;
 }
 
+/** Migration 0005, the outbox flag: one row per job whose message the broker confirmed. */
+export interface JobPublicationsTable {
+  job_id: string;
+  published_at: EpochMs;
+}
+
 export interface StoreDatabase {
   jobs: JobsTable;
+  job_publications: JobPublicationsTable;
   job_output: JobOutputTable;
   job_events: JobEventsTable;
   runners: RunnersTable;

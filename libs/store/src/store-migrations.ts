@@ -6,7 +6,6 @@ import {
   MigrationResultSet,
   Migrator,
   NO_MIGRATIONS,
-  sql,
 } from 'kysely';
 import { EMPTY_OUTPUT, placeChunk } from './output-lines';
 import { StoreDialect } from './store-database';
@@ -271,27 +270,32 @@ function cancelReason(): Migration {
 }
 
 /**
- * The outbox flag: when the broker confirmed a job's message (null until then), so that a queued
- * job whose gateway died before the confirm is found and published by a reconciler.
+ * The outbox flag: a row per job whose message the broker confirmed, so that a queued job whose
+ * gateway died before the confirm (no row) is found and published by a reconciler. A table of its
+ * own, not a column: marking a job is then an INSERT that takes only a key-share lock on the job
+ * row, which a runner's claim (FOR NO KEY UPDATE SKIP LOCKED) neither waits for nor skips; an
+ * UPDATE of the job row, just as its message reaches a runner, would make that claim skip the job.
  */
 function jobOutbox(): Migration {
   return {
     async up(db: Kysely<any>): Promise<void> {
-      await addMissingColumns(db, 'jobs', [{ name: 'published_at', type: 'bigint' }]);
-      // Jobs stored before this migration were published by the gateway that answered for them.
-      await db.updateTable('jobs').set({ published_at: sql`created_at` }).where('published_at', 'is', null).execute();
-      // The reconciler's look: only unpublished rows are in it, so it stays tiny.
       await db.schema
-        .createIndex('jobs_unpublished_created_at_idx')
+        .createTable('job_publications')
         .ifNotExists()
-        .on('jobs')
-        .columns(['created_at', 'id'])
-        .where(sql.ref('published_at'), 'is', null)
+        .addColumn('job_id', 'text', (c) => c.primaryKey().notNull().references('jobs.id').onDelete('cascade'))
+        .addColumn('published_at', 'bigint', (c) => c.notNull())
+        .execute();
+      // Queued jobs stored before this migration were published by the gateway that answered for
+      // them (only queued jobs are ever looked at).
+      await db
+        .insertInto('job_publications')
+        .columns(['job_id', 'published_at'])
+        .expression((eb) => eb.selectFrom('jobs').select(['id', 'created_at']).where('status', '=', 'queued'))
+        .onConflict((oc) => oc.column('job_id').doNothing())
         .execute();
     },
     async down(db: Kysely<any>): Promise<void> {
-      await db.schema.dropIndex('jobs_unpublished_created_at_idx').ifExists().execute();
-      await db.schema.alterTable('jobs').dropColumn('published_at').execute();
+      await db.schema.dropTable('job_publications').ifExists().execute();
     },
   };
 }
