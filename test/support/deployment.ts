@@ -111,6 +111,27 @@ export class Deployment {
     }
   }
 
+  /**
+   * Runs SQL on the deployment's store (PostgreSQL, or the embedded SQLite file from another
+   * connection), `$1`-style parameters in both; returns the rows of a query. Several statements at
+   * once only without parameters.
+   */
+  async storeSql<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
+    if (this.databaseUrl) return queryDatabase<T>(this.databaseUrl, sql, params);
+    const db = new Database(join(this.fixture.dataDir, SQLITE_FILE_NAME), { fileMustExist: true });
+    try {
+      db.pragma('busy_timeout = 5000');
+      if (params.length === 0 && !/^\s*select/i.test(sql)) {
+        db.exec(sql);
+        return [];
+      }
+      const statement = db.prepare(sql.replace(/\$\d+/g, '?'));
+      return (statement.reader ? statement.all(...params) : (statement.run(...params), [])) as T[];
+    } finally {
+      db.close();
+    }
+  }
+
   /** Makes a job look `days` older, as if it had been created then (for retention tests). */
   async ageJob(id: string, days: number): Promise<void> {
     const sql = 'UPDATE jobs SET created_at = created_at - $1 WHERE id = $2';

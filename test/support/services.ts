@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { AddressInfo, Socket, createServer } from 'node:net';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
 
@@ -42,4 +43,25 @@ export async function listQueues(vhost: string, columns: string[]): Promise<stri
     .split('\n')
     .filter(Boolean)
     .map((line) => line.split('\t'));
+}
+
+/**
+ * A TCP port that accepts connections and never answers nor forwards a byte: a broker that hangs.
+ * What connects there waits until its own timeouts.
+ */
+export async function blackHole(): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
 }

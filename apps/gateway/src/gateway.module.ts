@@ -11,6 +11,7 @@ import { StrictValidationPipe } from './common/validation.pipe';
 import { EmbeddedRecoveryService } from './embedded/embedded-recovery.service';
 import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
+import { OutboxModule } from './outbox/outbox.module';
 import { PlaybooksModule } from './playbooks/playbooks.module';
 import { RetentionModule } from './retention/retention.module';
 import { SecurityAuditModule } from './security/security-audit.module';
@@ -30,6 +31,7 @@ export class GatewayModule implements NestModule {
         AuthModule,
         HealthModule,
         JobsModule,
+        OutboxModule,
         PlaybooksModule,
         RetentionModule,
         SecurityAuditModule,

@@ -3,7 +3,7 @@ export { JobMessageController } from './job-message.controller';
 export { startJobConsumer } from './job-consumer';
 export { JobRunnerService, createRunnerId } from './job-runner.service';
 export type { JobRunnerOptions } from './job-runner.service';
-export { RunnerHeartbeatService, lostRunnerReason } from './runner-heartbeat.service';
+export { RunnerHeartbeatService, abandonedJobReason, lostRunnerReason } from './runner-heartbeat.service';
 export type { RunnerHeartbeatOptions } from './runner-heartbeat.service';
 export { JobExecutor, JobInterruption } from './job-executor';
 export type { ExecuteJobOptions } from './job-executor';

@@ -18,7 +18,7 @@ import { ExecutionModule } from './execution.module';
 import { startJobConsumer } from './job-consumer';
 import { JobRunnerService } from './job-runner.service';
 import { processGroupIsAlive } from './process-runner';
-import { lostRunnerReason, RunnerHeartbeatOptions, RunnerHeartbeatService } from './runner-heartbeat.service';
+import { abandonedJobReason, lostRunnerReason, RunnerHeartbeatOptions, RunnerHeartbeatService } from './runner-heartbeat.service';
 import { AnsibleSandbox, createAnsibleSandbox } from './testing/ansible-sandbox';
 import { InMemoryJobStore } from './testing/in-memory-output-store';
 
@@ -89,6 +89,12 @@ async function waitFor(store: JobStore, jobId: string, predicate: (job: JobRecor
   }
 }
 const finished = (store: JobStore, jobId: string) => waitFor(store, jobId, (job) => isTerminalStatus(job.status));
+
+function gate(): { wait: Promise<void>; release: () => void } {
+  let release!: () => void;
+  const wait = new Promise<void>((resolve) => (release = resolve));
+  return { wait, release };
+}
 
 async function until(condition: () => Promise<boolean> | boolean, within = 20_000): Promise<void> {
   const deadline = Date.now() + within;
@@ -262,6 +268,54 @@ describe('RunnerHeartbeatService', () => {
     } finally {
       clearInterval(beating);
       if (!closed) await r.app.close();
+    }
+  });
+
+  it('ends a job the store shows running on this live runner although it no longer runs it', async () => {
+    const r = await startRunnerApp();
+    try {
+      // What a lost outcome leaves: the job claimed by this runner, which holds nothing for it.
+      const orphan = randomUUID();
+      await r.store.createJob({ id: orphan, submittedBy: 'tester', spec: ping(), createdAt: new Date() });
+      await r.store.claimJob(orphan, r.runner.runnerId, new Date());
+      const notices: JobNotice[] = [];
+      r.bus.listen(orphan, (notice) => notices.push(notice));
+      expect(await finished(r.store, orphan)).toMatchObject({ status: JobStatus.Error, reason: abandonedJobReason(r.runner.runnerId), returnCode: null });
+      await until(() => notices.some((n) => n.what === 'status'));
+    } finally {
+      await r.app.close();
+    }
+  });
+
+  it('leaves alone a job being claimed and a finished job whose outcome the store has not taken yet', async () => {
+    const r = await startRunnerApp();
+    try {
+      // A claim the store has made but whose answer has not reached the runner yet.
+      const claimed = gate();
+      const claimNextJob = r.store.claimNextJob.bind(r.store);
+      jest.spyOn(r.store, 'claimNextJob').mockImplementationOnce(async (...args) => {
+        const job = await claimNextJob(...args);
+        await claimed.wait;
+        return job;
+      });
+      const jobId = randomUUID();
+      await r.store.createJob({ id: jobId, submittedBy: 'tester', spec: ping(), createdAt: new Date() });
+      await r.queue.publish(message(ping(), jobId));
+      await waitFor(r.store, jobId, (job) => job.status === JobStatus.Running);
+      expect(await r.heartbeat.endAbandonedJobs()).toEqual([]);
+
+      // Then its outcome, refused by the store twice: held here, retried, not abandoned.
+      const completeJob = jest.spyOn(r.store, 'completeJob');
+      completeJob.mockRejectedValueOnce(new Error('database unavailable')).mockRejectedValueOnce(new Error('database unavailable'));
+      claimed.release();
+      await until(() => completeJob.mock.calls.length >= 1);
+      expect(r.runner.isRunning(jobId)).toBe(false);
+      expect(await r.heartbeat.endAbandonedJobs()).toEqual([]);
+      expect(r.runner.interrupt(jobId, JobStatus.Canceled, 'too late')).toBe(false);
+      expect(await finished(r.store, jobId)).toMatchObject({ status: JobStatus.Successful, reason: null });
+      expect(completeJob).toHaveBeenCalledTimes(3);
+    } finally {
+      await r.app.close();
     }
   });
 

@@ -153,16 +153,21 @@ describe('JobRunnerService', () => {
     expect(runner.cancel(jobId)).toBe(false);
   });
 
-  it('returns the message when the store cannot record the outcome, and records it on redelivery', async () => {
+  it('keeps the message while the store cannot record the outcome, and records it once the store takes it', async () => {
     const completeJob = jest.spyOn(store, 'completeJob');
+    const handle = jest.spyOn(runner, 'handle');
     for (let i = 0; i < 3; i++) completeJob.mockRejectedValueOnce(new Error('database unavailable'));
     const jobId = await submit(ping());
     const job = await finished(jobId);
     expect(job.status).toBe(JobStatus.Successful);
-    // Three failed attempts, then the message came back and the kept outcome was recorded.
+    // Three failed attempts, then the kept outcome was recorded, by this runner, on the first delivery:
+    // the message never went back, so no other runner could get it and find the job no longer queued.
     expect(completeJob).toHaveBeenCalledTimes(4);
+    expect(handle).toHaveBeenCalledTimes(1);
+    await expect(handle.mock.results[0].value).resolves.toBeUndefined();
     expect((await store.readOutput(jobId)).match(/"ping": "pong"/g)).toHaveLength(1);
     completeJob.mockRestore();
+    handle.mockRestore();
   });
 
   // Last: it shuts the app down.

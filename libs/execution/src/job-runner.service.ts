@@ -29,8 +29,23 @@ export type JobRunnerOptions = Pick<
   'timeoutSeconds' | 'idleTimeoutSeconds' | 'killGraceMs' | 'batching' | 'eventBatching'
 >;
 
-/** Completing a job is retried this many times (with a growing pause) before the message is returned. */
-const COMPLETE_ATTEMPTS = 3;
+/**
+ * Recording an outcome the store refuses is retried after this pause, doubling up to
+ * RECORD_RETRY_MAX_MS, for as long as it takes: the message stays unacked meanwhile, so it is
+ * redelivered only if this runner dies, and then the lost-runner sweep ends the job.
+ */
+const RECORD_RETRY_FIRST_MS = 500;
+const RECORD_RETRY_MAX_MS = 5_000;
+/** Attempts left once shutdown begins; after them the job is left to the lost-runner sweep. */
+const RECORD_ATTEMPTS_AT_SHUTDOWN = 3;
+
+/** A job this runner holds: executing, then, once finished, waiting for the store to take its outcome. */
+interface HeldJob {
+  abort: AbortController;
+  done: Promise<void>;
+  /** Set when the job has finished and its outcome is being recorded. */
+  outcome?: JobOutcome;
+}
 
 const SHUTDOWN_REASON = 'The runner shut down while the job was running';
 
@@ -44,13 +59,16 @@ const SHUTDOWN_REASON = 'The runner shut down while the job was running';
 export class JobRunnerService implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown {
   readonly runnerId = createRunnerId();
   private readonly logger = new Logger(JobRunnerService.name);
-  /** Jobs executing in this process, to cancel them or stop them at shutdown. */
-  private readonly running = new Map<string, { abort: AbortController; done: Promise<void> }>();
   /**
-   * Outcomes the store refused to record: the message went back to the queue, and when it comes
-   * back here the outcome is recorded then instead of leaving the job running.
+   * Jobs this process holds, from their claim until the store has their outcome: to cancel them,
+   * stop them at shutdown, and tell the sweep which of the store's running jobs really run here.
    */
-  private readonly unrecorded = new Map<string, { jobId: string; outcome: JobOutcome }>();
+  private readonly held = new Map<string, HeldJob>();
+  /** Claims sent to the store and not answered yet, and claims ever started (see claimMark). */
+  private claimsInFlight = 0;
+  private claimsStarted = 0;
+  /** Wakes outcomes waiting to be recorded again when shutdown begins. */
+  private readonly wakeOnStop = new Set<() => void>();
   private stopping = false;
   private stopped: Promise<void> | null = null;
   private options: JobRunnerOptions = {};
@@ -79,31 +97,49 @@ export class JobRunnerService implements OnApplicationBootstrap, OnModuleDestroy
     }
   }
 
-  /** The number of jobs executing in this process now. */
+  /** The jobs this process holds now: executing, or finished with their outcome not yet stored. */
   get runningJobCount(): number {
-    return this.running.size;
+    return this.held.size;
   }
 
   /** True while the job executes in this process. */
   isRunning(jobId: string): boolean {
-    return this.running.has(jobId);
+    const job = this.held.get(jobId);
+    return job !== undefined && job.outcome === undefined;
+  }
+
+  /**
+   * A mark to take just before reading from the store which jobs run on this runner, for
+   * jobsNoLongerHeld; null while that read could not be judged (a claim in flight, shutdown).
+   */
+  claimMark(): number | null {
+    return this.stopping || this.claimsInFlight > 0 ? null : this.claimsStarted;
+  }
+
+  /**
+   * Of `ids`, jobs the store held as running on this runner when read after claimMark() gave
+   * `mark`: those this process neither runs nor is recording any more. None when a claim overlapped
+   * the read: the store may then show a job claimed here that this process has not registered yet.
+   */
+  jobsNoLongerHeld(ids: string[], mark: number): string[] {
+    if (this.claimMark() !== mark) return [];
+    return ids.filter((id) => !this.held.has(id));
   }
 
   /**
    * Stops a job running here (its whole process tree) with the given outcome: canceled, or error
    * when the store has already ended it (a runner counted as lost) and its tree must not go on.
-   * False when the job is not running here.
+   * False when the job is not running here (a finished one waiting for its outcome to be stored included).
    */
   interrupt(jobId: string, status: JobInterruption['status'], reason: string): boolean {
-    const job = this.running.get(jobId);
-    if (!job) return false;
-    job.abort.abort(new JobInterruption(status, reason));
+    if (!this.isRunning(jobId)) return false;
+    this.held.get(jobId)!.abort.abort(new JobInterruption(status, reason));
     return true;
   }
 
   /** Stops a job running here when the store holds a cancel request for it, with the stored reason. */
   async cancelIfRequested(jobId: string): Promise<boolean> {
-    if (!this.running.has(jobId)) return false;
+    if (!this.isRunning(jobId)) return false;
     let job;
     try {
       job = await this.store.findJob(jobId);
@@ -131,8 +167,9 @@ export class JobRunnerService implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   /**
-   * A job message's handling. Resolving acks the message; throwing returns it to the queue. Only
-   * the store failing makes it throw: then the message comes back later.
+   * The queue's handler. Resolving acks the message; throwing returns it to the queue (it comes
+   * back after a delay). Only the store failing to claim makes it throw; a finished job's outcome
+   * is retried here until the store takes it, the message held unacked meanwhile.
    */
   async handle(message: JobMessage, delivery: DeliveryInfo): Promise<void> {
     const { jobId } = message;
@@ -143,87 +180,124 @@ export class JobRunnerService implements OnApplicationBootstrap, OnModuleDestroy
       this.logger.log(`Job ${jobId} arrived during shutdown: left for another runner`);
       return new Promise<void>(() => undefined);
     }
-    const pending = this.unrecorded.get(jobId);
-    if (pending) {
-      await this.record(pending.jobId, pending.outcome, jobId);
-      return;
-    }
     // The message is a wake-up and a pointer, never the job itself: what runs is the fairest job
     // the store holds as queued (this one when fairness allows), exactly as the gateway stored it.
-    const job = await this.store.claimNextJob(this.runnerId, new Date(), jobId);
+    this.claimsStarted++;
+    this.claimsInFlight++;
+    let job: JobRecord | null;
+    try {
+      job = await this.store.claimNextJob(this.runnerId, new Date(), jobId);
+    } finally {
+      this.claimsInFlight--;
+    }
     if (!job) {
       // Nothing queued any more (a redelivery after a runner was lost, a duplicate, or the job ran
       // through another message): ack, never run anything twice.
       this.logger.warn(`No queued job left for the message of job ${jobId}${delivery.redelivered ? ' (redelivered)' : ''}: acknowledged without running`);
       return;
     }
-    if (job.id === jobId && !sameSpec(job.spec, message.spec)) {
-      this.logger.warn(`The message of job ${jobId} does not match the job the gateway stored: running the stored job, not the message`);
+    // Held in the same turn as the claim's answer, so the sweep never sees it claimed here but unheld.
+    const held = this.hold(job.id);
+    try {
+      if (job.id === jobId && !sameSpec(job.spec, message.spec)) {
+        this.logger.warn(`The message of job ${jobId} does not match the job the gateway stored: running the stored job, not the message`);
+      }
+      this.notify({ jobId: job.id, what: 'status' });
+      if (this.stopping) {
+        // Shutdown began while the job was being claimed: end it now rather than start it.
+        await this.record(job.id, held, { status: JobStatus.Error, reason: SHUTDOWN_REASON, returnCode: null });
+        return;
+      }
+      // Rights may have been taken away while the job waited: rbac.json as it is now decides.
+      const refusal = this.startAuthorizer.refusal(job);
+      if (refusal) {
+        this.logger.warn(`Job ${job.id} of ${job.submittedBy} not started: ${refusal}`);
+        await this.record(job.id, held, { status: JobStatus.Error, reason: refusal, returnCode: null });
+        return;
+      }
+      await this.runAndRecord(job, held);
+    } finally {
+      this.held.delete(job.id);
+      held.finished();
     }
-    this.notify({ jobId: job.id, what: 'status' });
-    if (this.stopping) {
-      // Shutdown began while the job was being claimed: end it now rather than start it.
-      await this.record(job.id, { status: JobStatus.Error, reason: SHUTDOWN_REASON, returnCode: null }, jobId);
-      return;
-    }
-    // Rights may have been taken away while the job waited: rbac.json as it is now decides.
-    const refusal = this.startAuthorizer.refusal(job);
-    if (refusal) {
-      this.logger.warn(`Job ${job.id} of ${job.submittedBy} not started: ${refusal}`);
-      await this.record(job.id, { status: JobStatus.Error, reason: refusal, returnCode: null }, jobId);
-      return;
-    }
-    await this.runAndRecord(job, jobId);
   }
 
-  private async runAndRecord(job: JobRecord, messageJobId: string): Promise<void> {
-    const { id: jobId, spec } = job;
-    const abort = new AbortController();
+  private hold(jobId: string): HeldJob & { finished: () => void } {
     let finished!: () => void;
     const done = new Promise<void>((resolve) => (finished = resolve));
-    this.running.set(jobId, { abort, done });
-    const started = Date.now();
-    this.logger.log(`Job ${jobId} (${spec?.kind}) started for ${job.submittedBy}`);
-    try {
-      const outcome = await this.executor.execute(spec, {
-        ...this.options,
-        appendOutput: async (chunk) => {
-          await this.store.appendOutput(jobId, chunk);
-          this.notify({ jobId, what: 'output' });
-        },
-        appendEvents: async (events) => {
-          await this.store.appendEvents(jobId, events);
-          this.notify({ jobId, what: 'events' });
-        },
-        signal: abort.signal,
-      });
-      const took = ((Date.now() - started) / 1000).toFixed(1);
-      this.logger.log(`Job ${jobId} ${outcome.status} after ${took} s${outcome.reason ? `: ${outcome.reason}` : ''}`);
-      await this.record(jobId, outcome, messageJobId);
-    } finally {
-      this.running.delete(jobId);
-      finished();
-    }
+    const job = { abort: new AbortController(), done, finished };
+    this.held.set(jobId, job);
+    return job;
   }
 
-  /** Records `jobId`'s outcome; when the store refuses, the message (of `messageJobId`) goes back and carries it. */
-  private async record(jobId: string, outcome: JobOutcome, messageJobId: string): Promise<void> {
+  private async runAndRecord(job: JobRecord, held: HeldJob): Promise<void> {
+    const { id: jobId, spec } = job;
+    const started = Date.now();
+    this.logger.log(`Job ${jobId} (${spec?.kind}) started for ${job.submittedBy}`);
+    const outcome = await this.executor.execute(spec, {
+      ...this.options,
+      appendOutput: async (chunk) => {
+        await this.store.appendOutput(jobId, chunk);
+        this.notify({ jobId, what: 'output' });
+      },
+      appendEvents: async (events) => {
+        await this.store.appendEvents(jobId, events);
+        this.notify({ jobId, what: 'events' });
+      },
+      signal: held.abort.signal,
+    });
+    const took = ((Date.now() - started) / 1000).toFixed(1);
+    this.logger.log(`Job ${jobId} ${outcome.status} after ${took} s${outcome.reason ? `: ${outcome.reason}` : ''}`);
+    await this.record(jobId, held, outcome);
+  }
+
+  /**
+   * Records the outcome, retrying with a growing pause (RECORD_RETRY_*) until the store takes it:
+   * the job stays held here and its message unacked, so no other runner gets it meanwhile. At
+   * shutdown a few last attempts, then it throws (the job is left to the lost-runner sweep).
+   */
+  private async record(jobId: string, held: HeldJob, outcome: JobOutcome): Promise<void> {
+    held.outcome = outcome;
+    let pause = RECORD_RETRY_FIRST_MS;
+    let attemptsAtShutdown = 0;
     for (let attempt = 1; ; attempt++) {
       try {
         const recorded = await this.store.completeJob(jobId, outcome, new Date());
-        this.unrecorded.delete(messageJobId);
         if (recorded) this.notify({ jobId, what: 'status' });
         else this.logger.warn(`Job ${jobId} was already finished: its ${outcome.status} outcome was not recorded`);
+        if (attempt > 1) this.logger.log(`Recorded the ${outcome.status} outcome of job ${jobId} on attempt ${attempt}`);
         return;
       } catch (err) {
-        if (attempt >= COMPLETE_ATTEMPTS) {
-          this.unrecorded.set(messageJobId, { jobId, outcome });
-          this.logger.error(`Could not record the outcome of job ${jobId}: ${(err as Error).message}; message returned to the queue`);
+        if (this.stopping && ++attemptsAtShutdown >= RECORD_ATTEMPTS_AT_SHUTDOWN) {
+          this.logger.error(
+            `Could not record the ${outcome.status} outcome of job ${jobId} before shutdown: ${(err as Error).message}; ` +
+              'the job ends as error once this runner counts as lost',
+          );
           throw err;
         }
-        await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
+        const wait = this.stopping ? RECORD_RETRY_FIRST_MS : pause;
+        this.logger.warn(
+          `Could not record the ${outcome.status} outcome of job ${jobId} (attempt ${attempt}): ${(err as Error).message}; ` +
+            `trying again in ${(wait / 1000).toFixed(1)} s`,
+        );
+        await this.pause(wait);
+        pause = Math.min(2 * pause, RECORD_RETRY_MAX_MS);
       }
     }
+  }
+
+  /** A pause that shutdown cuts short, so the last attempts come at once. */
+  private pause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        this.wakeOnStop.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      if (this.stopping) return;
+      this.wakeOnStop.add(wake);
+    });
   }
 
   /**
@@ -255,12 +329,14 @@ export class JobRunnerService implements OnApplicationBootstrap, OnModuleDestroy
 
   private async stop(): Promise<void> {
     this.stopping = true;
-    const jobs = [...this.running.entries()];
+    for (const wake of [...this.wakeOnStop]) wake();
+    const jobs = [...this.held.values()];
     if (!jobs.length) return;
-    this.logger.warn(`Shutting down: stopping ${jobs.length} running job(s)`);
-    for (const [, job] of jobs) {
+    const running = jobs.filter((job) => job.outcome === undefined);
+    this.logger.warn(`Shutting down: stopping ${running.length} running job(s), recording ${jobs.length - running.length} finished one(s)`);
+    for (const job of running) {
       job.abort.abort(new JobInterruption(JobStatus.Error, SHUTDOWN_REASON));
     }
-    await Promise.all(jobs.map(([, job]) => job.done));
+    await Promise.all(jobs.map((job) => job.done));
   }
 }

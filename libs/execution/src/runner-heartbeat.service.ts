@@ -25,13 +25,19 @@ export function lostRunnerReason(lostAfterMs: number, runnerId: string = RUNNER_
   return `Its runner ${runnerId} was lost (no heartbeat for ${lostAfterMs / 1000} s); its processes were stopped with it`;
 }
 
+/** The reason a job ends with when the store shows it running on a live runner that no longer runs it. */
+export function abandonedJobReason(runnerId: string): string {
+  return `Its runner ${runnerId} is alive but no longer runs it: its outcome was never recorded`;
+}
+
 /**
  * Keeps this runner's heartbeat in the store, so that no job stays running after a runner dies:
  * - at start, records a first heartbeat (before any job is claimed) and ends the jobs of runners
  *   silent for longer than runnerLostAfterSeconds as error, a crashed predecessor's included;
  * - every heartbeatSeconds, records a heartbeat and stops the jobs running here whose cancel was
  *   requested in the store (the fallback when the bus's cancel request was lost);
- * - every few heartbeats, ends the jobs of lost runners again;
+ * - every few heartbeats, ends the jobs of lost runners again, and those the store shows running
+ *   on this runner although it no longer runs them (so none stays running with its runner alive);
  * - on a clean shutdown, once the runner has recorded its jobs, removes itself.
  */
 @Injectable()
@@ -90,7 +96,10 @@ export class RunnerHeartbeatService implements OnModuleInit, OnModuleDestroy {
   async beat(): Promise<void> {
     if (!(await this.recordHeartbeat())) return;
     await this.stopCanceledJobs();
-    if (++this.beats % this.sweepEveryBeats === 0) await this.failJobsOfLostRunners();
+    if (++this.beats % this.sweepEveryBeats === 0) {
+      await this.failJobsOfLostRunners();
+      await this.endAbandonedJobs();
+    }
   }
 
   private schedule(): void {
@@ -123,6 +132,42 @@ export class RunnerHeartbeatService implements OnModuleInit, OnModuleDestroy {
     } catch (err) {
       this.logger.error(`Could not look for cancel requests: ${(err as Error).message}`);
     }
+  }
+
+  /**
+   * Ends as error the jobs the store holds as running on this runner that this process neither
+   * runs nor is recording (an outcome lost to a fault); returns their ids. The runner's claim
+   * mark keeps a job claimed but not yet registered here from being taken for one.
+   */
+  async endAbandonedJobs(): Promise<string[]> {
+    const mark = this.runner.claimMark();
+    if (mark === null) return [];
+    let abandoned: string[];
+    try {
+      abandoned = this.runner.jobsNoLongerHeld(await this.store.findJobsRunningOn(this.runnerId), mark);
+    } catch (err) {
+      this.logger.error(`Could not look for jobs this runner no longer runs: ${(err as Error).message}`);
+      return [];
+    }
+    const ended: string[] = [];
+    const outcome = { status: JobStatus.Error, reason: abandonedJobReason(this.runnerId), returnCode: null };
+    for (const jobId of abandoned) {
+      try {
+        // Guarded: a job that reached a terminal state meanwhile keeps it.
+        if (!(await this.store.completeJob(jobId, outcome, new Date()))) continue;
+      } catch (err) {
+        this.logger.error(`Could not end job ${jobId}, which this runner no longer runs: ${(err as Error).message}`);
+        continue;
+      }
+      ended.push(jobId);
+      this.logger.warn(`Job ${jobId} ended as error: the store showed it running here, but this runner no longer runs it`);
+      try {
+        this.bus.notify({ jobId, what: 'status' });
+      } catch {
+        // a hint only
+      }
+    }
+    return ended;
   }
 
   /** Ends the jobs of lost runners as error; returns their ids. */

@@ -23,10 +23,15 @@ function gate(): { wait: Promise<void>; release: () => void } {
 /** Lets queued microtasks and handler continuations run. */
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
+/** Short retry delays (the deployment's start at 1 s), growing as the real ones do. */
+const FAST_RETRIES = [5, 10, 20, 40, 80];
+const newQueue = () => new InProcessJobQueue({ retryDelaysMs: FAST_RETRIES });
+
 async function until(condition: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 1000; i++) {
+  const deadline = Date.now() + 5_000;
+  while (Date.now() < deadline) {
     if (condition()) return;
-    await settle();
+    await new Promise((resolve) => setTimeout(resolve, 1));
   }
   throw new Error(`never reached: ${what}`);
 }
@@ -36,7 +41,7 @@ afterAll(() => Logger.overrideLogger(['log', 'error', 'warn', 'debug', 'verbose'
 
 describe('InProcessJobQueue', () => {
   it('delivers jobs in the order they were published, including those published before consume()', async () => {
-    const queue = new InProcessJobQueue();
+    const queue = newQueue();
     const jobs = [job(), job(), job()];
     await queue.publish(jobs[0]);
     const handled: string[] = [];
@@ -52,7 +57,7 @@ describe('InProcessJobQueue', () => {
   });
 
   it('hands the handler a copy, as the wire would', async () => {
-    const queue = new InProcessJobQueue();
+    const queue = newQueue();
     const published = job();
     let received: JobMessage | undefined;
     await queue.consume(async (message) => {
@@ -67,7 +72,7 @@ describe('InProcessJobQueue', () => {
   });
 
   it('runs at most `concurrency` handlers at once', async () => {
-    const queue = new InProcessJobQueue();
+    const queue = newQueue();
     const release = gate();
     let running = 0;
     let mostAtOnce = 0;
@@ -92,7 +97,7 @@ describe('InProcessJobQueue', () => {
   });
 
   it('redelivers a job whose handler threw, flagged redelivered', async () => {
-    const queue = new InProcessJobQueue();
+    const queue = newQueue();
     const published = job();
     const deliveries: Array<{ jobId: string; delivery: DeliveryInfo }> = [];
     await queue.consume(async (message, delivery) => {
@@ -110,7 +115,7 @@ describe('InProcessJobQueue', () => {
   });
 
   it('drops a job that keeps failing after the same number of deliveries as the quorum queue', async () => {
-    const queue = new InProcessJobQueue();
+    const queue = newQueue();
     const failing = job();
     const healthy = job();
     const attempts = new Map<string, number>();
@@ -122,15 +127,58 @@ describe('InProcessJobQueue', () => {
     await queue.publish(failing);
     await queue.publish(healthy);
     await until(() => attempts.has(healthy.jobId), 'the healthy job');
-    for (let i = 0; i < 10; i++) await settle();
+    await until(() => attempts.get(failing.jobId) === Topology.deliveryLimit + 1 && queue.depth === 0, 'the last retry');
+    // Longer than any retry delay: nothing comes back after the last one.
+    await new Promise((resolve) => setTimeout(resolve, 2 * Math.max(...FAST_RETRIES)));
 
     expect(attempts.get(failing.jobId)).toBe(Topology.deliveryLimit + 1);
     expect(attempts.get(healthy.jobId)).toBe(1);
     expect(queue.depth).toBe(0);
   });
 
+  it('waits a growing delay before each retry, delivering other jobs meanwhile', async () => {
+    const queue = new InProcessJobQueue({ retryDelaysMs: [40, 80, 160] });
+    const failing = job();
+    const healthy = job();
+    const deliveredAt: number[] = [];
+    const handled: string[] = [];
+    await queue.consume(async (message) => {
+      handled.push(message.jobId);
+      if (message.jobId !== failing.jobId) return;
+      deliveredAt.push(Date.now());
+      if (deliveredAt.length <= 3) throw new Error('store unavailable');
+    }, 1);
+
+    await queue.publish(failing);
+    await until(() => deliveredAt.length === 1, 'the first delivery');
+    await queue.publish(healthy);
+    await until(() => deliveredAt.length === 4, 'the fourth delivery');
+
+    // Never sooner than its delay (a timer may fire a millisecond early); the third waits the last one.
+    const gaps = deliveredAt.slice(1).map((at, i) => at - deliveredAt[i]);
+    [40, 80, 160].forEach((delay, i) => expect(gaps[i]).toBeGreaterThanOrEqual(delay - 1));
+    // The healthy job did not wait behind the failing one's delay.
+    expect(handled.indexOf(healthy.jobId)).toBe(1);
+    expect(queue.depth).toBe(0);
+  });
+
+  it('drops jobs waiting out their retry delay when closed', async () => {
+    const queue = new InProcessJobQueue({ retryDelaysMs: [50] });
+    let calls = 0;
+    await queue.consume(async () => {
+      calls++;
+      throw new Error('store unavailable');
+    }, 1);
+    await queue.publish(job());
+    await until(() => calls === 1 && queue.depth === 1, 'the job to wait for its retry');
+    await queue.close();
+    expect(queue.depth).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(calls).toBe(1);
+  });
+
   it('a handler that throws synchronously is retried like an async one', async () => {
-    const queue = new InProcessJobQueue();
+    const queue = newQueue();
     let calls = 0;
     await queue.consume(((): Promise<void> => {
       calls++;
@@ -143,7 +191,7 @@ describe('InProcessJobQueue', () => {
   });
 
   it('stops taking work once closed, letting running handlers finish', async () => {
-    const queue = new InProcessJobQueue();
+    const queue = newQueue();
     const release = gate();
     const started: string[] = [];
     let finished = 0;
@@ -169,7 +217,7 @@ describe('InProcessJobQueue', () => {
   });
 
   it('rejects a concurrency that is not a positive integer, and a second consume()', async () => {
-    const queue = new InProcessJobQueue();
+    const queue = newQueue();
     await expect(queue.consume(async () => undefined, 0)).rejects.toBeInstanceOf(RangeError);
     await expect(queue.consume(async () => undefined, 1.5)).rejects.toBeInstanceOf(RangeError);
     await queue.consume(async () => undefined, 1);

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { JobMessage, Topology, parseJobMessage } from '@flansible/contracts';
 import { JobHandler, JobQueue, QueueUnavailableError } from './job-queue';
+import { checkRetryDelays, describeDelay, retryDelay } from './retry-schedule';
 
 interface QueuedJob {
   message: JobMessage;
@@ -11,15 +12,24 @@ interface QueuedJob {
 /**
  * The job bus of the embedded deployment: gateway and runner in one process, no broker. It mirrors
  * the RabbitMQ semantics the runner relies on (FIFO, at most `concurrency` handlers at once, a failed
- * handler gets the message back with redelivered=true, bounded retries), but nothing survives a
- * restart: the store, not this queue, is the record of queued jobs.
+ * handler gets the message back with redelivered=true after a growing delay, bounded retries), but
+ * nothing survives a restart: the store, not this queue, is the record of queued jobs.
  */
 export class InProcessJobQueue extends JobQueue {
   private readonly logger = new Logger(InProcessJobQueue.name);
   private readonly waiting: QueuedJob[] = [];
+  /** Failed jobs waiting out their retry delay. */
+  private readonly delayed = new Set<NodeJS.Timeout>();
   private consumer?: { handler: JobHandler; concurrency: number };
   private running = 0;
   private closed = false;
+  private readonly retryDelaysMs: readonly number[];
+
+  /** `retryDelaysMs`: a seam for specs; the deployment uses Topology.retryDelaysMs, as RabbitMQ does. */
+  constructor(options: { retryDelaysMs?: readonly number[] } = {}) {
+    super();
+    this.retryDelaysMs = checkRetryDelays(options.retryDelaysMs ?? Topology.retryDelaysMs);
+  }
 
   async publish(message: JobMessage): Promise<void> {
     if (this.closed) throw new QueueUnavailableError('the job queue is closed');
@@ -43,14 +53,17 @@ export class InProcessJobQueue extends JobQueue {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.waiting.length > 0) {
-      this.logger.warn(`Closing with ${this.waiting.length} undelivered job(s); the store still lists them as queued`);
+    for (const timer of this.delayed) clearTimeout(timer);
+    const undelivered = this.depth;
+    this.delayed.clear();
+    if (undelivered > 0) {
+      this.logger.warn(`Closing with ${undelivered} undelivered job(s); the store still lists them as queued`);
     }
   }
 
-  /** Jobs waiting for a free handler slot. */
+  /** Jobs waiting for a free handler slot or for their retry delay. */
   get depth(): number {
-    return this.waiting.length;
+    return this.waiting.length + this.delayed.size;
   }
 
   private drain(): void {
@@ -75,17 +88,32 @@ export class InProcessJobQueue extends JobQueue {
       await handler(job.message, { redelivered: job.deliveries > 1 });
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
-      // Same budget as the quorum queue's x-delivery-limit: that many returns, so deliveryLimit + 1
-      // deliveries in all, then RabbitMQ dead-letters it (measured on RabbitMQ 3.10).
-      if (job.deliveries > Topology.deliveryLimit) {
+      // The same schedule as the RabbitMQ queue: deliveryLimit + 1 deliveries in all, then dropped.
+      const delay = retryDelay(job.deliveries, this.retryDelaysMs);
+      if (delay === null) {
         this.logger.error(
           `Dropping job ${job.message.jobId} after ${job.deliveries} failed deliveries: ${reason}`,
         );
         return;
       }
-      this.logger.warn(`Job ${job.message.jobId} failed on delivery ${job.deliveries}; requeueing it: ${reason}`);
-      // Back to the head, as a quorum queue does with a returned message (measured on RabbitMQ 3.10).
-      if (!this.closed) this.waiting.unshift(job);
+      this.logger.warn(
+        `Job ${job.message.jobId} failed on delivery ${job.deliveries} of ${Topology.deliveryLimit + 1}; ` +
+          `retrying in ${describeDelay(delay)}: ${reason}`,
+      );
+      if (!this.closed) this.retryLater(job, delay);
     }
+  }
+
+  /** Back at the tail once the delay is over, as a message leaving a RabbitMQ retry queue. */
+  private retryLater(job: QueuedJob, delayMs: number): void {
+    const timer = setTimeout(() => {
+      this.delayed.delete(timer);
+      if (this.closed) return;
+      this.waiting.push(job);
+      this.drain();
+    }, delayMs);
+    // The store, not this timer, keeps the job: it must not hold a stopping process up.
+    timer.unref();
+    this.delayed.add(timer);
   }
 }

@@ -10,6 +10,6 @@ export * from './job-notice-bus';
 export { RabbitMqJobNoticeBus } from './rabbitmq-job-notice-bus';
 export type { RabbitMqJobNoticeBusOptions } from './rabbitmq-job-notice-bus';
 export { InProcessJobNoticeBus } from './in-process-job-notice-bus';
-export { declareJobTopology, declareNoticeTopology, jobsQueueArguments } from './rabbitmq-topology';
+export { declareJobTopology, declareNoticeTopology, declareRetryTopology, jobsQueueArguments, retryQueueArguments } from './rabbitmq-topology';
 export { QueueModule, createJobQueue, createJobNoticeBus } from './queue.module';
 export type { QueueModuleOptions, QueueRole } from './queue.module';

@@ -10,6 +10,7 @@ import {
   JobSpec,
   Topology,
   jobRoutingKey,
+  retryQueueName,
 } from '@flansible/contracts';
 import { DeliveryInfo, QueueUnavailableError } from './job-queue';
 import { RabbitMqJobQueue, RabbitMqJobQueueOptions } from './rabbitmq-job-queue';
@@ -47,7 +48,7 @@ afterEach(async () => {
   // declared (a test run filtered with -t) closes the channel.
   const purger = await admin.createChannel();
   purger.on('error', () => undefined);
-  for (const name of [Topology.jobsQueue, Topology.deadLetterQueue]) {
+  for (const name of [Topology.jobsQueue, Topology.deadLetterQueue, ...FAST_RETRIES.map(retryQueueName)]) {
     await purger.purgeQueue(name).catch(() => undefined);
   }
   await purger.close().catch(() => undefined);
@@ -59,6 +60,9 @@ afterAll(async () => {
   Logger.overrideLogger(['log', 'error', 'warn', 'debug', 'verbose']);
 });
 
+/** Growing like the deployment's (1 s, 2 s, 4 s...), only shorter; one set for the whole vhost. */
+const FAST_RETRIES = [50, 100, 200, 300, 400];
+
 function openQueue(overrides: Partial<RabbitMqJobQueueOptions> = {}): RabbitMqJobQueue {
   const queue = new RabbitMqJobQueue({
     url: brokerUrl(),
@@ -66,6 +70,7 @@ function openQueue(overrides: Partial<RabbitMqJobQueueOptions> = {}): RabbitMqJo
     connectionName: `flansible-queue-spec@${process.pid}`,
     reconnectSeconds: 0.2,
     channelRecoverySeconds: 0.2,
+    retryDelaysMs: FAST_RETRIES,
     ...overrides,
   });
   openQueues.push(queue);
@@ -242,22 +247,75 @@ describe('RabbitMqJobQueue', () => {
     expect(await readyCount(Topology.jobsQueue)).toBe(0);
   });
 
-  it('dead-letters a job that keeps failing once the delivery limit is spent', async () => {
+  it('dead-letters a job that keeps failing once the delivery limit is spent, each retry after a growing delay', async () => {
     const queue = openQueue();
     const job = commandJob();
     let attempts = 0;
+    const deliveredAt: number[] = [];
 
     await queue.consume(async () => {
       attempts++;
+      deliveredAt.push(Date.now());
       throw new Error('always broken');
     }, 1);
     await queue.publish(job);
 
     const dead = await waitFor(() => adminChannel.get(Topology.deadLetterQueue, { noAck: true }), 'the dead letter');
     expect(dead.properties.messageId).toBe(job.jobId);
-    expect(dead.properties.headers?.['x-first-death-reason']).toBe('delivery_limit');
-    // x-delivery-limit counts returns: the first delivery plus that many retries.
+    // The first delivery plus deliveryLimit retries, counted in the header the copies carry.
     expect(attempts).toBe(Topology.deliveryLimit + 1);
+    expect(dead.properties.headers?.[JobHeaders.retries]).toBe(Topology.deliveryLimit);
+    // Each retry waited in the queue of its delay, once; the last delivery was rejected to the dead letters.
+    const deaths = (dead.properties.headers?.['x-death'] as Array<{ queue: string; reason: string; count: number }>).map(
+      ({ queue: name, reason, count }) => ({ name, reason, count }),
+    );
+    expect(deaths).toEqual(
+      expect.arrayContaining([
+        ...FAST_RETRIES.map((delay) => ({ name: retryQueueName(delay), reason: 'expired', count: 1 })),
+        { name: Topology.jobsQueue, reason: 'rejected', count: 1 },
+      ]),
+    );
+    expect(dead.properties.headers?.['x-first-death-queue']).toBe(retryQueueName(FAST_RETRIES[0]));
+    // A message never leaves a retry queue before its TTL.
+    FAST_RETRIES.forEach((delay, i) => expect(deliveredAt[i + 1] - deliveredAt[i]).toBeGreaterThanOrEqual(delay));
+    // The operator's headers travel with every copy.
+    expect(dead.properties.headers).toMatchObject({ [JobHeaders.kind]: JobKind.Command, [JobHeaders.user]: 'alice' });
+  });
+
+  it('delivers a failed job again after its delay, other jobs flowing meanwhile, through durable retry queues', async () => {
+    const queue = openQueue();
+    const failing = commandJob();
+    const healthy = commandJob();
+    const handled: Array<{ jobId: string; redelivered: boolean }> = [];
+    await queue.consume(async (message, delivery) => {
+      handled.push({ jobId: message.jobId, redelivered: delivery.redelivered });
+      if (message.jobId === failing.jobId && handled.filter((h) => h.jobId === failing.jobId).length === 1) {
+        throw new Error('store unavailable');
+      }
+    }, 1);
+    await queue.publish(failing);
+    await waitFor(() => handled.length === 1, 'the first delivery');
+    await queue.publish(healthy);
+    await waitFor(() => handled.length === 3, 'the retry');
+    expect(handled).toEqual([
+      { jobId: failing.jobId, redelivered: false },
+      { jobId: healthy.jobId, redelivered: false },
+      { jobId: failing.jobId, redelivered: true },
+    ]);
+    await queue.close();
+    expect(await readyCount(Topology.jobsQueue)).toBe(0);
+    for (const delay of FAST_RETRIES) expect(await readyCount(retryQueueName(delay))).toBe(0);
+
+    const { stdout } = await rabbitmqctl('list_queues', '-p', vhost, 'name', 'type', 'durable', 'arguments', '--formatter', 'json');
+    const retryQueue = (JSON.parse(stdout) as Array<{ name: string; type: string; durable: boolean; arguments: Array<[string, string, unknown]> }>).find(
+      (q) => q.name === retryQueueName(FAST_RETRIES[0]),
+    );
+    expect(retryQueue).toMatchObject({ type: 'quorum', durable: true });
+    expect(Object.fromEntries(retryQueue!.arguments.map(([key, , value]) => [key, value]))).toMatchObject({
+      'x-message-ttl': FAST_RETRIES[0],
+      'x-dead-letter-exchange': '',
+      'x-dead-letter-routing-key': Topology.jobsQueue,
+    });
   });
 
   it('dead-letters unreadable messages without calling the handler, and keeps consuming', async () => {

@@ -8,11 +8,13 @@ import {
   inventoryOf,
   isJobMessage,
   jobRoutingKey,
+  retryQueueName,
 } from '@flansible/contracts';
 import { JobHandler, JobQueue, QueueUnavailableError } from './job-queue';
 import { errorMessage, publishConfirmed, sleep, withTimeout } from './amqp-helpers';
 import { BrokerConnection, BrokerConnectionOptions } from './broker-connection';
-import { declareJobTopology } from './rabbitmq-topology';
+import { declareJobTopology, declareRetryTopology } from './rabbitmq-topology';
+import { checkRetryDelays, describeDelay, retryDelay } from './retry-schedule';
 
 export interface RabbitMqJobQueueOptions extends BrokerConnectionOptions {
   /** Upper bound for publish(): waiting for a usable channel plus the broker's confirm. */
@@ -25,21 +27,31 @@ export interface RabbitMqJobQueueOptions extends BrokerConnectionOptions {
    * one. Also the delay before redeclaring the topology after an unroutable publish. Default 5.
    */
   channelRecoverySeconds?: number;
+  /** A seam for specs: the delays before each retry of a failed message. Default Topology.retryDelaysMs. */
+  retryDelaysMs?: readonly number[];
 }
 
 const DEFAULT_APP_ID = 'flansible-gateway';
 
 interface ActiveConsumer {
-  channel: Channel;
+  channel: ConfirmChannel;
   consumerTag: string;
 }
+
+/** Set by the broker on each delivery of a quorum queue; a copy put in a retry queue starts afresh. */
+const BROKER_DELIVERY_COUNT = 'x-delivery-count';
 
 /**
  * The job bus over RabbitMQ (distributed deployment), on amqplib + amqp-connection-manager.
  *
  * One connection per instance, with up to two channels: a confirm channel for publishing (opened at
- * once, so the topology exists even before the first job) and, after consume(), a consumer channel.
- * Both redeclare the topology in their setup function, which runs again after every reconnect.
+ * once, so the topology exists even before the first job) and, after consume(), a consumer channel
+ * (a confirm channel too: a failed message is parked in a retry queue before it is acked). Both
+ * redeclare the topology in their setup function, which runs again after every reconnect.
+ *
+ * A message whose handler failed does not go straight back (all its retries would be spent within
+ * a second): a copy waits in the retry queue of its delay (1 s, 2 s, 4 s...) and then returns to
+ * the jobs queue, carrying its retry count in a header; past the delivery limit it is dead-lettered.
  *
  * Publishing deliberately bypasses ChannelWrapper.publish(): the wrapper keeps unsent messages and
  * sends them after a reconnect, which would queue a job whose submitter was already told it failed.
@@ -58,12 +70,16 @@ export class RabbitMqJobQueue extends JobQueue {
   /** Why the publishing channel is gone while the connection is up (setup failed, broker closed it). */
   private publisherFault: string | null = null;
   private redeclaring?: Promise<void>;
+  private readonly retryDelaysMs: readonly number[];
+  /** Retry copies awaiting their confirm, by job id; a basic.return marks one unroutable. */
+  private readonly unconfirmedRetries = new Map<string, { returned: boolean }>();
 
   constructor(private readonly options: RabbitMqJobQueueOptions) {
     super();
     if (!(options.publishTimeoutMs > 0)) {
       throw new RangeError(`publishTimeoutMs must be a positive number, got ${options.publishTimeoutMs}`);
     }
+    this.retryDelaysMs = checkRetryDelays(options.retryDelaysMs ?? Topology.retryDelaysMs);
     this.connection = new BrokerConnection(options, {
       logger: this.logger,
       closedReason: 'the job queue is closed',
@@ -105,8 +121,8 @@ export class RabbitMqJobQueue extends JobQueue {
     // consumer whenever a connection comes up.
     this.consumerWrapper = this.connection.openChannel(
       'consumer',
-      false,
-      (channel) => this.setUpConsumer(channel, handler, concurrency),
+      true,
+      (channel) => this.setUpConsumer(channel as ConfirmChannel, handler, concurrency),
       (err) => this.logger.error(`Could not start consuming ${Topology.jobsQueue}: ${err.message}`),
     );
   }
@@ -202,12 +218,17 @@ export class RabbitMqJobQueue extends JobQueue {
   // ---------------------------------------------------------------------------------------------
   // Consuming
 
-  private async setUpConsumer(channel: Channel, handler: JobHandler, concurrency: number): Promise<void> {
+  private async setUpConsumer(channel: ConfirmChannel, handler: JobHandler, concurrency: number): Promise<void> {
     this.connection.watchChannel(channel, 'consumer', {
       current: () => this.consumer?.channel,
       clear: () => (this.consumer = undefined),
     });
+    channel.on('return', (returned: Message) => {
+      const pending = this.unconfirmedRetries.get(String(returned.properties.messageId));
+      if (pending) pending.returned = true;
+    });
     await declareJobTopology(channel);
+    await declareRetryTopology(channel, this.retryDelaysMs);
     if (this.connection.isClosed) return;
     // Per-consumer prefetch (quorum queues do not support global QoS) = how many jobs run at once.
     await channel.prefetch(concurrency);
@@ -229,7 +250,7 @@ export class RabbitMqJobQueue extends JobQueue {
     this.logger.log(`Consuming ${Topology.jobsQueue} with prefetch ${concurrency}`);
   }
 
-  private async handleDelivery(channel: Channel, delivery: ConsumeMessage, handler: JobHandler): Promise<void> {
+  private async handleDelivery(channel: ConfirmChannel, delivery: ConsumeMessage, handler: JobHandler): Promise<void> {
     const message = parseJobMessage(delivery.content);
     if (!message) {
       this.logger.error(
@@ -239,16 +260,71 @@ export class RabbitMqJobQueue extends JobQueue {
       this.settle(channel, delivery, 'dead-letter');
       return;
     }
+    const retries = retriesOf(delivery);
     try {
-      await handler(message, { redelivered: delivery.fields.redelivered });
+      await handler(message, { redelivered: delivery.fields.redelivered || retries > 0 });
     } catch (err) {
-      const deliveryCount = Number(delivery.properties.headers?.['x-delivery-count'] ?? 0) + 1;
-      this.logger.warn(
-        `Job ${message.jobId} failed on delivery ${deliveryCount} of ${Topology.deliveryLimit + 1}; ` +
-          `returning it to ${Topology.jobsQueue}: ${errorMessage(err)}`,
-      );
+      await this.retryLater(channel, delivery, message.jobId, retries, errorMessage(err));
+      return;
+    }
+    this.settle(channel, delivery, 'ack');
+  }
+
+  /**
+   * A failed delivery: a copy with one more retry goes to the retry queue of its delay, and the
+   * original is acked once the broker has confirmed the copy (a crash in between leaves both: the
+   * runner's claim makes the extra one harmless). Past the limit, the message is dead-lettered; if
+   * the copy cannot be parked, the message goes straight back, as it did before retry queues.
+   */
+  private async retryLater(channel: ConfirmChannel, delivery: ConsumeMessage, jobId: string, retries: number, reason: string): Promise<void> {
+    // The broker redelivers a message whose channel closed: a copy now would be one too many.
+    if (this.connection.hasClosed(channel)) return;
+    const deliveries = `delivery ${retries + 1} of ${Topology.deliveryLimit + 1}`;
+    const delay = retryDelay(retries + 1, this.retryDelaysMs);
+    if (delay === null) {
+      this.logger.error(`Job ${jobId} failed on ${deliveries}; dead-lettering it to ${Topology.deadLetterQueue}: ${reason}`);
+      this.settle(channel, delivery, 'dead-letter');
+      return;
+    }
+    const retryQueue = retryQueueName(delay);
+    this.logger.warn(`Job ${jobId} failed on ${deliveries}; retrying in ${describeDelay(delay)} (through ${retryQueue}): ${reason}`);
+    const headers: Record<string, unknown> = { ...delivery.properties.headers, [JobHeaders.retries]: retries + 1 };
+    delete headers[BROKER_DELIVERY_COUNT];
+    const { properties } = delivery;
+    const pending = { returned: false };
+    this.unconfirmedRetries.set(jobId, pending);
+    try {
+      await publishConfirmed(
+        channel,
+        {
+          exchange: '',
+          routingKey: retryQueue,
+          content: delivery.content,
+          options: {
+            persistent: true,
+            mandatory: true,
+            messageId: properties.messageId,
+            type: properties.type,
+            contentType: properties.contentType,
+            contentEncoding: properties.contentEncoding,
+            timestamp: properties.timestamp,
+            appId: properties.appId,
+            headers,
+          },
+        },
+        {
+          subject: `the retry of job ${jobId}`,
+          deadline: Date.now() + this.options.publishTimeoutMs,
+          timeoutMs: this.options.publishTimeoutMs,
+          failureDespiteAck: () => (pending.returned ? new QueueUnavailableError(`no queue ${retryQueue}`) : undefined),
+        },
+      ).confirmed;
+    } catch (err) {
+      this.logger.warn(`Could not park job ${jobId} in ${retryQueue} (${errorMessage(err)}); returning it to ${Topology.jobsQueue} at once`);
       this.settle(channel, delivery, 'requeue');
       return;
+    } finally {
+      if (this.unconfirmedRetries.get(jobId) === pending) this.unconfirmedRetries.delete(jobId);
     }
     this.settle(channel, delivery, 'ack');
   }
@@ -284,6 +360,12 @@ export class RabbitMqJobQueue extends JobQueue {
       );
     }
   }
+}
+
+/** Retries a message has spent: its header, when it is a whole number (anyone may publish; garbage counts as none). */
+function retriesOf(delivery: ConsumeMessage): number {
+  const value = Number(delivery.properties.headers?.[JobHeaders.retries] ?? 0);
+  return Number.isInteger(value) && value > 0 ? value : 0;
 }
 
 function parseJobMessage(content: Buffer): JobMessage | null {

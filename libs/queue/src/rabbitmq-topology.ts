@@ -1,5 +1,5 @@
 import { Channel } from 'amqplib';
-import { JobKind, Topology, jobRoutingKey } from '@flansible/contracts';
+import { JobKind, Topology, jobRoutingKey, retryQueueName } from '@flansible/contracts';
 
 /**
  * Arguments of the jobs queue. Every client declares the queue with exactly these, so a gateway and a
@@ -25,6 +25,34 @@ export async function declareJobTopology(channel: Channel): Promise<void> {
   await channel.assertQueue(Topology.jobsQueue, { durable: true, arguments: { ...jobsQueueArguments } });
   for (const kind of Object.values(JobKind)) {
     await channel.bindQueue(Topology.jobsQueue, Topology.jobsExchange, jobRoutingKey(kind));
+  }
+}
+
+/**
+ * Arguments of the retry queue for one delay. A message waits there `delayMs` (the same TTL for
+ * every message of the queue, so none waits behind a longer one), then goes back to the jobs
+ * queue through the default exchange: no binding to lose. At-least-once dead-lettering (which
+ * needs reject-publish) keeps it until the jobs queue has confirmed it.
+ */
+export function retryQueueArguments(delayMs: number) {
+  return {
+    'x-queue-type': 'quorum',
+    'x-message-ttl': delayMs,
+    'x-overflow': 'reject-publish',
+    'x-dead-letter-exchange': '',
+    'x-dead-letter-routing-key': Topology.jobsQueue,
+    'x-dead-letter-strategy': 'at-least-once',
+  } as const;
+}
+
+/**
+ * Declares the retry queues, one per delay (new names, so a broker holding the older topology
+ * takes them without a conflict). Idempotent; from the consumer's setup function, as only
+ * consumers return messages.
+ */
+export async function declareRetryTopology(channel: Channel, delaysMs: readonly number[]): Promise<void> {
+  for (const delayMs of new Set(delaysMs)) {
+    await channel.assertQueue(retryQueueName(delayMs), { durable: true, arguments: { ...retryQueueArguments(delayMs) } });
   }
 }
 

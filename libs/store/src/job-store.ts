@@ -116,6 +116,13 @@ export abstract class JobStore {
   abstract createJob(job: NewJob): Promise<CreatedJob>;
   /** The job's submission succeeded: a retry with its idempotency key now gets it, never a 409. */
   abstract confirmIdempotencyKey(id: string): Promise<void>;
+  /** Records that the broker confirmed the job's message (the outbox flag); idempotent. */
+  abstract markPublished(id: string, at: Date): Promise<void>;
+  /**
+   * Queued jobs created before `createdBefore` whose message no broker ever confirmed (their
+   * gateway died in between), oldest first, at most `limit`: what the reconciler publishes.
+   */
+  abstract findUnpublishedJobs(createdBefore: Date, limit: number): Promise<JobRecord[]>;
   /** Removes a job and its output: the rollback when a job could not be queued. */
   abstract deleteJob(id: string): Promise<void>;
   abstract findJob(id: string): Promise<JobRecord | undefined>;
@@ -163,6 +170,8 @@ export abstract class JobStore {
   abstract cancelJob(id: string, reason: string, at: Date): Promise<CancelResult>;
   /** Running jobs of this runner with a cancel request: the runner's fallback when a bus message was lost. */
   abstract findCancelRequests(runnerId: string): Promise<string[]>;
+  /** Jobs the store holds as running on this runner: its sweep ends those it no longer runs. */
+  abstract findJobsRunningOn(runnerId: string): Promise<string[]>;
 
   /** Records that a runner is alive (upsert). */
   abstract recordHeartbeat(runnerId: string, at: Date): Promise<void>;

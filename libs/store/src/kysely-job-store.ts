@@ -286,6 +286,32 @@ export class KyselyJobStore extends JobStore {
     await this.db.updateTable('jobs').set({ idempotency_pending_until: null }).where('id', '=', id).execute();
   }
 
+  /** An INSERT beside the job, never an UPDATE of it: see migration 0005 (claims must not skip the job). */
+  override async markPublished(id: string, at: Date): Promise<void> {
+    await this.db
+      .insertInto('job_publications')
+      .columns(['job_id', 'published_at'])
+      // Nothing when the job is gone (deleted or purged meanwhile).
+      .expression((eb) => eb.selectFrom('jobs').select((e) => ['id', e.val(at.getTime()).as('published_at')]).where('id', '=', id))
+      .onConflict((oc) => oc.column('job_id').doNothing())
+      .execute();
+  }
+
+  override async findUnpublishedJobs(createdBefore: Date, limit: number): Promise<JobRecord[]> {
+    if (limit <= 0) return [];
+    const rows = await this.db
+      .selectFrom('jobs')
+      .selectAll()
+      .where('status', '=', JobStatus.Queued)
+      .where('created_at', '<', createdBefore.getTime())
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('job_publications as p').select('p.job_id').whereRef('p.job_id', '=', 'jobs.id'))))
+      .orderBy('created_at')
+      .orderBy('id')
+      .limit(Math.floor(limit))
+      .execute();
+    return rows.map(toRecord);
+  }
+
   /** Output and event rows go with the job through ON DELETE CASCADE. */
   override async deleteJob(id: string): Promise<void> {
     await this.db.deleteFrom('jobs').where('id', '=', id).execute();
@@ -349,7 +375,9 @@ export class KyselyJobStore extends JobStore {
       .orderBy('j.created_at')
       .orderBy('j.id')
       .limit(1)
-      .$if(this.dialect === 'postgres', (qb) => qb.forUpdate().skipLocked());
+      // NO KEY UPDATE, the lock the claim's UPDATE takes: it skips rows other claims hold, never a
+      // row merely key-shared by marking it published (job_publications' foreign key).
+      .$if(this.dialect === 'postgres', (qb) => qb.forNoKeyUpdate().skipLocked());
     const claim = (target: typeof pick | string) =>
       this.db
         .updateTable('jobs')
@@ -359,7 +387,8 @@ export class KyselyJobStore extends JobStore {
         .returningAll()
         .executeTakeFirst();
     let row = await claim(pick);
-    // Still guarded by status: a job another runner took meanwhile is not claimed twice.
+    // The pick skips a row locked for a moment (its idempotency key being confirmed): the message's
+    // own job is then waited for. Still guarded by status: a job another runner took is not claimed twice.
     if (!row && preferredId !== undefined && this.dialect === 'postgres') row = await claim(preferredId);
     return row ? toRecord(row) : null;
   }
@@ -575,6 +604,17 @@ export class KyselyJobStore extends JobStore {
       .where('status', '=', JobStatus.Running)
       .where('runner_id', '=', runnerId)
       .where('cancel_requested_at', 'is not', null)
+      .orderBy('created_at')
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
+  override async findJobsRunningOn(runnerId: string): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('jobs')
+      .select('id')
+      .where('status', '=', JobStatus.Running)
+      .where('runner_id', '=', runnerId)
       .orderBy('created_at')
       .execute();
     return rows.map((r) => r.id);

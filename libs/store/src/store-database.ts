@@ -72,8 +72,15 @@ export interface RunnersTable {
   started_at: EpochMs;
 }
 
+/** Migration 0005, the outbox flag: one row per job whose message the broker confirmed. */
+export interface JobPublicationsTable {
+  job_id: string;
+  published_at: EpochMs;
+}
+
 export interface StoreDatabase {
   jobs: JobsTable;
+  job_publications: JobPublicationsTable;
   job_output: JobOutputTable;
   job_events: JobEventsTable;
   runners: RunnersTable;

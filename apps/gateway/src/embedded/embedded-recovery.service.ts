@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { JOB_MESSAGE_SCHEMA_VERSION, JobStatus } from '@flansible/contracts';
-import { JobQueue } from '@flansible/queue';
+import { JobStatus } from '@flansible/contracts';
 import { JobStore } from '@flansible/store';
+import { JobOutboxService } from '../outbox/job-outbox.service';
 
 /**
  * The in-process queue lives in memory, so in the embedded deployment the store is what
@@ -14,7 +14,7 @@ export class EmbeddedRecoveryService implements OnApplicationBootstrap {
 
   constructor(
     private readonly store: JobStore,
-    private readonly queue: JobQueue,
+    private readonly outbox: JobOutboxService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -32,15 +32,8 @@ export class EmbeddedRecoveryService implements OnApplicationBootstrap {
       this.logger.warn(`Job ${job.id} was running when Flansible stopped: marked error`);
     }
     const queued = await this.store.findJobsByStatus([JobStatus.Queued]);
-    for (const job of queued) {
-      await this.queue.publish({
-        schemaVersion: JOB_MESSAGE_SCHEMA_VERSION,
-        jobId: job.id,
-        submittedBy: job.submittedBy,
-        submittedAt: job.createdAt.toISOString(),
-        spec: job.spec,
-      });
-    }
+    // Published again whether or not they were before: the queue that held them is gone.
+    for (const job of queued) await this.outbox.publish(job);
     if (queued.length) this.logger.log(`Queued again ${queued.length} job(s) left from before the restart`);
   }
 }

@@ -173,6 +173,8 @@ export class JobSubmissionService {
       if (err instanceof QueueUnavailableError) this.logger.warn(`Job ${id} not queued: ${err.message}`);
       throw err;
     }
+    // The outbox flag; unset, the job counts as never published and the reconciler publishes it again (harmless).
+    await this.store.markPublished(id, new Date()).catch((err: Error) => this.logger.warn(`Job ${id} queued but not marked published: ${err.message}`));
     if (request) await this.confirmKey(id);
     this.logger.log(`Job ${id} queued: ${spec.kind} by ${user.name}`);
     return { id, created };

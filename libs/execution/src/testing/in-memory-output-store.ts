@@ -27,6 +27,7 @@ export class InMemoryOutputStore extends JobStore {
   readonly heartbeats = new Map<string, Date>();
   private inProgress = 0;
   private readonly jobs = new Map<string, JobRecord>();
+  private readonly published = new Set<string>();
   private readonly events = new Map<string, JobEvent[]>();
 
   async migrate(): Promise<void> {}
@@ -53,7 +54,17 @@ export class InMemoryOutputStore extends JobStore {
     return { id: job.id, created: true };
   }
   async confirmIdempotencyKey(): Promise<void> {}
+  async markPublished(id: string): Promise<void> {
+    if (this.jobs.has(id)) this.published.add(id);
+  }
+  async findUnpublishedJobs(createdBefore: Date, limit: number): Promise<JobRecord[]> {
+    return [...this.jobs.values()]
+      .filter((j) => j.status === JobStatus.Queued && !this.published.has(j.id) && j.createdAt < createdBefore)
+      .slice(0, limit)
+      .map((j) => ({ ...j }));
+  }
   async deleteJob(id: string): Promise<void> {
+    this.published.delete(id);
     this.jobs.delete(id);
     this.events.delete(id);
   }
@@ -178,6 +189,10 @@ export class InMemoryOutputStore extends JobStore {
     return [...this.jobs.values()]
       .filter((j) => j.runnerId === runnerId && j.status === JobStatus.Running && j.cancelRequestedAt !== null)
       .map((j) => j.id);
+  }
+
+  async findJobsRunningOn(runnerId: string): Promise<string[]> {
+    return [...this.jobs.values()].filter((j) => j.runnerId === runnerId && j.status === JobStatus.Running).map((j) => j.id);
   }
 
   async recordHeartbeat(runnerId: string, at: Date): Promise<void> {

@@ -1,0 +1,67 @@
+import { randomUUID } from 'node:crypto';
+import { ApiClient, eventually } from './support/api-client';
+import { Deployment } from './support/deployment';
+import { FlansibleProcess, GATEWAY_MAIN, freePort } from './support/flansible-process';
+import { blackHole } from './support/services';
+
+jest.setTimeout(120_000);
+
+const PING = { host_pattern: 'localhost', module: 'ping' };
+
+/**
+ * kill -9 of a gateway after it stored a job and before the broker confirmed its message (the
+ * broker behind a black hole that accepts the connection and never answers): another gateway's
+ * reconciler publishes the orphan, and the client's retry with the same Idempotency-Key answers
+ * with that job, which runs.
+ */
+describe('a gateway killed between the insert and the broker confirm (distributed)', () => {
+  // A short publish timeout: the reconciler takes a row unpublished for twice that long.
+  const deployment = new Deployment('distributed', { runners: 1, env: { FLANSIBLE_PUBLISH_TIMEOUT_MS: '500' } });
+  const cleanups: (() => Promise<unknown>)[] = [];
+
+  beforeAll(() => deployment.boot());
+  afterAll(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+    await deployment.stop();
+  });
+
+  it('publishes the job it left unpublished, and an idempotent retry answers with that job, which runs', async () => {
+    const hole = await blackHole();
+    cleanups.push(() => hole.close());
+    const port = await freePort();
+    const doomed = FlansibleProcess.start('gateway-black-hole', GATEWAY_MAIN, {
+      ...deployment.env,
+      FLANSIBLE_PORT: String(port),
+      FLANSIBLE_AMQP_URL: `amqp://guest:guest@127.0.0.1:${hole.port}/${encodeURIComponent(deployment.vhost as string)}`,
+      // Its publish would wait this long for a channel; it is killed long before.
+      FLANSIBLE_PUBLISH_TIMEOUT_MS: '60000',
+    });
+    cleanups.push(() => doomed.kill());
+    await doomed.waitForLog(/listening on http/);
+
+    const key = `orphan-${randomUUID()}`;
+    const submit = (api: ApiClient) => api.request<{ id: string; status: string }>('POST', '/api/v1/jobs/command', { json: PING, headers: { 'Idempotency-Key': key }, timeoutMs: 60_000 });
+    const unanswered = submit(new ApiClient(`http://127.0.0.1:${port}`)).then(
+      () => 'answered',
+      () => 'no answer',
+    );
+    // The row is in and its publish hangs on the black hole: kill -9 now.
+    const orphan = await eventually(async () => {
+      const [row] = await deployment.storeSql<{ id: string; status: string }>('SELECT id, status FROM jobs WHERE idempotency_key = $1', [key]);
+      return row;
+    }, 'the job row');
+    expect(orphan.status).toBe('queued');
+    await doomed.kill();
+    expect(await unanswered).toBe('no answer');
+    expect(await deployment.storeSql('SELECT job_id FROM job_publications WHERE job_id = $1', [orphan.id])).toEqual([]);
+
+    // The client retries on the live gateway: the same job, not a new one, and it runs.
+    const retry = await submit(deployment.api);
+    expect(retry.status).toBe(200);
+    expect(retry.body).toMatchObject({ id: orphan.id });
+    expect(await deployment.api.sdk.waitForJob(orphan.id, { timeoutMs: 30_000, intervalMs: 100 })).toMatchObject({ status: 'successful' });
+    await deployment.gateway.waitForLog(new RegExp(`Published job ${orphan.id}: stored [\\d.]+ s ago, its message was never confirmed`));
+    expect(await deployment.storeSql('SELECT job_id FROM job_publications WHERE job_id = $1', [orphan.id])).toHaveLength(1);
+    expect(await deployment.countJobs()).toBe(1);
+  });
+});
