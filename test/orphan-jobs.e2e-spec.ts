@@ -33,8 +33,9 @@ describe('a gateway killed between the insert and the broker confirm (distribute
       ...deployment.env,
       FLANSIBLE_PORT: String(port),
       FLANSIBLE_AMQP_URL: `amqp://guest:guest@127.0.0.1:${hole.port}/${encodeURIComponent(deployment.vhost as string)}`,
-      // Its publish would wait this long for a channel; it is killed long before.
-      FLANSIBLE_PUBLISH_TIMEOUT_MS: '60000',
+      // Its publish would wait this long for a channel; it is killed long before. Its key stays
+      // pending for this plus 5 s: the in-flight window a retry elsewhere answers 409 in.
+      FLANSIBLE_PUBLISH_TIMEOUT_MS: '3000',
     });
     cleanups.push(() => doomed.kill());
     await doomed.waitForLog(/listening on http/);
@@ -55,8 +56,14 @@ describe('a gateway killed between the insert and the broker confirm (distribute
     expect(await unanswered).toBe('no answer');
     expect(await deployment.storeSql('SELECT job_id FROM job_publications WHERE job_id = $1', [orphan.id])).toEqual([]);
 
-    // The client retries on the live gateway: the same job, not a new one, and it runs.
-    const retry = await submit(deployment.api);
+    // The client retries on the live gateway: while the dead attempt's key is pending, 409 (retry
+    // later); then the same job, not a new one, and it runs.
+    const first = await submit(deployment.api);
+    expect({ status: first.status, retryAfter: first.headers.get('retry-after') }).toEqual({ status: 409, retryAfter: '1' });
+    const retry = await eventually(async () => {
+      const res = await submit(deployment.api);
+      return res.status === 409 ? undefined : res;
+    }, 'the key to leave its in-flight window', 20_000) as Awaited<ReturnType<typeof submit>>;
     expect(retry.status).toBe(200);
     expect(retry.body).toMatchObject({ id: orphan.id });
     expect(await deployment.api.sdk.waitForJob(orphan.id, { timeoutMs: 30_000, intervalMs: 100 })).toMatchObject({ status: 'successful' });
