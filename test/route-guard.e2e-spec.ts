@@ -6,6 +6,7 @@ import { loadConfig } from '@flansible/config';
 import { GatewayModule } from '../apps/gateway/src/gateway.module';
 import { buildOpenApiDocument, serveOpenApi } from '../apps/gateway/src/openapi';
 import { Fixture } from './support/fixture';
+import { createTestDatabase, createTestVhost } from './support/services';
 
 jest.setTimeout(60_000);
 
@@ -59,22 +60,26 @@ describe.each(['embedded', 'distributed'] as const)('route guard (%s)', (deploym
   const fixture = new Fixture();
   let app: INestApplication;
   let base: string;
+  const drops: (() => Promise<void>)[] = [];
 
   beforeAll(async () => {
-    const config = loadConfig({
-      ...fixture.env(),
-      FLANSIBLE_CONFIG_FILE: '/nonexistent/flansible.yml',
-      ...(deployment === 'distributed'
-        ? { FLANSIBLE_AMQP_URL: 'amqp://guest:guest@127.0.0.1:5672', FLANSIBLE_DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test' }
-        : {}),
-    });
-    app = await NestFactory.create(GatewayModule.forRoot(config), { logger: false, bodyParser: false });
+    const services: Record<string, string> = {};
+    if (deployment === 'distributed') {
+      // A database and a vhost of its own: suites run side by side and migrate as they like.
+      const [db, vhost] = await Promise.all([createTestDatabase(), createTestVhost()]);
+      drops.push(db.drop, vhost.drop);
+      Object.assign(services, { FLANSIBLE_DATABASE_URL: db.url, FLANSIBLE_AMQP_URL: vhost.url });
+    }
+    const config = loadConfig({ ...fixture.env(), FLANSIBLE_CONFIG_FILE: '/nonexistent/flansible.yml', ...services });
+    // abortOnError false: a failing start fails this suite, not the whole jest process.
+    app = await NestFactory.create(GatewayModule.forRoot(config), { logger: false, bodyParser: false, abortOnError: false });
     serveOpenApi(app, buildOpenApiDocument(app));
     await app.listen(0, '127.0.0.1');
     base = await app.getUrl();
   });
   afterAll(async () => {
     await app?.close();
+    for (const drop of drops) await drop().catch(() => undefined);
     fixture.cleanup();
   });
 
