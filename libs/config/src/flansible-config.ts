@@ -42,6 +42,10 @@ export class FlansibleConfig {
   readonly maxJobsPerUser!: number;
   /** Output stored per job, in bytes (max_output_mb in the file); the rest is dropped and counted. */
   readonly maxOutputBytes!: number;
+  /** Prometheus metrics (GET /metrics, the HTTP timing middleware); false: neither. */
+  readonly metrics!: boolean;
+  /** The gateway's /metrics needs no credentials (else an admin's). */
+  readonly metricsPublic!: boolean;
 
   constructor(values: Omit<FlansibleConfig, 'deployment'>) {
     Object.assign(this, values);

@@ -71,6 +71,11 @@ const mebibytes =
     }
     return Math.floor(Number(s) * 1024 ** 2);
   };
+const boolean = (value: RawValue, name: string): boolean => {
+  const s = text(value, name).toLowerCase();
+  if (s !== 'true' && s !== 'false') throw new ConfigError(`${name} must be true or false (got "${s}")`);
+  return s === 'true';
+};
 const byteSize = (value: RawValue, name: string): number => {
   const match = /^(\d+)\s*(b|kb|kib|mb|mib)?$/i.exec(text(value, name));
   const units: Record<string, number> = { b: 1, kb: 1024, kib: 1024, mb: 1024 ** 2, mib: 1024 ** 2 };
@@ -115,6 +120,8 @@ const KEYS: { [K in keyof Parsed]: KeySpec<K> } = {
   publishTimeoutMs: { file: 'publish_timeout_ms', parse: integer(100, 60000), default: 3000 },
   maxJobsPerUser: { file: 'max_jobs_per_user', parse: integer(1, 1_000_000), default: 100 },
   maxOutputBytes: { file: 'max_output_mb', parse: mebibytes(0.001, 1024 * 1024), default: 64 },
+  metrics: { file: 'metrics', parse: boolean, default: true },
+  metricsPublic: { file: 'metrics_public', parse: boolean, default: false },
 };
 
 export const DEFAULT_CONFIG_FILE = 'config/flansible.yml';

@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import { JobStartAuthorizer } from '@flansible/auth';
 import { JobMessage, JobNotice, JobOutcome, JobStatus } from '@flansible/contracts';
+import { FlansibleMetrics } from '@flansible/metrics';
 import { DeliveryInfo, JobNoticeBus } from '@flansible/queue';
 import { JobRecord, JobStore } from '@flansible/store';
 import { randomBytes } from 'node:crypto';
@@ -60,6 +61,7 @@ export class JobRunnerService implements OnApplicationBootstrap, OnModuleDestroy
     private readonly executor: JobExecutor,
     private readonly bus: JobNoticeBus,
     private readonly startAuthorizer: JobStartAuthorizer,
+    private readonly metrics: FlansibleMetrics,
   ) {}
 
   /** For specs: shorter timeouts and grace periods than the configuration's. */
@@ -161,6 +163,7 @@ export class JobRunnerService implements OnApplicationBootstrap, OnModuleDestroy
       this.logger.warn(`The message of job ${jobId} does not match the job the gateway stored: running the stored job, not the message`);
     }
     this.notify({ jobId: job.id, what: 'status' });
+    this.metrics.jobStarted(job);
     if (this.stopping) {
       // Shutdown began while the job was being claimed: end it now rather than start it.
       await this.record(job.id, { status: JobStatus.Error, reason: SHUTDOWN_REASON, returnCode: null }, jobId);
@@ -189,6 +192,7 @@ export class JobRunnerService implements OnApplicationBootstrap, OnModuleDestroy
         ...this.options,
         appendOutput: async (chunk) => {
           await this.store.appendOutput(jobId, chunk);
+          this.metrics.outputStored(chunk);
           this.notify({ jobId, what: 'output' });
         },
         appendEvents: async (events) => {
@@ -212,6 +216,7 @@ export class JobRunnerService implements OnApplicationBootstrap, OnModuleDestroy
       try {
         const recorded = await this.store.completeJob(jobId, outcome, new Date());
         this.unrecorded.delete(messageJobId);
+        this.metrics.jobFinished(jobId, outcome.status, recorded);
         if (recorded) this.notify({ jobId, what: 'status' });
         else this.logger.warn(`Job ${jobId} was already finished: its ${outcome.status} outcome was not recorded`);
         return;

@@ -2,6 +2,7 @@ import { BadRequestException, Injectable } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { AuthenticatedUser } from '@flansible/auth';
 import { StoreRange, isTerminalStatus, parseInRange } from '@flansible/contracts';
+import { FlansibleMetrics } from '@flansible/metrics';
 import { JobNoticeBus } from '@flansible/queue';
 import { JobStore } from '@flansible/store';
 import { JobQueryService } from './job-query.service';
@@ -47,6 +48,7 @@ export class JobStreamService {
     private readonly store: JobStore,
     private readonly bus: JobNoticeBus,
     private readonly query: JobQueryService,
+    private readonly metrics: FlansibleMetrics,
   ) {}
 
   async stream(user: AuthenticatedUser, id: string, lastEventId: string | undefined, req: Request, res: Response): Promise<void> {
@@ -60,6 +62,7 @@ export class JobStreamService {
       'X-Accel-Buffering': 'no',
     });
     res.write('retry: 1000\n\n');
+    const streamClosed = this.metrics.streamOpened();
     let lastWrite = Date.now();
     const send = (event: string, data: unknown) => {
       res.write(`id: ${cursor.lines}:${cursor.events}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
@@ -111,6 +114,7 @@ export class JobStreamService {
       }
     } finally {
       stopListening();
+      streamClosed();
       res.end();
     }
   }

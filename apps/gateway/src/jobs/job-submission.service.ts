@@ -8,6 +8,7 @@ import {
   JobKind,
   JobSpec,
 } from '@flansible/contracts';
+import { FlansibleMetrics } from '@flansible/metrics';
 import { JobQueue, QueueUnavailableError } from '@flansible/queue';
 import { JobStore } from '@flansible/store';
 import { WorkspaceService } from '@flansible/workspace';
@@ -47,6 +48,7 @@ export class JobSubmissionService {
     private readonly workspace: WorkspaceService,
     private readonly policy: JobPolicyService,
     private readonly quota: JobQuotaService,
+    private readonly metrics: FlansibleMetrics,
   ) {}
 
   submitCommand(user: AuthenticatedUser, dto: AnsibleCommandDto & Partial<JobOptionsDto>, options: SubmitOptions = {}): Promise<SubmittedJob> {
@@ -150,11 +152,13 @@ export class JobSubmissionService {
       });
     } catch (err) {
       // Not durably queued: leave nothing behind and hand out no id.
+      this.metrics.publishFailed();
       await this.store.deleteJob(id);
       if (err instanceof QueueUnavailableError) this.logger.warn(`Job ${id} not queued: ${err.message}`);
       throw err;
     }
     this.logger.log(`Job ${id} queued: ${spec.kind} by ${user.name}`);
+    this.metrics.jobSubmitted(spec.kind);
     return { id, created };
   }
 }
