@@ -103,12 +103,21 @@ async function timeApiPing(deployment: Deployment, as: 'admin' | 'guarded' = 'ad
 }
 
 async function statusThroughput(deployment: Deployment): Promise<{ rps: number; p99: number }> {
+  return statusRate(deployment, await finishedPing(deployment), Number(process.env.BENCH_SECONDS ?? 8));
+}
+
+async function finishedPing(deployment: Deployment): Promise<string> {
   const id = await deployment.api.submit('/api/ansiblecommand', { host_pattern: 'localhost', module: 'ping' });
   await deployment.api.waitForTask(id);
+  return id;
+}
+
+/** GET /api/ansibletaskstatus/<id> under 32 connections for `seconds`. */
+async function statusRate(deployment: Deployment, id: string, seconds: number): Promise<{ rps: number; p99: number }> {
   const result = await autocannon({
     url: `${deployment.api.baseUrl}/api/ansibletaskstatus/${id}`,
     connections: 32,
-    duration: Number(process.env.BENCH_SECONDS ?? 8),
+    duration: seconds,
     headers: { authorization: `Basic ${Buffer.from('admin:admin').toString('base64')}` },
   });
   if (result.non2xx) throw new Error(`${result.non2xx} status requests failed`);
@@ -173,6 +182,35 @@ async function benchPasswordHashing(): Promise<void> {
   );
 }
 
+/**
+ * The status endpoint's rate with metrics on (the default: the HTTP timing middleware, the default
+ * process metrics) against FLANSIBLE_METRICS=false (neither). Both deployments run side by side and
+ * short runs alternate between them, so the machine's noise falls on both alike.
+ */
+async function benchMetrics(): Promise<void> {
+  const deployments = {
+    on: await Deployment.start('embedded', { env: { FLANSIBLE_METRICS: 'true' } }),
+    off: await Deployment.start('embedded', { env: { FLANSIBLE_METRICS: 'false' } }),
+  };
+  const rates: Record<'on' | 'off', number[]> = { on: [], off: [] };
+  try {
+    const ids = { on: await finishedPing(deployments.on), off: await finishedPing(deployments.off) };
+    for (const name of ['on', 'off'] as const) await statusRate(deployments[name], ids[name], 2); // warm up
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = round % 2 ? (['off', 'on'] as const) : (['on', 'off'] as const);
+      for (const name of order) rates[name].push((await statusRate(deployments[name], ids[name], 3)).rps);
+    }
+  } finally {
+    await Promise.all([deployments.on.stop(), deployments.off.stop()]);
+  }
+  const on = median(rates.on);
+  const off = median(rates.off);
+  const runs = (values: number[]) => values.map((r) => r.toFixed(0)).join(', ');
+  console.log(
+    `[metrics] status rate with metrics off ${off.toFixed(0)} req/s (${runs(rates.off)}), on ${on.toFixed(0)} req/s (${runs(rates.on)}): overhead ${((1 - on / off) * 100).toFixed(1)}% (target <= 5%)`,
+  );
+}
+
 /** Live (non-zombie) processes whose command line holds `text`. */
 async function liveProcesses(text: string): Promise<number[]> {
   const found: number[] = [];
@@ -218,10 +256,11 @@ async function benchRunnerDeath(): Promise<void> {
 
 async function main(): Promise<void> {
   console.log(`Flansible bench: ${ROUNDS} rounds per deployment, node ${process.version}`);
-  // BENCH_ONLY=runner-death (or deployments, auth) runs one part.
+  // BENCH_ONLY=runner-death (or deployments, auth, metrics) runs one part.
   const only = process.env.BENCH_ONLY;
   if (!only || only === 'deployments') for (const kind of ['embedded', 'distributed'] as const) await benchDeployment(kind);
   if (!only || only === 'auth') await benchPasswordHashing();
+  if (!only || only === 'metrics') await benchMetrics();
   if (!only || only === 'runner-death') await benchRunnerDeath();
 }
 
