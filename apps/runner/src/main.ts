@@ -23,7 +23,7 @@ async function bootstrap(): Promise<void> {
     logger.log('No HTTP listener (FLANSIBLE_RUNNER_PORT=0)');
   } else {
     await app.listen(config.runnerPort, config.runnerHost);
-    logger.log(`Runner HTTP (GET /health/live${config.metrics ? ', /metrics' : ''}) on http://${config.runnerHost}:${config.runnerPort}`);
+    logger.log(`Runner HTTP (GET /health/live) on http://${config.runnerHost}:${config.runnerPort}`);
   }
 }
 
