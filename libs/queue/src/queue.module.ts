@@ -87,8 +87,8 @@ export function createJobQueueStats(config: FlansibleConfig, role: QueueRole, he
 
 /**
  * Provides `JobQueue` and `JobNoticeBus` app-wide (global), built from the injected FlansibleConfig,
- * with `JobQueueStats` and `HeldDeliveries` for the metrics, and closes them when the app shuts down. Import once from the app's root module:
- * `QueueModule.forRoot({ role: 'gateway' })`.
+ * with `JobQueueStats` and `HeldDeliveries` for the metrics, and closes them when the app shuts
+ * down. Import once from the app's root module: `QueueModule.forRoot({ role: 'gateway' })`.
  */
 @Global()
 @Module({})
