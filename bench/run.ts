@@ -103,16 +103,32 @@ async function timeApiPing(deployment: Deployment, as: 'admin' | 'guarded' = 'ad
 }
 
 async function statusThroughput(deployment: Deployment): Promise<{ rps: number; p99: number }> {
+  return statusRate(deployment, await finishedPing(deployment), Number(process.env.BENCH_SECONDS ?? 8));
+}
+
+async function finishedPing(deployment: Deployment): Promise<string> {
   const id = await deployment.api.submit('/api/ansiblecommand', { host_pattern: 'localhost', module: 'ping' });
   await deployment.api.waitForTask(id);
+  return id;
+}
+
+/** User + system CPU seconds a process has used (/proc/<pid>/stat, in clock ticks of 1/100 s). */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** GET /api/ansibletaskstatus/<id> under 32 connections for `seconds`. */
+async function statusRate(deployment: Deployment, id: string, seconds: number): Promise<{ rps: number; p99: number; requests: number }> {
   const result = await autocannon({
     url: `${deployment.api.baseUrl}/api/ansibletaskstatus/${id}`,
     connections: 32,
-    duration: Number(process.env.BENCH_SECONDS ?? 8),
+    duration: seconds,
     headers: { authorization: `Basic ${Buffer.from('admin:admin').toString('base64')}` },
   });
-  if (result.non2xx) throw new Error(`${result.non2xx} status requests failed`);
-  return { rps: result.requests.average, p99: result.latency.p99 };
+  if (result.non2xx) throw new Error(`${result.non2xx} status requests failed: ${JSON.stringify(result.statusCodeStats)}`);
+  return { rps: result.requests.average, p99: result.latency.p99, requests: result.requests.total };
 }
 
 async function benchDeployment(kind: DeploymentKind): Promise<void> {
@@ -173,6 +189,50 @@ async function benchPasswordHashing(): Promise<void> {
   );
 }
 
+/**
+ * The status endpoint's rate with metrics on (the default: the HTTP timing middleware, the default
+ * process metrics) against FLANSIBLE_METRICS=false (neither). Both deployments run side by side and
+ * short runs alternate between them, so the machine's noise falls on both alike. Fresh pairs for
+ * each batch: a remembered login lasts a minute, and when it expires under 32 connections the
+ * logins in flight during the slow check trip the login throttle (429s).
+ */
+async function benchMetrics(): Promise<void> {
+  const rates: Record<'on' | 'off', number[]> = { on: [], off: [] };
+  /** The gateway's CPU time per request: steadier than the rate on a machine others use too. */
+  const cpu: Record<'on' | 'off', number[]> = { on: [], off: [] };
+  for (let batch = 0; batch < 2; batch++) {
+    const deployments = {
+      on: await Deployment.start('embedded', { env: { FLANSIBLE_METRICS: 'true' } }),
+      off: await Deployment.start('embedded', { env: { FLANSIBLE_METRICS: 'false' } }),
+    };
+    try {
+      const ids = { on: await finishedPing(deployments.on), off: await finishedPing(deployments.off) };
+      for (const name of ['on', 'off'] as const) await statusRate(deployments[name], ids[name], 1); // warm up
+      for (let round = 0; round < 5; round++) {
+        const order = round % 2 ? (['off', 'on'] as const) : (['on', 'off'] as const);
+        for (const name of order) {
+          const cpuBefore = cpuSeconds(deployments[name].gateway.pid);
+          const { rps, requests } = await statusRate(deployments[name], ids[name], 3);
+          rates[name].push(rps);
+          cpu[name].push(((cpuSeconds(deployments[name].gateway.pid) - cpuBefore) / requests) * 1e6);
+        }
+      }
+    } finally {
+      await Promise.all([deployments.on.stop(), deployments.off.stop()]);
+    }
+  }
+  const on = median(rates.on);
+  const off = median(rates.off);
+  const runs = (values: number[]) => values.map((r) => r.toFixed(0)).join(', ');
+  console.log(
+    `[metrics] status rate with metrics off ${off.toFixed(0)} req/s (${runs(rates.off)}), on ${on.toFixed(0)} req/s (${runs(rates.on)}): overhead ${((1 - on / off) * 100).toFixed(1)}% (target <= 5%)`,
+  );
+  const [cpuOn, cpuOff] = [median(cpu.on), median(cpu.off)];
+  console.log(
+    `[metrics] gateway CPU per status request: off ${cpuOff.toFixed(0)} µs, on ${cpuOn.toFixed(0)} µs (medians of ${cpu.on.length} runs each): overhead ${((cpuOn / cpuOff - 1) * 100).toFixed(1)}%`,
+  );
+}
+
 /** Live (non-zombie) processes whose command line holds `text`. */
 async function liveProcesses(text: string): Promise<number[]> {
   const found: number[] = [];
@@ -218,10 +278,11 @@ async function benchRunnerDeath(): Promise<void> {
 
 async function main(): Promise<void> {
   console.log(`Flansible bench: ${ROUNDS} rounds per deployment, node ${process.version}`);
-  // BENCH_ONLY=runner-death (or deployments, auth) runs one part.
+  // BENCH_ONLY=runner-death (or deployments, auth, metrics) runs one part.
   const only = process.env.BENCH_ONLY;
   if (!only || only === 'deployments') for (const kind of ['embedded', 'distributed'] as const) await benchDeployment(kind);
   if (!only || only === 'auth') await benchPasswordHashing();
+  if (!only || only === 'metrics') await benchMetrics();
   if (!only || only === 'runner-death') await benchRunnerDeath();
 }
 

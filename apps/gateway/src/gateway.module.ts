@@ -3,6 +3,7 @@ import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { AuthModule } from '@flansible/auth';
 import { ConfigModule, FlansibleConfig } from '@flansible/config';
 import { ExecutionModule } from '@flansible/execution';
+import { MetricsModule } from '@flansible/metrics';
 import { QueueModule } from '@flansible/queue';
 import { StoreModule } from '@flansible/store';
 import { HttpExceptionFilter } from './common/http-exception.filter';
@@ -11,6 +12,7 @@ import { StrictValidationPipe } from './common/validation.pipe';
 import { EmbeddedRecoveryService } from './embedded/embedded-recovery.service';
 import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
+import { MetricsHttpModule } from './metrics/metrics-http.module';
 import { OutboxModule } from './outbox/outbox.module';
 import { PlaybooksModule } from './playbooks/playbooks.module';
 import { RetentionModule } from './retention/retention.module';
@@ -30,6 +32,8 @@ export class GatewayModule implements NestModule {
         // Basic auth on every route of this app (its global guard), @Public() routes excepted.
         AuthModule,
         HealthModule,
+        MetricsModule,
+        MetricsHttpModule.forRoot(config),
         JobsModule,
         OutboxModule,
         PlaybooksModule,

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { loadConfigOrExit } from '@flansible/config';
 import { startJobConsumer } from '@flansible/execution';
+import { installHttpMetrics } from '@flansible/metrics';
 import { RunnerModule } from './runner.module';
 
 async function bootstrap(): Promise<void> {
@@ -13,6 +14,7 @@ async function bootstrap(): Promise<void> {
     process.exit(78);
   }
   const app = await NestFactory.create(RunnerModule.forRoot(config));
+  installHttpMetrics(app);
   app.enableShutdownHooks();
   await app.init();
   await startJobConsumer(app);

@@ -46,6 +46,10 @@ export class FlansibleConfig {
   readonly maxStreamsPerUser!: number;
   /** Live streams one gateway keeps open for all users together; one more answers 429. */
   readonly maxStreams!: number;
+  /** Prometheus metrics (GET /metrics, the HTTP timing middleware); false: neither. */
+  readonly metrics!: boolean;
+  /** The gateway's /metrics needs no credentials (else an admin's). */
+  readonly metricsPublic!: boolean;
 
   constructor(values: Omit<FlansibleConfig, 'deployment'>) {
     Object.assign(this, values);

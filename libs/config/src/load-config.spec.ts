@@ -25,6 +25,11 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...noFile, FLANSIBLE_MAX_STREAMS_PER_USER: '0' })).toThrow(/^FLANSIBLE_MAX_STREAMS_PER_USER must be a whole number from 1/);
   });
 
+  it('serves metrics by default, to admins only, and reads both switches from the environment', () => {
+    expect(loadConfig(noFile)).toMatchObject({ metrics: true, metricsPublic: false });
+    expect(loadConfig({ ...noFile, FLANSIBLE_METRICS: 'false', FLANSIBLE_METRICS_PUBLIC: 'TRUE' })).toMatchObject({ metrics: false, metricsPublic: true });
+  });
+
   it('lets the environment override the file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'flansible-config-'));
     const file = join(dir, 'flansible.yml');
@@ -47,6 +52,7 @@ describe('loadConfig', () => {
     [{ FLANSIBLE_MAX_OUTPUT_MB: '0' }, /^FLANSIBLE_MAX_OUTPUT_MB must be a number of MiB/],
     [{ FLANSIBLE_MAX_OUTPUT_MB: '64mb' }, /^FLANSIBLE_MAX_OUTPUT_MB/],
     [{ FLANSIBLE_MAX_OUTPUT_MB: '-1' }, /^FLANSIBLE_MAX_OUTPUT_MB/],
+    [{ FLANSIBLE_METRICS_PUBLIC: 'yes' }, /^FLANSIBLE_METRICS_PUBLIC must be true or false/],
   ])('refuses %j with a message naming the key', (env, message) => {
     expect(() => loadConfig({ ...noFile, ...env })).toThrow(ConfigError);
     expect(() => loadConfig({ ...noFile, ...env })).toThrow(message);

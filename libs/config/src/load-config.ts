@@ -72,6 +72,11 @@ const mebibytes =
     }
     return Math.floor(Number(s) * 1024 ** 2);
   };
+const boolean = (value: RawValue, name: string): boolean => {
+  const s = text(value, name).toLowerCase();
+  if (s !== 'true' && s !== 'false') throw new ConfigError(`${name} must be true or false (got "${s}")`);
+  return s === 'true';
+};
 const byteSize = (value: RawValue, name: string): number => {
   const match = /^(\d+)\s*(b|kb|kib|mb|mib)?$/i.exec(text(value, name));
   const units: Record<string, number> = { b: 1, kb: 1024, kib: 1024, mb: 1024 ** 2, mib: 1024 ** 2 };
@@ -118,6 +123,8 @@ const KEYS: { [K in keyof Parsed]: KeySpec<K> } = {
   maxOutputBytes: { file: 'max_output_mb', parse: mebibytes(0.001, 1024 * 1024), default: 64 },
   maxStreamsPerUser: { file: 'max_streams_per_user', parse: integer(1, 1_000_000), default: 20 },
   maxStreams: { file: 'max_streams', parse: integer(1, 1_000_000), default: 1000 },
+  metrics: { file: 'metrics', parse: boolean, default: true },
+  metricsPublic: { file: 'metrics_public', parse: boolean, default: false },
 };
 
 export const DEFAULT_CONFIG_FILE = 'config/flansible.yml';

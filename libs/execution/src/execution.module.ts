@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { RightsModule } from '@flansible/auth';
+import { MetricsModule } from '@flansible/metrics';
 import { WorkspaceModule } from '@flansible/workspace';
 import { JobExecutor } from './job-executor';
 import { JobMessageController } from './job-message.controller';
@@ -14,7 +15,7 @@ import { RunnerHeartbeatService } from './runner-heartbeat.service';
 @Module({
   // The runner re-checks git checkouts with the same rule as the gateway, and the submitter's
   // rights (rbac.json as it is now) before a job starts.
-  imports: [WorkspaceModule, RightsModule],
+  imports: [WorkspaceModule, RightsModule, MetricsModule],
   // The job handler; startJobConsumer connects it to the queue.
   controllers: [JobMessageController],
   providers: [JobExecutor, JobRunnerService, RunnerHeartbeatService],

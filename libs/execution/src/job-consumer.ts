@@ -1,6 +1,6 @@
 import { INestApplication, Logger } from '@nestjs/common';
 import { FlansibleConfig } from '@flansible/config';
-import { JobQueue, JobQueueServer } from '@flansible/queue';
+import { HeldDeliveries, JobQueue, JobQueueServer } from '@flansible/queue';
 import { JobRunnerService } from './job-runner.service';
 
 /**
@@ -11,7 +11,16 @@ import { JobRunnerService } from './job-runner.service';
 export async function startJobConsumer(app: INestApplication): Promise<void> {
   const { runnerConcurrency } = app.get(FlansibleConfig);
   // Not inheritAppConfig: the gateway's global filter and pipe are written for HTTP.
-  app.connectMicroservice({ strategy: new JobQueueServer(app.get(JobQueue), runnerConcurrency) });
+  app.connectMicroservice({ strategy: new JobQueueServer(app.get(JobQueue), runnerConcurrency, heldDeliveriesOf(app)) });
   await app.startAllMicroservices();
   new Logger('JobConsumer').log(`Runner ${app.get(JobRunnerService).runnerId} consuming jobs, ${runnerConcurrency} at a time`);
+}
+
+/** QueueModule's count of held deliveries (the metrics' unacked); none where an app brings its own queue ports (specs). */
+function heldDeliveriesOf(app: INestApplication): HeldDeliveries | undefined {
+  try {
+    return app.get(HeldDeliveries);
+  } catch {
+    return undefined;
+  }
 }

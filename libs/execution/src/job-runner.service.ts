@@ -6,6 +6,7 @@ import {
   OnModuleDestroy,
 } from '@nestjs/common';
 import { JobStartAuthorizer } from '@flansible/auth';
+import { FlansibleMetrics } from '@flansible/metrics';
 import { JobMessage, JobNotice, JobOutcome, JobStatus } from '@flansible/contracts';
 import { DeliveryInfo, JobNoticeBus } from '@flansible/queue';
 import { JobRecord, JobStore } from '@flansible/store';
@@ -78,6 +79,7 @@ export class JobRunnerService implements OnApplicationBootstrap, OnModuleDestroy
     private readonly executor: JobExecutor,
     private readonly bus: JobNoticeBus,
     private readonly startAuthorizer: JobStartAuthorizer,
+    private readonly metrics: FlansibleMetrics,
   ) {}
 
   /** For specs: shorter timeouts and grace periods than the configuration's. */
@@ -203,6 +205,7 @@ export class JobRunnerService implements OnApplicationBootstrap, OnModuleDestroy
         this.logger.warn(`The message of job ${jobId} does not match the job the gateway stored: running the stored job, not the message`);
       }
       this.notify({ jobId: job.id, what: 'status' });
+      this.metrics.jobStarted(job);
       if (this.stopping) {
         // Shutdown began while the job was being claimed: end it now rather than start it.
         await this.record(job.id, held, { status: JobStatus.Error, reason: SHUTDOWN_REASON, returnCode: null });
@@ -238,6 +241,7 @@ export class JobRunnerService implements OnApplicationBootstrap, OnModuleDestroy
       ...this.options,
       appendOutput: async (chunk) => {
         await this.store.appendOutput(jobId, chunk);
+        this.metrics.outputStored(chunk);
         this.notify({ jobId, what: 'output' });
       },
       appendEvents: async (events) => {
@@ -263,6 +267,7 @@ export class JobRunnerService implements OnApplicationBootstrap, OnModuleDestroy
     for (let attempt = 1; ; attempt++) {
       try {
         const recorded = await this.store.completeJob(jobId, outcome, new Date());
+        this.metrics.jobFinished(jobId, outcome.status, recorded);
         if (recorded) this.notify({ jobId, what: 'status' });
         else this.logger.warn(`Job ${jobId} was already finished: its ${outcome.status} outcome was not recorded`);
         if (attempt > 1) this.logger.log(`Recorded the ${outcome.status} outcome of job ${jobId} on attempt ${attempt}`);

@@ -3,6 +3,7 @@ import { BaseRpcContext, CustomTransportStrategy, Server } from '@nestjs/microse
 import { lastValueFrom } from 'rxjs';
 import { JobMessage, JobPatterns } from '@flansible/contracts';
 import { DeliveryInfo, JobQueue } from './job-queue';
+import { HeldDeliveries } from './job-queue-stats';
 
 /** What a job handler gets with the message (`@Ctx()`): how the queue delivered it. */
 export class JobDeliveryContext extends BaseRpcContext<[DeliveryInfo]> {
@@ -26,13 +27,15 @@ export class JobQueueServer extends Server implements CustomTransportStrategy {
   constructor(
     private readonly queue: JobQueue,
     private readonly concurrency: number,
+    /** Counts the deliveries in progress, for the metrics' unacked messages. */
+    private readonly held = new HeldDeliveries(),
   ) {
     super();
   }
 
   async listen(callback: (err?: unknown) => void): Promise<void> {
     try {
-      await this.queue.consume((message, delivery) => this.dispatch(message, delivery), this.concurrency);
+      await this.queue.consume((message, delivery) => this.held.track(() => this.dispatch(message, delivery)), this.concurrency);
       callback();
     } catch (err) {
       callback(err);

@@ -7,6 +7,8 @@ import { RabbitMqJobQueue } from './rabbitmq-job-queue';
 import { JobNoticeBus } from './job-notice-bus';
 import { InProcessJobNoticeBus } from './in-process-job-notice-bus';
 import { RabbitMqJobNoticeBus } from './rabbitmq-job-notice-bus';
+import { HeldDeliveries, InProcessJobQueueStats, JobQueueStats } from './job-queue-stats';
+import { RabbitMqJobQueueStats } from './rabbitmq-job-queue-stats';
 
 /**
  * Which app holds the queue: names the connection in the RabbitMQ management UI and stamps `appId`.
@@ -75,9 +77,18 @@ export function createJobNoticeBus(config: FlansibleConfig, role: QueueRole): Jo
 }
 
 /**
+ * The queue counts for the metrics: the broker's (a connection of its own, opened at the first
+ * scrape, named `flansible-<role>-stats@host:pid`) or the in-process queue's of this configuration.
+ */
+export function createJobQueueStats(config: FlansibleConfig, role: QueueRole, held: HeldDeliveries): JobQueueStats {
+  if (!config.amqpUrl) return new InProcessJobQueueStats(inProcessQueueFor(config), held);
+  return new RabbitMqJobQueueStats({ url: config.amqpUrl, connectionName: connectionNameOf(`${appNameOf(role)}-stats`) }, held);
+}
+
+/**
  * Provides `JobQueue` and `JobNoticeBus` app-wide (global), built from the injected FlansibleConfig,
- * and closes both when the app shuts down. Import once from the app's root module:
- * `QueueModule.forRoot({ role: 'gateway' })`.
+ * with `JobQueueStats` and `HeldDeliveries` for the metrics, and closes them when the app shuts
+ * down. Import once from the app's root module: `QueueModule.forRoot({ role: 'gateway' })`.
  */
 @Global()
 @Module({})
@@ -85,6 +96,7 @@ export class QueueModule implements OnApplicationShutdown {
   constructor(
     @Inject(JobQueue) private readonly queue: JobQueue,
     @Inject(JobNoticeBus) private readonly noticeBus: JobNoticeBus,
+    @Inject(JobQueueStats) private readonly stats: JobQueueStats,
   ) {}
 
   static forRoot(options: QueueModuleOptions): DynamicModule {
@@ -101,13 +113,19 @@ export class QueueModule implements OnApplicationShutdown {
           useFactory: (config: FlansibleConfig) => createJobNoticeBus(config, options.role),
           inject: [FlansibleConfig],
         },
+        HeldDeliveries,
+        {
+          provide: JobQueueStats,
+          useFactory: (config: FlansibleConfig, held: HeldDeliveries) => createJobQueueStats(config, options.role, held),
+          inject: [FlansibleConfig, HeldDeliveries],
+        },
       ],
-      exports: [JobQueue, JobNoticeBus],
+      exports: [JobQueue, JobNoticeBus, JobQueueStats, HeldDeliveries],
     };
   }
 
   /** Last of the shutdown hooks: the HTTP server has stopped taking jobs by then. Idempotent. */
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all([this.queue.close(), this.noticeBus.close()]);
+    await Promise.all([this.queue.close(), this.noticeBus.close(), this.stats.close()]);
   }
 }

@@ -1,5 +1,7 @@
 import { ForbiddenException, Injectable, Logger } from '@nestjs/common';
 import { AuthenticatedUser, JobPolicyService } from '@flansible/auth';
+import { JobStatus } from '@flansible/contracts';
+import { FlansibleMetrics } from '@flansible/metrics';
 import { JobNoticeBus } from '@flansible/queue';
 import { JobStore } from '@flansible/store';
 import { JobResourceDto } from './dto/job-resource.dto';
@@ -18,6 +20,7 @@ export class JobControlService {
     private readonly bus: JobNoticeBus,
     private readonly query: JobQueryService,
     private readonly policy: JobPolicyService,
+    private readonly metrics: FlansibleMetrics,
   ) {}
 
   async cancel(user: AuthenticatedUser, id: string): Promise<JobResourceDto> {
@@ -27,6 +30,7 @@ export class JobControlService {
     const reason = `Canceled by ${user.name}`;
     const result = await this.store.cancelJob(id, reason, new Date());
     if (result === 'canceled') {
+      this.metrics.queuedJobFinished(job.kind, JobStatus.Canceled);
       this.bus.notify({ jobId: id, what: 'status' });
     } else if (result === 'requested') {
       // The store keeps the request too, so a runner that misses this message still sees it.

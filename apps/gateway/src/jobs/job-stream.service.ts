@@ -3,6 +3,7 @@ import type { Response } from 'express';
 import { AuthenticatedUser, JobPolicyService, RbacService } from '@flansible/auth';
 import { FlansibleConfig } from '@flansible/config';
 import { StoreRange, parseInRange } from '@flansible/contracts';
+import { FlansibleMetrics } from '@flansible/metrics';
 import { JobNoticeBus } from '@flansible/queue';
 import { JobStore } from '@flansible/store';
 import { RetryLaterError } from '../common/retry-later.error';
@@ -57,6 +58,7 @@ export class JobStreamService implements OnModuleInit, OnModuleDestroy {
     private readonly query: JobQueryService,
     private readonly rbac: RbacService,
     private readonly policy: JobPolicyService,
+    private readonly metrics: FlansibleMetrics,
   ) {}
 
   onModuleInit(): void {
@@ -88,6 +90,7 @@ export class JobStreamService implements OnModuleInit, OnModuleDestroy {
       'X-Accel-Buffering': 'no',
     });
     res.write('retry: 1000\n\n');
+    const streamClosed = this.metrics.streamOpened();
     let feed = this.feeds.get(id);
     if (!feed) {
       const owner = { submittedBy: job.submittedBy, inventory: job.inventory };
@@ -106,6 +109,7 @@ export class JobStreamService implements OnModuleInit, OnModuleDestroy {
         lastWrite: Date.now(),
         ended: false,
         onEnd: () => {
+          streamClosed();
           release();
           resolve();
         },

@@ -10,6 +10,7 @@ import {
   JobSpec,
   parseJobSpec,
 } from '@flansible/contracts';
+import { FlansibleMetrics } from '@flansible/metrics';
 import { JobQueue, QueueUnavailableError } from '@flansible/queue';
 import { JobStore } from '@flansible/store';
 import { WorkspaceService } from '@flansible/workspace';
@@ -51,6 +52,7 @@ export class JobSubmissionService {
     private readonly policy: JobPolicyService,
     private readonly quota: JobQuotaService,
     private readonly idempotency: IdempotencyService,
+    private readonly metrics: FlansibleMetrics,
   ) {}
 
   submitCommand(user: AuthenticatedUser, dto: AnsibleCommandDto & Partial<JobOptionsDto>, options: SubmitOptions = {}): Promise<SubmittedJob> {
@@ -169,6 +171,7 @@ export class JobSubmissionService {
       });
     } catch (err) {
       // Not durably queued: leave nothing behind and hand out no id.
+      this.metrics.publishFailed();
       await this.store.deleteJob(id);
       if (err instanceof QueueUnavailableError) this.logger.warn(`Job ${id} not queued: ${err.message}`);
       throw err;
@@ -177,6 +180,7 @@ export class JobSubmissionService {
     await this.store.markPublished(id, new Date()).catch((err: Error) => this.logger.warn(`Job ${id} queued but not marked published: ${err.message}`));
     if (request) await this.confirmKey(id);
     this.logger.log(`Job ${id} queued: ${spec.kind} by ${user.name}`);
+    this.metrics.jobSubmitted(spec.kind);
     return { id, created };
   }
 

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { RightsModule } from '@flansible/auth';
+import { MetricsModule } from '@flansible/metrics';
 import { WorkspaceModule } from '@flansible/workspace';
 import { FlansibleJobsController } from './flansible-jobs.controller';
 import { IdempotencyService } from './idempotency.service';
@@ -11,7 +12,7 @@ import { JobQuotaService } from './job-quota.service';
 import { JobSubmissionService } from './job-submission.service';
 
 @Module({
-  imports: [RightsModule, WorkspaceModule],
+  imports: [RightsModule, WorkspaceModule, MetricsModule],
   controllers: [FlansibleJobsController, JobsController],
   providers: [JobSubmissionService, JobQuotaService, IdempotencyService, JobQueryService, JobControlService, JobStreamService],
 })
