@@ -49,6 +49,8 @@ describe('BasicAuthGuard over HTTP', () => {
           { user: 'bob', password: await hashPassword('bob-pw', { ln: 10 }), inventories: [] },
           { user: 'carol', password: await hashPassword('carol-pw', { ln: 10 }), inventories: [] },
           { user: 'dave', password: 'dave-plain-pw', inventories: [] },
+          { user: 'erin', password: await hashPassword('erin-pw', { ln: 10 }), inventories: [] },
+          { user: 'frank', password: await hashPassword('frank-pw', { ln: 10 }), inventories: [] },
         ],
       }),
     );
@@ -109,6 +111,16 @@ describe('BasicAuthGuard over HTTP', () => {
     expect((await get('/me', basic('bob', 'bob-pw'))).status).toBe(200);
     // The success reset the counter: the full allowance again.
     for (let i = 0; i < 3; i++) expect((await get('/me', basic('bob', `guess-${i}`))).status).toBe(401);
+  });
+
+  it("counts a burst of identical logins (a client's parallel requests) as one attempt, but every parallel guess", async () => {
+    // erin has never logged in: every request waits for the one slow hash check.
+    const burst = await Promise.all(Array.from({ length: 12 }, () => get('/me', basic('erin', 'erin-pw'))));
+    expect(burst.map((res) => res.status)).toEqual(Array(12).fill(200));
+    const guesses = await Promise.all(Array.from({ length: 8 }, (_, i) => get('/me', basic('frank', `guess-${i}`))));
+    const statuses = guesses.map((res) => res.status).sort();
+    expect(statuses.filter((s) => s === 401)).toHaveLength(3);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(5);
   });
 
   /** Spellings of one header that passport-http reads as the same user and password. */

@@ -1,6 +1,7 @@
 import { HttpException, HttpStatus, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import type { Request } from 'express';
+import { createHash } from 'node:crypto';
 import { BasicStrategy as PassportBasicStrategy } from 'passport-http';
 import { AuthenticatedUser } from './authenticated-user';
 import { LoginThrottle } from './login-throttle';
@@ -17,6 +18,10 @@ export const BASIC_STRATEGY = 'basic';
  * scheme, junk after the token), and a second parser for the throttle would let every header the
  * two read differently guess passwords uncounted. Headers passport-http refuses never reach a
  * password check; they answer 401.
+ *
+ * Identical logins in parallel (one client's burst of requests, e.g. after its cached login
+ * expired) count as one attempt and share its answer: otherwise a burst of right passwords would
+ * trip the throttle. Parallel guesses differ in their password, so each still counts.
  */
 @Injectable()
 export class BasicStrategy extends PassportStrategy(PassportBasicStrategy, BASIC_STRATEGY) {
@@ -27,9 +32,15 @@ export class BasicStrategy extends PassportStrategy(PassportBasicStrategy, BASIC
     super({ passReqToCallback: true });
   }
 
+  /** Checks under way, by a digest of address, user and password (no password kept as such). */
+  private readonly inFlight = new Map<string, Promise<AuthenticatedUser | null>>();
+
   async validate(request: Request, username: string, password: string): Promise<AuthenticatedUser | false> {
     // req.ip follows Express's "trust proxy" setting when the gateway sits behind a proxy.
     const address = request.ip ?? request.socket.remoteAddress ?? 'unknown';
+    const key = createHash('sha256').update(`${address}\0${username}\0${password}`).digest('base64');
+    const pending = this.inFlight.get(key);
+    if (pending) return (await pending) ?? false;
     // Before the slow password check, and counted at once, so parallel guesses cannot slip through.
     const waitMs = this.throttle.attempt(username, address);
     if (waitMs > 0) {
@@ -37,9 +48,14 @@ export class BasicStrategy extends PassportStrategy(PassportBasicStrategy, BASIC
       request.res?.setHeader('Retry-After', String(seconds));
       throw new HttpException(`Too many failed logins; try again in ${seconds} s`, HttpStatus.TOO_MANY_REQUESTS);
     }
-    const user = await this.rbac.authenticate(username, password);
-    if (!user) return false;
-    this.throttle.succeeded(username, address);
-    return user;
+    const check = this.rbac
+      .authenticate(username, password)
+      .then((user) => {
+        if (user) this.throttle.succeeded(username, address);
+        return user;
+      })
+      .finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, check);
+    return (await check) ?? false;
   }
 }
