@@ -6,7 +6,7 @@ import { ExecutionModule } from '@flansible/execution';
 import { MetricsModule } from '@flansible/metrics';
 import { QueueModule } from '@flansible/queue';
 import { StoreModule } from '@flansible/store';
-import { HttpExceptionFilter } from './common/http-exception.filter';
+import { AllErrorsFilter } from './common/all-errors.filter';
 import { RequireJsonMiddleware } from './common/require-json.middleware';
 import { StrictValidationPipe } from './common/validation.pipe';
 import { EmbeddedRecoveryService } from './embedded/embedded-recovery.service';
@@ -42,7 +42,7 @@ export class GatewayModule implements NestModule {
         ...(embedded ? [ExecutionModule] : []),
       ],
       providers: [
-        { provide: APP_FILTER, useClass: HttpExceptionFilter },
+        { provide: APP_FILTER, useClass: AllErrorsFilter },
         { provide: APP_PIPE, useClass: StrictValidationPipe },
         ...(embedded ? [EmbeddedRecoveryService] : []),
       ],

@@ -34,10 +34,14 @@ function messagesOf(err: unknown, status: number): string[] {
   return [(err as Error)?.message ?? STATUS_CODES[status] ?? 'Error'];
 }
 
-/** Gives every error the same JSON body (ErrorBody) and never leaks a stack trace. */
+/**
+ * The gateway's one exception filter: it catches every error an HTTP request raises (HttpExceptions,
+ * domain errors, body-parser errors, bugs), gives each the same JSON body (ErrorBody) with its
+ * status, never leaks a stack trace, and never writes after a response has started.
+ */
 @Catch()
-export class HttpExceptionFilter implements ExceptionFilter {
-  private readonly logger = new Logger('HttpExceptionFilter');
+export class AllErrorsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('AllErrorsFilter');
 
   catch(err: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();

@@ -2,7 +2,7 @@ import { Controller, Get, INestApplication, Logger, NotFoundException, Res } fro
 import { APP_FILTER } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import type { Response } from 'express';
-import { HttpExceptionFilter } from './http-exception.filter';
+import { AllErrorsFilter } from './all-errors.filter';
 
 @Controller()
 class ProbeController {
@@ -21,7 +21,7 @@ class ProbeController {
   }
 }
 
-describe('HttpExceptionFilter', () => {
+describe('AllErrorsFilter', () => {
   let app: INestApplication;
   let base: string;
   const logged: string[] = [];
@@ -29,7 +29,7 @@ describe('HttpExceptionFilter', () => {
   beforeAll(async () => {
     const moduleRef = await Test.createTestingModule({
       controllers: [ProbeController],
-      providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],
+      providers: [{ provide: APP_FILTER, useClass: AllErrorsFilter }],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
     jest.spyOn(Logger.prototype, 'error').mockImplementation((message: unknown) => void logged.push(String(message)));
