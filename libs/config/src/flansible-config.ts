@@ -42,6 +42,8 @@ export class FlansibleConfig {
   readonly maxJobsPerUser!: number;
   /** Output stored per job, in bytes (max_output_mb in the file); the rest is dropped and counted. */
   readonly maxOutputBytes!: number;
+  /** Seconds a stopping runner lets its running jobs finish before it stops them (0: at once). */
+  readonly shutdownGraceSeconds!: number;
 
   constructor(values: Omit<FlansibleConfig, 'deployment'>) {
     Object.assign(this, values);

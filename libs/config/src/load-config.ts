@@ -115,6 +115,7 @@ const KEYS: { [K in keyof Parsed]: KeySpec<K> } = {
   publishTimeoutMs: { file: 'publish_timeout_ms', parse: integer(100, 60000), default: 3000 },
   maxJobsPerUser: { file: 'max_jobs_per_user', parse: integer(1, 1_000_000), default: 100 },
   maxOutputBytes: { file: 'max_output_mb', parse: mebibytes(0.001, 1024 * 1024), default: 64 },
+  shutdownGraceSeconds: { file: 'shutdown_grace', parse: integer(0, 7 * 24 * 3600), default: 600 },
 };
 
 export const DEFAULT_CONFIG_FILE = 'config/flansible.yml';
