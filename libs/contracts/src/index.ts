@@ -6,3 +6,4 @@ export * from './topology';
 export * from './error-body';
 export * from './module-argument-rules';
 export * from './store-limits';
+export * from './readiness';
