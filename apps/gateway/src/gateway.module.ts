@@ -9,6 +9,7 @@ import { HttpExceptionFilter } from './common/http-exception.filter';
 import { RequireJsonMiddleware } from './common/require-json.middleware';
 import { StrictValidationPipe } from './common/validation.pipe';
 import { EmbeddedRecoveryService } from './embedded/embedded-recovery.service';
+import { GatewayDrainService } from './health/gateway-drain.service';
 import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
 import { PlaybooksModule } from './playbooks/playbooks.module';
@@ -39,6 +40,8 @@ export class GatewayModule implements NestModule {
         { provide: APP_FILTER, useClass: HttpExceptionFilter },
         { provide: APP_PIPE, useClass: StrictValidationPipe },
         ...(embedded ? [EmbeddedRecoveryService] : []),
+        // Here, in the root module: its shutdown hook runs before those of the imported modules.
+        GatewayDrainService,
       ],
     };
   }

@@ -6,6 +6,7 @@ import { JobNoticeBus } from '@flansible/queue';
 import { JobStore } from '@flansible/store';
 import { JobQueryService } from './job-query.service';
 import { toJobEvent } from './job-resource';
+import { LiveStreams } from './live-streams';
 
 /** Where a client is in a job's stream: lines and events it has received. Sent as each message's id. */
 interface StreamCursor {
@@ -47,6 +48,7 @@ export class JobStreamService {
     private readonly store: JobStore,
     private readonly bus: JobNoticeBus,
     private readonly query: JobQueryService,
+    private readonly liveStreams: LiveStreams,
   ) {}
 
   async stream(user: AuthenticatedUser, id: string, lastEventId: string | undefined, req: Request, res: Response): Promise<void> {
@@ -74,6 +76,11 @@ export class JobStreamService {
       wake?.();
     };
     req.on('close', () => {
+      closed = true;
+      wake?.();
+    });
+    // The gateway's shutdown ends the stream as a client leaving does, after a reconnect hint.
+    this.liveStreams.track(res, () => {
       closed = true;
       wake?.();
     });

@@ -4,6 +4,7 @@ import { WorkspaceModule } from '@flansible/workspace';
 import { FlansibleJobsController } from './flansible-jobs.controller';
 import { JobControlService } from './job-control.service';
 import { JobStreamService } from './job-stream.service';
+import { LiveStreams } from './live-streams';
 import { JobsController } from './jobs.controller';
 import { JobQueryService } from './job-query.service';
 import { JobQuotaService } from './job-quota.service';
@@ -12,6 +13,8 @@ import { JobSubmissionService } from './job-submission.service';
 @Module({
   imports: [RightsModule, WorkspaceModule],
   controllers: [FlansibleJobsController, JobsController],
-  providers: [JobSubmissionService, JobQuotaService, JobQueryService, JobControlService, JobStreamService],
+  providers: [JobSubmissionService, JobQuotaService, JobQueryService, JobControlService, JobStreamService, LiveStreams],
+  // The gateway's shutdown ends the live streams.
+  exports: [LiveStreams],
 })
 export class JobsModule {}
