@@ -32,7 +32,7 @@ async function openStream(baseUrl: string, jobId: string) {
 
 describe('drain, not kill (distributed)', () => {
   // Long enough that only the drain's own rules can end it within a test.
-  const deployment = new Deployment('distributed', { runners: 2, runnerConcurrency: 1, env: { FLANSIBLE_SHUTDOWN_GRACE: '600' } });
+  const deployment = new Deployment('distributed', { runners: 1, runnerConcurrency: 2, env: { FLANSIBLE_SHUTDOWN_GRACE: '600' } });
   const sleeps: string[] = [];
   const slow = (seconds: number | string) => ({ playbook_dir: 'app', playbook: 'slow.yml', extra_vars: { slow_seconds: seconds } });
   const job = async (id: string) => (await deployment.api.get<JobResource>(`/api/v1/jobs/${id}`)).body;
@@ -76,17 +76,10 @@ describe('drain, not kill (distributed)', () => {
     expect([...lines(cut.messages), ...lines(resumed.messages)].join('\n')).toBe((await deployment.api.output(id)).replace(/\n$/, ''));
   });
 
-  it('lets a SIGTERMed runner finish its running job while another runner takes the queued one; it is not ready meanwhile', async () => {
-    const running = await deployment.api.submit('/api/ansibleplaybook', slow(3));
+  it('lets a SIGTERMed runner finish its running job, hands it no new one, and another runner takes the queued job', async () => {
+    const running = await deployment.api.submit('/api/ansibleplaybook', slow(4));
     await started(running);
     const draining = await runnerOf(running);
-    // The other runner is busy for longer: had the draining one kept consuming, the queued job would be its.
-    const longer = await deployment.api.submit('/api/ansibleplaybook', slow(7));
-    await started(longer);
-    const other = await runnerOf(longer);
-    expect(other).not.toBe(draining);
-    const queued = await deployment.api.submit('/api/ansiblecommand', { host_pattern: 'localhost', module: 'ping' });
-
     draining.signal('SIGTERM');
     const url = deployment.runnerUrls[deployment.runners.indexOf(draining)];
     expect(await eventually(async () => {
@@ -95,12 +88,14 @@ describe('drain, not kill (distributed)', () => {
     }, 'the draining runner to answer not ready')).toMatchObject({ status: 'draining' });
     expect((await readiness(url, '/health')).status).toBe(200);
 
-    expect(await deployment.api.waitForTask(running)).toMatchObject({ Status: 'SUCCESS', returncode: 0 });
-    await draining.waitForExit();
+    // The draining runner has a free slot: a runner still consuming would take this job.
+    const queued = await deployment.api.submit('/api/ansiblecommand', { host_pattern: 'localhost', module: 'ping' });
+    const other = await deployment.startRunner();
     expect(await deployment.api.waitForTask(queued)).toMatchObject({ Status: 'SUCCESS' });
-    expect(await deployment.api.waitForTask(longer)).toMatchObject({ Status: 'SUCCESS' });
-    expect((await job(running)).runner).toContain(`:${draining.pid}:`);
     expect((await job(queued)).runner).toContain(`:${other.pid}:`);
+    expect(await deployment.api.waitForTask(running)).toMatchObject({ Status: 'SUCCESS', returncode: 0 });
+    expect((await job(running)).runner).toContain(`:${draining.pid}:`);
+    await draining.waitForExit();
   });
 
   it('stops a draining runner\'s jobs at once on a second SIGTERM, as error "runner shut down"', async () => {
