@@ -106,6 +106,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/health/ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Readiness: the store answers and the job queue can take jobs. Needs no credentials. */
+        get: operations["getReadiness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/listplaybooks": {
         parameters: {
             query?: never;
@@ -494,6 +511,24 @@ export interface components {
             start_line: number;
             /** @description Lines stored in all so far. */
             total_lines: number;
+        };
+        ReadinessCheckDto: {
+            /** @enum {string} */
+            status: "up" | "down";
+        };
+        ReadinessChecksDto: {
+            /** @description The job queue can take a job (connected, with a publishing channel open). */
+            queue: components["schemas"]["ReadinessCheckDto"];
+            /** @description The results store answers a query. */
+            store: components["schemas"]["ReadinessCheckDto"];
+        };
+        ReadinessDto: {
+            checks: components["schemas"]["ReadinessChecksDto"];
+            /**
+             * @description `ok` (200) when every check is up; `error` (503) when one is down; `draining` (503) while shutting down.
+             * @enum {string}
+             */
+            status: "ok" | "error" | "draining";
         };
         SubmitCommandJobDto: {
             /** @description Run with privilege escalation (`--become`). */
@@ -991,6 +1026,35 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HealthDto"];
+                };
+            };
+        };
+    };
+    getReadiness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ready: every check is up */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReadinessDto"];
+                };
+            };
+            /** @description Not ready: a check is down, or the gateway is shutting down */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReadinessDto"];
                 };
             };
         };
