@@ -16,9 +16,9 @@ interface JobResource {
   runner: string | null;
 }
 
-async function readiness(baseUrl: string, path: string): Promise<{ status: number; body: { status: string } }> {
+async function readiness(baseUrl: string, path: string): Promise<{ status: number; body: unknown }> {
   const res = await fetch(`${baseUrl}${path}`);
-  return { status: res.status, body: (await res.json()) as { status: string } };
+  return { status: res.status, body: await res.json() };
 }
 
 /** Reads a running job's stream until the server ends it (`read`); resolves once its first message is in. */
@@ -85,7 +85,7 @@ describe('drain, not kill (distributed)', () => {
     expect(await eventually(async () => {
       const ready = await readiness(url, '/health/ready');
       return ready.status === 503 && ready.body;
-    }, 'the draining runner to answer not ready')).toMatchObject({ status: 'draining' });
+    }, 'the draining runner to answer not ready')).toMatchObject({ statusCode: 503, message: 'Not ready: shutting down' });
     expect((await readiness(url, '/health')).status).toBe(200);
 
     // The draining runner has a free slot: a runner still consuming would take this job.

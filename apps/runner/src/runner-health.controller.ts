@@ -1,6 +1,6 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import { ReadinessProbe, ReadinessReport } from '@flansible/contracts';
+import { ErrorBody, ReadinessProbe, ReadyBody } from '@flansible/contracts';
 import { JobRunnerService, RunnerDrainService } from '@flansible/execution';
 import { JobQueue } from '@flansible/queue';
 import { JobStore } from '@flansible/store';
@@ -39,9 +39,9 @@ export class RunnerHealthController {
 
   /** 200 while consuming jobs with the store reachable; 503 naming the part that is down, or draining. */
   @Get('ready')
-  async ready(@Res({ passthrough: true }) res: Response): Promise<ReadinessReport> {
-    const report = await this.probe.report(this.drain.draining);
-    res.status(report.status === 'ok' ? 200 : 503);
-    return report;
+  async ready(@Res({ passthrough: true }) res: Response): Promise<ReadyBody | ErrorBody> {
+    const { statusCode, body } = await this.probe.answer(this.drain.draining);
+    res.status(statusCode);
+    return body;
   }
 }

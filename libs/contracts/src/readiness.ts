@@ -1,15 +1,20 @@
+import { ErrorBody } from './error-body';
+
 /**
  * Readiness, as the gateway (`GET /api/health/ready`) and a runner (`GET /health/ready`) answer it:
- * 200 with status `ok` when every part is up, 503 otherwise, naming the part that is down. Parts
- * are named, never described: no URL, host name or error text that would help an attacker.
+ * 200 `{"status":"ok","checks":{...}}` when every part is up; otherwise 503 with the one error body,
+ * naming the parts that are down (or saying the process is shutting down). Parts are named, never
+ * described: no URL, host name or error text that would help an attacker.
  */
 export type ReadinessPart = 'store' | 'queue';
 
-export interface ReadinessReport {
-  /** `draining`: the process is stopping (SIGTERM) and takes no new work, whatever its parts say. */
-  status: 'ok' | 'error' | 'draining';
-  checks: Partial<Record<ReadinessPart, { status: 'up' | 'down' }>>;
+/** The 200 answer. */
+export interface ReadyBody {
+  status: 'ok';
+  checks: Partial<Record<ReadinessPart, { status: 'up' }>>;
 }
+
+export type ReadinessAnswer = { statusCode: 200; body: ReadyBody } | { statusCode: 503; body: ErrorBody };
 
 /** A part is down when its check answers false, throws, or has not answered within this long. */
 export const READINESS_CHECK_TIMEOUT_MS = 2_000;
@@ -30,12 +35,16 @@ export class ReadinessProbe {
     private readonly timeoutMs = READINESS_CHECK_TIMEOUT_MS,
   ) {}
 
-  async report(draining = false): Promise<ReadinessReport> {
+  /** `draining`: the process is stopping and takes no new work, whatever its parts say. */
+  async answer(draining = false): Promise<ReadinessAnswer> {
     const parts = Object.keys(this.checks) as ReadinessPart[];
     const up = await Promise.all(parts.map((part) => this.isUp(part)));
-    const checks: ReadinessReport['checks'] = {};
-    parts.forEach((part, i) => (checks[part] = { status: up[i] ? 'up' : 'down' }));
-    return { status: draining ? 'draining' : up.every(Boolean) ? 'ok' : 'error', checks };
+    const down = parts.filter((_, i) => !up[i]);
+    if (!draining && down.length === 0) {
+      return { statusCode: 200, body: { status: 'ok', checks: Object.fromEntries(parts.map((part) => [part, { status: 'up' }])) } };
+    }
+    const message = draining ? 'Not ready: shutting down' : `Not ready: ${down.join(' and ')} unavailable`;
+    return { statusCode: 503, body: { statusCode: 503, error: 'Service Unavailable', message, details: down } };
   }
 
   private async isUp(part: ReadinessPart): Promise<boolean> {

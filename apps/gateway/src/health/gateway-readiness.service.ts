@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ReadinessProbe, ReadinessReport } from '@flansible/contracts';
+import { ReadinessAnswer, ReadinessProbe } from '@flansible/contracts';
 import { JobQueue } from '@flansible/queue';
 import { JobStore } from '@flansible/store';
 
@@ -18,7 +18,7 @@ export class GatewayReadinessService {
     this.draining = true;
   }
 
-  report(): Promise<ReadinessReport> {
-    return this.probe.report(this.draining);
+  answer(): Promise<ReadinessAnswer> {
+    return this.probe.answer(this.draining);
   }
 }

@@ -3,8 +3,9 @@ import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/s
 import type { Response } from 'express';
 import { Public } from '@flansible/auth';
 import { FlansibleConfig } from '@flansible/config';
+import { ErrorBodyDto } from '../common/error-body.dto';
 import { GatewayReadinessService } from './gateway-readiness.service';
-import { HealthDto, ReadinessDto } from './health.dto';
+import { HealthDto, ReadyDto } from './health.dto';
 
 @ApiTags('health')
 @Controller('api/health')
@@ -25,11 +26,11 @@ export class HealthController {
   /** Readiness: the store answers and the job queue can take jobs. Needs no credentials. */
   @Public()
   @Get('ready')
-  @ApiOkResponse({ type: ReadinessDto, description: 'Ready: every check is up' })
-  @ApiServiceUnavailableResponse({ type: ReadinessDto, description: 'Not ready: a check is down, or the gateway is shutting down' })
-  async getReadiness(@Res({ passthrough: true }) res: Response): Promise<ReadinessDto> {
-    const report = await this.readiness.report();
-    res.status(report.status === 'ok' ? 200 : 503);
-    return report as ReadinessDto;
+  @ApiOkResponse({ type: ReadyDto, description: 'Ready: every check is up' })
+  @ApiServiceUnavailableResponse({ type: ErrorBodyDto, description: 'Not ready: `details` names the parts that are down; or shutting down' })
+  async getReadiness(@Res({ passthrough: true }) res: Response): Promise<ReadyDto | ErrorBodyDto> {
+    const { statusCode, body } = await this.readiness.answer();
+    res.status(statusCode);
+    return body as ReadyDto | ErrorBodyDto;
   }
 }

@@ -8,8 +8,8 @@ export class HealthDto {
 }
 
 export class ReadinessCheckDto {
-  @ApiProperty({ enum: ['up', 'down'] })
-  status!: 'up' | 'down';
+  @ApiProperty({ enum: ['up'] })
+  status!: 'up';
 }
 
 export class ReadinessChecksDto {
@@ -21,10 +21,9 @@ export class ReadinessChecksDto {
   queue!: ReadinessCheckDto;
 }
 
-export class ReadinessDto {
-  /** `ok` (200) when every check is up; `error` (503) when one is down; `draining` (503) while shutting down. */
-  @ApiProperty({ enum: ['ok', 'error', 'draining'] })
-  status!: 'ok' | 'error' | 'draining';
+export class ReadyDto {
+  @ApiProperty({ enum: ['ok'] })
+  status!: 'ok';
   @ApiProperty({ type: ReadinessChecksDto })
   checks!: ReadinessChecksDto;
 }

@@ -514,7 +514,7 @@ export interface components {
         };
         ReadinessCheckDto: {
             /** @enum {string} */
-            status: "up" | "down";
+            status: "up";
         };
         ReadinessChecksDto: {
             /** @description The job queue can take a job (connected, with a publishing channel open). */
@@ -522,13 +522,10 @@ export interface components {
             /** @description The results store answers a query. */
             store: components["schemas"]["ReadinessCheckDto"];
         };
-        ReadinessDto: {
+        ReadyDto: {
             checks: components["schemas"]["ReadinessChecksDto"];
-            /**
-             * @description `ok` (200) when every check is up; `error` (503) when one is down; `draining` (503) while shutting down.
-             * @enum {string}
-             */
-            status: "ok" | "error" | "draining";
+            /** @enum {string} */
+            status: "ok";
         };
         SubmitCommandJobDto: {
             /** @description Run with privilege escalation (`--become`). */
@@ -1045,16 +1042,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ReadinessDto"];
+                    "application/json": components["schemas"]["ReadyDto"];
                 };
             };
-            /** @description Not ready: a check is down, or the gateway is shutting down */
+            /** @description Not ready: `details` names the parts that are down; or shutting down */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ReadinessDto"];
+                    "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
         };
