@@ -13,6 +13,16 @@ interface ComposeService {
   ports?: (string | { target: number; published?: string | number; host_ip?: string })[];
   container_name?: string;
   deploy?: { replicas?: number };
+  healthcheck?: { test: string[] };
+  stop_grace_period?: string;
+  init?: boolean;
+}
+
+/** A compose duration (`620s`, `10m30s`, `1h`) in seconds. */
+function seconds(duration: string): number {
+  const parts = [...duration.matchAll(/(\d+)(h|m|s)/g)];
+  expect(parts.map((m) => m[0]).join('')).toBe(duration);
+  return parts.reduce((sum, [, n, unit]) => sum + Number(n) * { h: 3600, m: 60, s: 1 }[unit as 'h' | 'm' | 's'], 0);
 }
 
 /** docker-compose.yml cannot run here (no Docker engine), so check that it says what it must. */
@@ -60,6 +70,20 @@ describe('docker-compose.yml', () => {
   it('checks the runner\'s liveness on its own loopback listener', () => {
     const health = (compose.services.runner as { healthcheck?: { test: string[] } }).healthcheck;
     expect(health?.test.join(' ')).toContain('http://127.0.0.1:3001/health/live');
+  });
+
+  it('checks the gateway\'s readiness: the database answers and the broker takes jobs', () => {
+    expect(compose.services.gateway.healthcheck?.test.join(' ')).toContain('http://127.0.0.1:3000/api/health/ready');
+  });
+
+  it('gives a stopping runner longer than its drain (FLANSIBLE_SHUTDOWN_GRACE) and the kill grace before SIGKILL', () => {
+    const runner = compose.services.runner;
+    const grace = Number(runner.environment?.FLANSIBLE_SHUTDOWN_GRACE ?? 600);
+    const killGrace = Number(runner.environment?.FLANSIBLE_KILL_GRACE ?? 5);
+    expect(runner.stop_grace_period).toBeDefined();
+    expect(seconds(runner.stop_grace_period!)).toBeGreaterThan(grace + killGrace);
+    // Node is not PID 1, where a signal's default action is ignored: SIGTERM reaches the drain.
+    for (const name of ['gateway', 'runner']) expect(compose.services[name].init).toBe(true);
   });
 
   it('lets the runner scale: no fixed container name or host port', () => {

@@ -87,7 +87,7 @@ describe.each(['embedded', 'distributed'] as const)('route guard (%s)', (deploym
     const routes = exposedRoutes(app);
     const publicRoutes = publicHandlers(app);
     expect(routes.length).toBeGreaterThanOrEqual(20);
-    expect([...publicRoutes]).toEqual(['GET /api/health']);
+    expect([...publicRoutes]).toEqual(['GET /api/health', 'GET /api/health/ready']);
     const answers: string[] = [];
     for (const { method, path } of routes) {
       const url = base + path.replace(/:(\w+)/g, 'route-walk').replace(/\*(\w+)/g, 'route-walk');

@@ -49,6 +49,8 @@ export class Deployment {
       FLANSIBLE_HOST: '127.0.0.1',
       FLANSIBLE_PORT: String(this.port),
       FLANSIBLE_RUNNER_CONCURRENCY: String(this.options.runnerConcurrency ?? 2),
+      // Stopping a suite's processes stops their jobs at once, as before draining; drain suites set their own grace.
+      FLANSIBLE_SHUTDOWN_GRACE: '0',
       ...(this.databaseUrl ? { FLANSIBLE_DATABASE_URL: this.databaseUrl } : {}),
       ...(this.vhostUrl ? { FLANSIBLE_AMQP_URL: this.vhostUrl } : {}),
       ...this.options.env,

@@ -68,6 +68,11 @@ export class FlansibleProcess {
     return code;
   }
 
+  /** Sends a signal and returns at once (SIGTERM: the process drains; a second one stops it). */
+  signal(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
+  }
+
   /** kill -9: the process gets no chance to clean up. */
   async kill(): Promise<void> {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');

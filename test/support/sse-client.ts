@@ -22,7 +22,7 @@ export async function readJobStream(
   jobId: string,
   credentials: Credentials,
   options: ReadStreamOptions = {},
-): Promise<{ status: number; messages: StreamMessage[]; contentType: string | null }> {
+): Promise<{ status: number; messages: StreamMessage[]; contentType: string | null; retries: number[] }> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), options.timeoutMs ?? 60_000);
   const headers: Record<string, string> = {
@@ -31,10 +31,12 @@ export async function readJobStream(
   };
   if (options.lastEventId) headers['last-event-id'] = options.lastEventId;
   const messages: StreamMessage[] = [];
+  /** Every `retry:` field the server sent (the reconnect delay it asks for), in order. */
+  const retries: number[] = [];
   try {
     const response = await fetch(`${baseUrl}/api/v1/jobs/${jobId}/stream`, { headers, signal: controller.signal });
     const contentType = response.headers.get('content-type');
-    if (response.status !== 200 || !response.body) return { status: response.status, messages, contentType };
+    if (response.status !== 200 || !response.body) return { status: response.status, messages, contentType, retries };
     let done = false;
     const parser = createParser({
       onEvent(message: EventSourceMessage) {
@@ -44,6 +46,9 @@ export async function readJobStream(
         options.onMessage?.(parsed);
         if (message.event === 'end' || messages.length === options.stopAfter) done = true;
       },
+      onRetry(ms: number) {
+        retries.push(ms);
+      },
     });
     const decoder = new TextDecoder();
     for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
@@ -51,7 +56,7 @@ export async function readJobStream(
       if (done) break;
     }
     controller.abort();
-    return { status: response.status, messages, contentType };
+    return { status: response.status, messages, contentType, retries };
   } finally {
     clearTimeout(timer);
   }

@@ -10,6 +10,7 @@ import { AllErrorsFilter } from './common/all-errors.filter';
 import { RequireJsonMiddleware } from './common/require-json.middleware';
 import { StrictValidationPipe } from './common/validation.pipe';
 import { EmbeddedRecoveryService } from './embedded/embedded-recovery.service';
+import { GatewayDrainService } from './health/gateway-drain.service';
 import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
 import { MetricsHttpModule } from './metrics/metrics-http.module';
@@ -45,6 +46,8 @@ export class GatewayModule implements NestModule {
         { provide: APP_FILTER, useClass: AllErrorsFilter },
         { provide: APP_PIPE, useClass: StrictValidationPipe },
         ...(embedded ? [EmbeddedRecoveryService] : []),
+        // Here, in the root module: its shutdown hook runs before those of the imported modules.
+        GatewayDrainService,
       ],
     };
   }

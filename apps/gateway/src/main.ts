@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { checkRbacFileOrExit } from '@flansible/auth';
 import { loadConfigOrExit } from '@flansible/config';
-import { startJobConsumer } from '@flansible/execution';
+import { RunnerDrainService, startJobConsumer } from '@flansible/execution';
 import { installHttpMetrics } from '@flansible/metrics';
 import { GatewayModule } from './gateway.module';
 import { buildOpenApiDocument, serveOpenApi } from './openapi';
@@ -19,6 +19,8 @@ async function bootstrap(): Promise<void> {
   serveOpenApi(app, buildOpenApiDocument(app));
   // Embedded: the very runner of the distributed deployment, over the in-process queue.
   if (config.deployment === 'embedded') {
+    // Its runner drains as a separate one does: a second SIGTERM or SIGINT stops the jobs at once.
+    app.get(RunnerDrainService).stopAtOnceOnSecondSignal();
     await app.init();
     await startJobConsumer(app);
   }

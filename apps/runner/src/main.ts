@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { loadConfigOrExit } from '@flansible/config';
-import { startJobConsumer } from '@flansible/execution';
+import { RunnerDrainService, startJobConsumer } from '@flansible/execution';
 import { installHttpMetrics } from '@flansible/metrics';
 import { RunnerModule } from './runner.module';
 
@@ -15,7 +15,9 @@ async function bootstrap(): Promise<void> {
   }
   const app = await NestFactory.create(RunnerModule.forRoot(config));
   installHttpMetrics(app);
+  // SIGTERM drains: no new job, running ones finish within FLANSIBLE_SHUTDOWN_GRACE; a second signal stops them.
   app.enableShutdownHooks();
+  app.get(RunnerDrainService).stopAtOnceOnSecondSignal();
   await app.init();
   await startJobConsumer(app);
   const logger = new Logger('Runner');

@@ -50,6 +50,8 @@ export class FlansibleConfig {
   readonly metrics!: boolean;
   /** The gateway's /metrics needs no credentials (else an admin's). */
   readonly metricsPublic!: boolean;
+  /** Seconds a stopping runner lets its running jobs finish before it stops them (0: at once). */
+  readonly shutdownGraceSeconds!: number;
 
   constructor(values: Omit<FlansibleConfig, 'deployment'>) {
     Object.assign(this, values);

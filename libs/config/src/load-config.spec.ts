@@ -68,4 +68,10 @@ describe('loadConfig', () => {
   it('reads the shipped config/flansible.yml without error', () => {
     expect(loadConfig({}).deployment).toBe('embedded');
   });
+
+  it('gives a stopping runner 600 s for its running jobs by default; 0 stops them at once', () => {
+    expect(loadConfig(noFile).shutdownGraceSeconds).toBe(600);
+    expect(loadConfig({ ...noFile, FLANSIBLE_SHUTDOWN_GRACE: '0' }).shutdownGraceSeconds).toBe(0);
+    expect(() => loadConfig({ ...noFile, FLANSIBLE_SHUTDOWN_GRACE: '-1' })).toThrow(/^FLANSIBLE_SHUTDOWN_GRACE must be a whole number/);
+  });
 });

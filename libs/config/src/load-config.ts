@@ -125,6 +125,7 @@ const KEYS: { [K in keyof Parsed]: KeySpec<K> } = {
   maxStreams: { file: 'max_streams', parse: integer(1, 1_000_000), default: 1000 },
   metrics: { file: 'metrics', parse: boolean, default: true },
   metricsPublic: { file: 'metrics_public', parse: boolean, default: false },
+  shutdownGraceSeconds: { file: 'shutdown_grace', parse: integer(0, 7 * 24 * 3600), default: 600 },
 };
 
 export const DEFAULT_CONFIG_FILE = 'config/flansible.yml';

@@ -7,3 +7,4 @@ export * from './topology';
 export * from './error-body';
 export * from './module-argument-rules';
 export * from './store-limits';
+export * from './readiness';

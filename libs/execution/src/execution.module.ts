@@ -5,6 +5,7 @@ import { WorkspaceModule } from '@flansible/workspace';
 import { JobExecutor } from './job-executor';
 import { JobMessageController } from './job-message.controller';
 import { JobRunnerService } from './job-runner.service';
+import { RunnerDrainService } from './runner-drain.service';
 import { RunnerHeartbeatService } from './runner-heartbeat.service';
 
 /**
@@ -18,7 +19,7 @@ import { RunnerHeartbeatService } from './runner-heartbeat.service';
   imports: [WorkspaceModule, RightsModule, MetricsModule],
   // The job handler; startJobConsumer connects it to the queue.
   controllers: [JobMessageController],
-  providers: [JobExecutor, JobRunnerService, RunnerHeartbeatService],
-  exports: [JobExecutor, JobRunnerService, RunnerHeartbeatService],
+  providers: [JobExecutor, JobRunnerService, RunnerHeartbeatService, RunnerDrainService],
+  exports: [JobExecutor, JobRunnerService, RunnerHeartbeatService, RunnerDrainService],
 })
 export class ExecutionModule {}

@@ -4,6 +4,7 @@ export { startJobConsumer } from './job-consumer';
 export { JobRunnerService, createRunnerId } from './job-runner.service';
 export type { JobRunnerOptions } from './job-runner.service';
 export { RunnerHeartbeatService, abandonedJobReason, lostRunnerReason } from './runner-heartbeat.service';
+export { RunnerDrainService } from './runner-drain.service';
 export type { RunnerHeartbeatOptions } from './runner-heartbeat.service';
 export { JobExecutor, JobInterruption } from './job-executor';
 export type { ExecuteJobOptions } from './job-executor';

@@ -2,6 +2,7 @@ import { INestApplication, Logger } from '@nestjs/common';
 import { FlansibleConfig } from '@flansible/config';
 import { HeldDeliveries, JobQueue, JobQueueServer } from '@flansible/queue';
 import { JobRunnerService } from './job-runner.service';
+import { RunnerDrainService } from './runner-drain.service';
 
 /**
  * Connects the job handler (JobMessageController) to the app's job queue and starts consuming.
@@ -11,7 +12,10 @@ import { JobRunnerService } from './job-runner.service';
 export async function startJobConsumer(app: INestApplication): Promise<void> {
   const { runnerConcurrency } = app.get(FlansibleConfig);
   // Not inheritAppConfig: the gateway's global filter and pipe are written for HTTP.
-  app.connectMicroservice({ strategy: new JobQueueServer(app.get(JobQueue), runnerConcurrency, heldDeliveriesOf(app)) });
+  const server = new JobQueueServer(app.get(JobQueue), runnerConcurrency, heldDeliveriesOf(app));
+  // At shutdown the drain stops this server's consuming and waits for the jobs it handed out.
+  app.get(RunnerDrainService).attach(server);
+  app.connectMicroservice({ strategy: server });
   await app.startAllMicroservices();
   new Logger('JobConsumer').log(`Runner ${app.get(JobRunnerService).runnerId} consuming jobs, ${runnerConcurrency} at a time`);
 }

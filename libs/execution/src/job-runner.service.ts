@@ -13,6 +13,7 @@ import { JobRecord, JobStore } from '@flansible/store';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { ExecuteJobOptions, JobExecutor, JobInterruption } from './job-executor';
+import { RunnerDrainService } from './runner-drain.service';
 
 /** Whether a message's spec is the stored one (both came from the same JSON, so key order agrees). */
 function sameSpec(stored: unknown, carried: unknown): boolean {
@@ -80,6 +81,7 @@ export class JobRunnerService implements OnApplicationBootstrap, OnModuleDestroy
     private readonly bus: JobNoticeBus,
     private readonly startAuthorizer: JobStartAuthorizer,
     private readonly metrics: FlansibleMetrics,
+    private readonly drainer: RunnerDrainService,
   ) {}
 
   /** For specs: shorter timeouts and grace periods than the configuration's. */
@@ -306,9 +308,9 @@ export class JobRunnerService implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   /**
-   * Shutdown: take no new job, stop every running process tree, and record those jobs as error
-   * (so none stays "running") while the store is still open: this runs on onModuleDestroy,
-   * before the store and the queue close.
+   * Shutdown: take no new job, let running jobs finish within the grace period (RunnerDrainService),
+   * then stop every process tree left and record those jobs as error (so none stays "running")
+   * while the store is still open: this runs on onModuleDestroy, before the store and the queue close.
    */
   async onModuleDestroy(): Promise<void> {
     await this.shutdown();
@@ -318,7 +320,7 @@ export class JobRunnerService implements OnApplicationBootstrap, OnModuleDestroy
     await this.shutdown();
   }
 
-  /** Stops taking jobs and stops those running here; resolves once they are recorded. Idempotent. */
+  /** Stops taking jobs, drains, and stops those still running here; resolves once they are recorded. Idempotent. */
   shutdown(): Promise<void> {
     return (this.stopped ??= this.stop());
   }
@@ -333,6 +335,7 @@ export class JobRunnerService implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   private async stop(): Promise<void> {
+    const reason = (await this.drainer.drain()) ?? SHUTDOWN_REASON;
     this.stopping = true;
     for (const wake of [...this.wakeOnStop]) wake();
     const jobs = [...this.held.values()];
@@ -340,7 +343,7 @@ export class JobRunnerService implements OnApplicationBootstrap, OnModuleDestroy
     const running = jobs.filter((job) => job.outcome === undefined);
     this.logger.warn(`Shutting down: stopping ${running.length} running job(s), recording ${jobs.length - running.length} finished one(s)`);
     for (const job of running) {
-      job.abort.abort(new JobInterruption(JobStatus.Error, SHUTDOWN_REASON));
+      job.abort.abort(new JobInterruption(JobStatus.Error, reason));
     }
     await Promise.all(jobs.map((job) => job.done));
   }

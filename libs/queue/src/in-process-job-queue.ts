@@ -30,6 +30,8 @@ export class InProcessJobQueue extends JobQueue {
     super();
     this.retryDelaysMs = checkRetryDelays(options.retryDelaysMs ?? Topology.retryDelaysMs);
   }
+  /** stopConsuming() was called: nothing more is handed to the handler. */
+  private consumingStopped = false;
 
   async publish(message: JobMessage): Promise<void> {
     if (this.closed) throw new QueueUnavailableError('the job queue is closed');
@@ -69,7 +71,7 @@ export class InProcessJobQueue extends JobQueue {
   private drain(): void {
     const consumer = this.consumer;
     if (!consumer) return;
-    while (!this.closed && this.running < consumer.concurrency && this.waiting.length > 0) {
+    while (!this.closed && !this.consumingStopped && this.running < consumer.concurrency && this.waiting.length > 0) {
       const job = this.waiting.shift() as QueuedJob;
       job.deliveries++;
       this.running++;
@@ -84,6 +86,12 @@ export class InProcessJobQueue extends JobQueue {
     // Never inside publish()'s call: the publisher finishes its own step first, as with a broker.
     await new Promise((resolve) => setImmediate(resolve));
     if (this.closed) return; // closed meanwhile: not started, and the store still lists it as queued
+    if (this.consumingStopped) {
+      // Stopped meanwhile (a drain): not started, so it waits again, first in line.
+      job.deliveries--;
+      this.waiting.unshift(job);
+      return;
+    }
     try {
       await handler(job.message, { redelivered: job.deliveries > 1 });
     } catch (err) {
@@ -115,5 +123,17 @@ export class InProcessJobQueue extends JobQueue {
     // The store, not this timer, keeps the job: it must not hold a stopping process up.
     timer.unref();
     this.delayed.add(timer);
+  }
+
+  async stopConsuming(): Promise<void> {
+    this.consumingStopped = true;
+  }
+
+  get consuming(): boolean {
+    return this.consumer !== undefined && !this.consumingStopped && !this.closed;
+  }
+
+  get canPublish(): boolean {
+    return !this.closed;
   }
 }

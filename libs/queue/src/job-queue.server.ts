@@ -23,6 +23,8 @@ export class JobDeliveryContext extends BaseRpcContext<[DeliveryInfo]> {
  */
 export class JobQueueServer extends Server implements CustomTransportStrategy {
   protected override readonly logger = new Logger(JobQueueServer.name);
+  /** Messages handed to the handler whose handling has not ended: what a drain waits for. */
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
     private readonly queue: JobQueue,
@@ -35,7 +37,7 @@ export class JobQueueServer extends Server implements CustomTransportStrategy {
 
   async listen(callback: (err?: unknown) => void): Promise<void> {
     try {
-      await this.queue.consume((message, delivery) => this.held.track(() => this.dispatch(message, delivery)), this.concurrency);
+      await this.queue.consume((message, delivery) => this.held.track(() => this.track(this.dispatch(message, delivery))), this.concurrency);
       callback();
     } catch (err) {
       callback(err);
@@ -51,8 +53,28 @@ export class JobQueueServer extends Server implements CustomTransportStrategy {
     await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
   }
 
-  /** Nothing to close: the queue's connections belong to QueueModule, which closes them at shutdown. */
-  close(): void {}
+  /**
+   * No more messages (a drain usually stopped them already). The queue's connections belong to
+   * QueueModule, which closes them at shutdown.
+   */
+  async close(): Promise<void> {
+    await this.queue.stopConsuming();
+  }
+
+  /** Takes no more messages; those not yet handed to the handler go back to the queue at once. */
+  stopConsuming(): Promise<void> {
+    return this.queue.stopConsuming();
+  }
+
+  /** How many messages are being handled now. */
+  get handling(): number {
+    return this.inFlight.size;
+  }
+
+  /** Resolves once no message is being handled (after stopConsuming(): once the last has ended). */
+  async idle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
 
   /** The queue has no transport events to subscribe to. */
   on(): never {
@@ -61,5 +83,12 @@ export class JobQueueServer extends Server implements CustomTransportStrategy {
 
   unwrap<T>(): T {
     return this.queue as T;
+  }
+
+  private track(handling: Promise<void>): Promise<void> {
+    this.inFlight.add(handling);
+    const forget = () => this.inFlight.delete(handling);
+    handling.then(forget, forget);
+    return handling;
   }
 }

@@ -30,4 +30,15 @@ export abstract class JobQueue {
   abstract consume(handler: JobHandler, concurrency: number): Promise<void>;
   /** Stops consuming, waits for nothing else, and releases connections. */
   abstract close(): Promise<void>;
+
+  /**
+   * Takes no more messages (a draining runner), also after a reconnect: a message not yet handed to
+   * the handler goes back to the queue at once, for other consumers; handlers already running
+   * finish and settle their messages as usual. Publishing is unaffected. Idempotent.
+   */
+  abstract stopConsuming(): Promise<void>;
+  /** True while consume() is delivering: consuming started, attached to the broker, not stopped. */
+  abstract get consuming(): boolean;
+  /** True while a publish can be expected to be taken: a state check, no round trip to the broker. */
+  abstract get canPublish(): boolean;
 }

@@ -73,6 +73,8 @@ export class RabbitMqJobQueue extends JobQueue {
   private readonly retryDelaysMs: readonly number[];
   /** Retry copies awaiting their confirm, by job id; a basic.return marks one unroutable. */
   private readonly unconfirmedRetries = new Map<string, { returned: boolean }>();
+  /** stopConsuming() was called: no consumer again, even after a reconnect. */
+  private consumingStopped = false;
 
   constructor(private readonly options: RabbitMqJobQueueOptions) {
     super();
@@ -128,7 +130,11 @@ export class RabbitMqJobQueue extends JobQueue {
   }
 
   close(): Promise<void> {
-    return this.connection.close(() => this.stopConsuming());
+    // Before the connection goes: publishes fail, and no new deliveries.
+    return this.connection.close(() => {
+      this.publishChannel = undefined;
+      return this.stopConsuming();
+    });
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -229,7 +235,7 @@ export class RabbitMqJobQueue extends JobQueue {
     });
     await declareJobTopology(channel);
     await declareRetryTopology(channel, this.retryDelaysMs);
-    if (this.connection.isClosed) return;
+    if (this.connection.isClosed || this.consumingStopped) return;
     // Per-consumer prefetch (quorum queues do not support global QoS) = how many jobs run at once.
     await channel.prefetch(concurrency);
     const { consumerTag } = await channel.consume(
@@ -242,11 +248,18 @@ export class RabbitMqJobQueue extends JobQueue {
           channel.close().catch(() => undefined);
           return;
         }
+        if (this.consumingStopped) {
+          // Sent before the broker took our basic.cancel: back to the queue at once, for other runners.
+          this.settle(channel, delivery, 'requeue');
+          return;
+        }
         void this.handleDelivery(channel, delivery, handler);
       },
       { noAck: false },
     );
     this.consumer = { channel, consumerTag };
+    // stopConsuming() while basic.consume was on its way: cancel this consumer too.
+    if (this.consumingStopped) return this.stopConsuming();
     this.logger.log(`Consuming ${Topology.jobsQueue} with prefetch ${concurrency}`);
   }
 
@@ -348,9 +361,12 @@ export class RabbitMqJobQueue extends JobQueue {
   // ---------------------------------------------------------------------------------------------
   // Shutdown
 
-  /** The first step of close(), before the connection goes: no new deliveries, and publishes fail. */
-  private async stopConsuming(): Promise<void> {
-    this.publishChannel = undefined;
+  /**
+   * basic.cancel: the broker sends no more, and keeps the unacked messages of running handlers with
+   * the channel, where they are acked as usual. Also the first step of close().
+   */
+  async stopConsuming(): Promise<void> {
+    this.consumingStopped = true;
     const consumer = this.consumer;
     this.consumer = undefined;
     if (consumer && !this.connection.hasClosed(consumer.channel)) {
@@ -359,6 +375,15 @@ export class RabbitMqJobQueue extends JobQueue {
         this.connection.closeTimeoutMs,
       );
     }
+  }
+
+  get consuming(): boolean {
+    return this.consumer !== undefined && !this.consumingStopped && !this.connection.isClosed;
+  }
+
+  /** The confirm channel is open on a live connection, and the broker is not blocking publishers. */
+  get canPublish(): boolean {
+    return this.publishChannel !== undefined && this.connection.blockedReason === null && !this.connection.isClosed;
   }
 }
 

@@ -190,4 +190,7 @@ export abstract class JobStore {
   abstract purgeFinishedBefore(before: Date): Promise<number>;
 
   abstract close(): Promise<void>;
+
+  /** Resolves once the database has answered a trivial query; rejects otherwise (readiness checks). */
+  abstract ping(): Promise<void>;
 }

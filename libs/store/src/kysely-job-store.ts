@@ -709,4 +709,8 @@ export class KyselyJobStore extends JobStore {
     this.closed ??= this.db.destroy();
     return this.closed;
   }
+
+  override async ping(): Promise<void> {
+    await sql`SELECT 1`.execute(this.db);
+  }
 }

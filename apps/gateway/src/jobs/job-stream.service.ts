@@ -9,6 +9,9 @@ import { JobStore } from '@flansible/store';
 import { RetryLaterError } from '../common/retry-later.error';
 import { FeedSubscriber, JobFeed, StreamCursor } from './job-feed';
 import { JobQueryService } from './job-query.service';
+import { LiveStreams } from './live-streams';
+
+const SHUTDOWN_CLOSE_REASON = 'the gateway is shutting down; reconnect with Last-Event-ID';
 
 /** Seconds a refused stream is asked to wait: streams last as long as their jobs. */
 export const STREAM_LIMIT_RETRY_AFTER_SECONDS = 5;
@@ -59,6 +62,7 @@ export class JobStreamService implements OnModuleInit, OnModuleDestroy {
     private readonly rbac: RbacService,
     private readonly policy: JobPolicyService,
     private readonly metrics: FlansibleMetrics,
+    private readonly liveStreams: LiveStreams,
   ) {}
 
   onModuleInit(): void {
@@ -68,7 +72,7 @@ export class JobStreamService implements OnModuleInit, OnModuleDestroy {
   /** Ends every stream, so the server can close: clients resume elsewhere with Last-Event-ID. */
   onModuleDestroy(): void {
     this.stopWatchingRights?.();
-    for (const feed of [...this.feeds.values()]) feed.closeAll('the gateway is shutting down; reconnect with Last-Event-ID');
+    for (const feed of [...this.feeds.values()]) feed.closeAll(SHUTDOWN_CLOSE_REASON);
   }
 
   /** Resolves once the stream has ended. Every refusal (400, 429, 404) comes before any SSE header. */
@@ -115,6 +119,9 @@ export class JobStreamService implements OnModuleInit, OnModuleDestroy {
         },
       };
       feed.add(subscriber);
+      // The gateway's shutdown ends the stream after a reconnect hint (LiveStreams writes `retry:`).
+      const shared = feed;
+      this.liveStreams.track(res, () => shared.close(subscriber, SHUTDOWN_CLOSE_REASON));
     });
   }
 

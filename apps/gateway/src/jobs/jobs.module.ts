@@ -6,6 +6,7 @@ import { FlansibleJobsController } from './flansible-jobs.controller';
 import { IdempotencyService } from './idempotency.service';
 import { JobControlService } from './job-control.service';
 import { JobStreamService } from './job-stream.service';
+import { LiveStreams } from './live-streams';
 import { JobsController } from './jobs.controller';
 import { JobQueryService } from './job-query.service';
 import { JobQuotaService } from './job-quota.service';
@@ -14,6 +15,8 @@ import { JobSubmissionService } from './job-submission.service';
 @Module({
   imports: [RightsModule, WorkspaceModule, MetricsModule],
   controllers: [FlansibleJobsController, JobsController],
-  providers: [JobSubmissionService, JobQuotaService, IdempotencyService, JobQueryService, JobControlService, JobStreamService],
+  providers: [JobSubmissionService, JobQuotaService, IdempotencyService, JobQueryService, JobControlService, JobStreamService, LiveStreams],
+  // The gateway's shutdown ends the live streams.
+  exports: [LiveStreams],
 })
 export class JobsModule {}

@@ -46,6 +46,8 @@ export async function createAnsibleSandbox(overrides: Partial<FlansibleConfig> =
     taskTimeoutSeconds: 120,
     runnerConcurrency: 2,
     publishTimeoutMs: 3000,
+    // Apps closed by specs stop their jobs at once, as before draining; drain specs set their own.
+    shutdownGraceSeconds: 0,
     ...dirs,
     ...overrides,
   });

@@ -223,6 +223,7 @@ export class InMemoryOutputStore extends JobStore {
     return 0;
   }
   async close(): Promise<void> {}
+  async ping(): Promise<void> {}
 }
 
 /** The same store under the name that says what it has become. */

@@ -1,27 +1,31 @@
 import { AddressInfo, Server, Socket, createConnection, createServer } from 'node:net';
 
 /**
- * A TCP forwarder to the broker that a test can take down and bring back, like a broker restart,
- * or hold: the connections stay up but nothing gets through, like a broker that stopped answering.
+ * A TCP forwarder to the broker (or, given its port, to another local service such as PostgreSQL)
+ * that a test can take down and bring back, like a restart of what is behind it, or hold: the
+ * connections stay up but nothing gets through, like a service that stopped answering.
  */
 export class BrokerProxy {
   private server?: Server;
   private readonly sockets = new Set<Socket>();
   /** While held: the writes not passed on yet, in the order they came. */
   private held: (() => void)[] | null = null;
-  constructor(readonly port: number) {}
+  constructor(
+    readonly port: number,
+    private readonly upstreamPort = 5672,
+  ) {}
 
-  static async onFreePort(): Promise<BrokerProxy> {
+  static async onFreePort(upstreamPort = 5672): Promise<BrokerProxy> {
     const probe = createServer();
     await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
     const { port } = probe.address() as AddressInfo;
     await new Promise((resolve) => probe.close(resolve));
-    return new BrokerProxy(port);
+    return new BrokerProxy(port, upstreamPort);
   }
 
   async start(): Promise<void> {
     this.server = createServer((client) => {
-      const upstream = createConnection(5672, '127.0.0.1');
+      const upstream = createConnection(this.upstreamPort, '127.0.0.1');
       for (const socket of [client, upstream]) {
         this.sockets.add(socket);
         socket.on('close', () => this.sockets.delete(socket));

@@ -106,6 +106,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/health/ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Readiness: the store answers and the job queue can take jobs. Needs no credentials. */
+        get: operations["getReadiness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/listplaybooks": {
         parameters: {
             query?: never;
@@ -496,6 +513,21 @@ export interface components {
             start_line: number;
             /** @description Lines stored in all so far. */
             total_lines: number;
+        };
+        ReadinessCheckDto: {
+            /** @enum {string} */
+            status: "up";
+        };
+        ReadinessChecksDto: {
+            /** @description The job queue can take a job (connected, with a publishing channel open). */
+            queue: components["schemas"]["ReadinessCheckDto"];
+            /** @description The results store answers a query. */
+            store: components["schemas"]["ReadinessCheckDto"];
+        };
+        ReadyDto: {
+            checks: components["schemas"]["ReadinessChecksDto"];
+            /** @enum {string} */
+            status: "ok";
         };
         SubmitCommandJobDto: {
             /** @description Run with privilege escalation (`--become`). */
@@ -993,6 +1025,35 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HealthDto"];
+                };
+            };
+        };
+    };
+    getReadiness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ready: every check is up */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReadyDto"];
+                };
+            };
+            /** @description Not ready: `details` names the parts that are down; or shutting down */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
         };
