@@ -68,7 +68,10 @@ describe('drain, not kill (distributed)', () => {
     expect(cut.retries[1]).toBeGreaterThanOrEqual(1_000);
 
     await deployment.startGateway();
-    const lastId = cut.messages.at(-1)?.id;
+    // As EventSource keeps it: the id of the last message that carried one (the stream's final
+    // `closed` message, saying why it ended, carries none).
+    expect(cut.messages.at(-1)).toMatchObject({ event: 'closed', data: { reason: expect.stringContaining('shutting down') } });
+    const lastId = cut.messages.filter((m) => m.id !== undefined && m.id !== '').at(-1)?.id;
     const resumed = await readJobStream(deployment.api.baseUrl, id, ADMIN, { lastEventId: lastId });
     expect(resumed.messages.at(-1)).toMatchObject({ event: 'end', data: { status: 'successful' } });
     const lines = (messages: StreamMessage[]) =>
