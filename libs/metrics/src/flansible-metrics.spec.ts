@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import { configWith } from '@flansible/config';
-import { JobKind, JobStatus } from '@flansible/contracts';
+import { JOB_MESSAGE_SCHEMA_VERSION, JobKind, JobStatus } from '@flansible/contracts';
 import { HeldDeliveries, InProcessJobQueue, InProcessJobQueueStats } from '@flansible/queue';
 import { JobRecord } from '@flansible/store';
 import { FlansibleMetrics } from './flansible-metrics';
@@ -58,7 +58,14 @@ describe('FlansibleMetrics', () => {
     metrics.streamOpened();
     closeFirst();
     closeFirst();
-    await queue.publish({ jobId: 'x' } as never); // no consumer: it stays ready
+    // No consumer: it stays ready.
+    await queue.publish({
+      schemaVersion: JOB_MESSAGE_SCHEMA_VERSION,
+      jobId: 'x',
+      submittedBy: 'alice',
+      submittedAt: new Date().toISOString(),
+      spec: { kind: JobKind.Command, inventoryPath: '/srv/inventories/dev', hostPattern: 'all', module: 'ping' },
+    });
     const values = await samples(metrics);
     expect(values.get('flansible_output_lines_total')).toBe(3);
     expect(values.get('flansible_stream_clients')).toBe(1);
