@@ -1,6 +1,6 @@
 import { ApiClient, eventually } from './support/api-client';
 import { Deployment } from './support/deployment';
-import { FlansibleProcess, GATEWAY_MAIN, freePort } from './support/flansible-process';
+import { FlansibleProcess, GATEWAY_MAIN, RUNNER_MAIN, freePort } from './support/flansible-process';
 import { listQueues, queryDatabase } from './support/services';
 import { describeJobPipeline } from './scenarios/job-pipeline.scenarios';
 import { Topology } from '@flansible/contracts';
@@ -39,6 +39,15 @@ describe('distributed deployment on RabbitMQ and PostgreSQL', () => {
       expect(res.status).toBe(200);
       expect(await res.json()).toEqual({ status: 'ok', runner: expect.stringMatching(/^.+:\d+:[0-9a-f]{6}$/), running_jobs: 0 });
     }
+  });
+
+  it('stops a runner whose HTTP port is taken before it takes any job, saying what to change', async () => {
+    const taken = new URL(deployment.runnerUrls[0]).port;
+    const second = FlansibleProcess.start('runner-port-taken', RUNNER_MAIN, { ...deployment.env, FLANSIBLE_RUNNER_PORT: taken });
+    expect(await second.waitForExit()).toBe(78);
+    expect(second.logs).toContain(`FLANSIBLE_RUNNER_PORT=${taken}`);
+    expect(second.logs).toContain('give each runner on this host its own port, or 0 for none');
+    expect(second.logs).not.toMatch(/consuming jobs/);
   });
 
   it('shares the queue between two runner processes', async () => {

@@ -19,14 +19,24 @@ async function bootstrap(): Promise<void> {
   app.enableShutdownHooks();
   app.get(RunnerDrainService).stopAtOnceOnSecondSignal();
   await app.init();
-  await startJobConsumer(app);
   const logger = new Logger('Runner');
+  // HTTP first: a port already taken (another runner on this host) stops the start before any job is taken.
   if (config.runnerPort === 0) {
     logger.log('No HTTP listener (FLANSIBLE_RUNNER_PORT=0)');
   } else {
-    await app.listen(config.runnerPort, config.runnerHost);
+    try {
+      await app.listen(config.runnerPort, config.runnerHost);
+    } catch (err) {
+      process.stderr.write(
+        `flansible: cannot listen on FLANSIBLE_RUNNER_HOST=${config.runnerHost} FLANSIBLE_RUNNER_PORT=${config.runnerPort} ` +
+          `(${(err as Error).message}): give each runner on this host its own port, or 0 for none\n`,
+      );
+      await app.close();
+      process.exit(78);
+    }
     logger.log(`Runner HTTP (GET /health/live) on http://${config.runnerHost}:${config.runnerPort}`);
   }
+  await startJobConsumer(app);
 }
 
 void bootstrap();
