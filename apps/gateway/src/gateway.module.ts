@@ -7,6 +7,7 @@ import { MetricsModule } from '@flansible/metrics';
 import { QueueModule } from '@flansible/queue';
 import { StoreModule } from '@flansible/store';
 import { AllErrorsFilter } from './common/all-errors.filter';
+import { RequestIdMiddleware } from './common/request-id.middleware';
 import { RequireJsonMiddleware } from './common/require-json.middleware';
 import { StrictValidationPipe } from './common/validation.pipe';
 import { EmbeddedRecoveryService } from './embedded/embedded-recovery.service';
@@ -53,6 +54,7 @@ export class GatewayModule implements NestModule {
   }
 
   configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(RequestIdMiddleware).forRoutes({ path: '*path', method: RequestMethod.ALL });
     consumer.apply(RequireJsonMiddleware).forRoutes({ path: '*path', method: RequestMethod.POST });
   }
 }

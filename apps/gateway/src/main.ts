@@ -4,6 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { checkRbacFileOrExit } from '@flansible/auth';
 import { loadConfigOrExit } from '@flansible/config';
 import { RunnerDrainService, startJobConsumer } from '@flansible/execution';
+import { FlansibleLogger } from '@flansible/logging';
 import { installHttpMetrics } from '@flansible/metrics';
 import { GatewayModule } from './gateway.module';
 import { buildOpenApiDocument, serveOpenApi } from './openapi';
@@ -12,7 +13,10 @@ async function bootstrap(): Promise<void> {
   const config = loadConfigOrExit();
   // Users checked before Nest starts: a bad rbac.json, or default passwords on an open port, stop here (exit 78).
   await checkRbacFileOrExit(config);
-  const app = await NestFactory.create<NestExpressApplication>(GatewayModule.forRoot(config), { bodyParser: false });
+  const app = await NestFactory.create<NestExpressApplication>(GatewayModule.forRoot(config), {
+    bodyParser: false,
+    logger: new FlansibleLogger(config.logFormat),
+  });
   installHttpMetrics(app); // first, so what the body parser refuses is timed too
   app.useBodyParser('json', { limit: config.bodyLimitBytes });
   app.enableShutdownHooks();

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { loadConfigOrExit } from '@flansible/config';
 import { RunnerDrainService, startJobConsumer } from '@flansible/execution';
+import { FlansibleLogger } from '@flansible/logging';
 import { installHttpMetrics } from '@flansible/metrics';
 import { RunnerModule } from './runner.module';
 
@@ -13,7 +14,7 @@ async function bootstrap(): Promise<void> {
     );
     process.exit(78);
   }
-  const app = await NestFactory.create(RunnerModule.forRoot(config));
+  const app = await NestFactory.create(RunnerModule.forRoot(config), { logger: new FlansibleLogger(config.logFormat) });
   installHttpMetrics(app);
   // SIGTERM drains: no new job, running ones finish within FLANSIBLE_SHUTDOWN_GRACE; a second signal stops them.
   app.enableShutdownHooks();

@@ -36,6 +36,8 @@ export class FlansibleConfig {
   readonly adhocModules!: readonly string[];
   /** Largest request body accepted, in bytes (413 beyond). */
   readonly bodyLimitBytes!: number;
+  /** Log lines as Nest's text (colours only on a terminal) or one JSON object per line. */
+  readonly logFormat!: 'text' | 'json';
   /** How long a publish may wait for the broker's confirm before the gateway answers 503. */
   readonly publishTimeoutMs!: number;
   /** Jobs one user may have queued and running at once; a submission beyond answers 429. Admins included. */

@@ -72,6 +72,11 @@ const mebibytes =
     }
     return Math.floor(Number(s) * 1024 ** 2);
   };
+const logFormat = (value: RawValue, name: string): 'text' | 'json' => {
+  const s = text(value, name).toLowerCase();
+  if (s !== 'text' && s !== 'json') throw new ConfigError(`${name} must be text or json (got "${value}")`);
+  return s;
+};
 const boolean = (value: RawValue, name: string): boolean => {
   const s = text(value, name).toLowerCase();
   if (s !== 'true' && s !== 'false') throw new ConfigError(`${name} must be true or false (got "${s}")`);
@@ -118,6 +123,7 @@ const KEYS: { [K in keyof Parsed]: KeySpec<K> } = {
   retentionIntervalSeconds: { file: 'retention_interval', parse: integer(1, 7 * 24 * 3600), default: 3600 },
   adhocModules: { file: 'adhoc_modules', parse: list, default: DEFAULT_ADHOC_MODULES },
   bodyLimitBytes: { file: 'body_limit', parse: byteSize, default: '1mb' },
+  logFormat: { file: 'log_format', parse: logFormat, default: 'text' },
   publishTimeoutMs: { file: 'publish_timeout_ms', parse: integer(100, 60000), default: 3000 },
   maxJobsPerUser: { file: 'max_jobs_per_user', parse: integer(1, 1_000_000), default: 100 },
   maxOutputBytes: { file: 'max_output_mb', parse: mebibytes(0.001, 1024 * 1024), default: 64 },

@@ -22,6 +22,8 @@ export const FieldGrammar = {
   jinjaMarker: /\{\{|\{%|\{#/,
   /** Playbook tags for --tags / --skip-tags. */
   tag: /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,99}$/,
+  /** An X-Request-Id we keep and echo: anything else is replaced by one of ours. */
+  requestId: /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/,
   /** An Idempotency-Key header: printable ASCII without spaces. */
   idempotencyKey: /^[\x21-\x7e]{1,200}$/,
   /** A path a request names (resolved inside its root afterwards). */

@@ -1,3 +1,4 @@
+import { FieldGrammar } from './field-grammar';
 import {
   InvalidJobSpecError,
   JobRange,
@@ -95,6 +96,8 @@ export interface JobMessage {
   submittedBy: string;
   submittedAt: string;
   spec: JobSpec;
+  /** The submitting request's id (X-Request-Id), for the logs. */
+  requestId?: string;
 }
 
 /** The inventory a job runs against, for headers, access checks and history (null for git). */
@@ -170,7 +173,7 @@ export function parseJobSpec(value: unknown): JobSpec {
   return value as unknown as JobSpec;
 }
 
-const MESSAGE_FIELDS = new Set(['schemaVersion', 'jobId', 'submittedBy', 'submittedAt', 'spec']);
+const MESSAGE_FIELDS = new Set(['schemaVersion', 'jobId', 'submittedBy', 'submittedAt', 'spec', 'requestId']);
 
 /**
  * A message off the bus as a JobMessage, checked whole: its schema version, its envelope and every
@@ -186,6 +189,9 @@ export function parseJobMessage(value: unknown): JobMessage {
     if (typeof value[field] !== 'string' || value[field] === '') throw new InvalidJobSpecError(`${field} must be a non-empty string`);
   }
   if (Number.isNaN(Date.parse(value.submittedAt as string))) throw new InvalidJobSpecError('submittedAt must be an ISO date');
+  if (value.requestId !== undefined && !(typeof value.requestId === 'string' && FieldGrammar.requestId.test(value.requestId))) {
+    throw new InvalidJobSpecError('requestId must be a request id (letters, digits, . _ : -, at most 128)');
+  }
   const unknown = Object.keys(value).filter((key) => !MESSAGE_FIELDS.has(key));
   if (unknown.length) throw new InvalidJobSpecError(`A job message has no field ${unknown.join(', ')}`);
   parseJobSpec(value.spec);

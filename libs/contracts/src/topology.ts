@@ -52,4 +52,6 @@ export const JobHeaders = {
   inventory: 'x-flansible-inventory',
   /** How many times the message came back after a failed delivery (the retries spent so far). */
   retries: 'x-flansible-retries',
+  /** The HTTP request that submitted the job (X-Request-Id): greppable in every log. */
+  requestId: 'x-flansible-request-id',
 } as const;

@@ -6,6 +6,7 @@ import {
   OnModuleDestroy,
 } from '@nestjs/common';
 import { JobStartAuthorizer } from '@flansible/auth';
+import { withLogFields } from '@flansible/logging';
 import { FlansibleMetrics } from '@flansible/metrics';
 import { JobMessage, JobNotice, JobOutcome, JobStatus } from '@flansible/contracts';
 import { DeliveryInfo, JobNoticeBus } from '@flansible/queue';
@@ -200,6 +201,14 @@ export class JobRunnerService implements OnApplicationBootstrap, OnModuleDestroy
       this.logger.warn(`No queued job left for the message of job ${jobId}${delivery.redelivered ? ' (redelivered)' : ''}: acknowledged without running`);
       return;
     }
+    // Every line logged for this job, here and below, names the job, its request and this runner.
+    const claimed = job;
+    return withLogFields({ jobId: job.id, requestId: job.requestId ?? undefined, runner: this.runnerId }, () => this.start(claimed, message));
+  }
+
+  /** A claimed job: checked once more, run, and its outcome recorded. */
+  private async start(job: JobRecord, message: JobMessage): Promise<void> {
+    const { jobId } = message;
     // Held in the same turn as the claim's answer, so the sweep never sees it claimed here but unheld.
     const held = this.hold(job.id);
     try {

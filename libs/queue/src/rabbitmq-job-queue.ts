@@ -183,6 +183,7 @@ export class RabbitMqJobQueue extends JobQueue {
       [JobHeaders.user]: message.submittedBy,
     };
     if (inventory !== null) headers[JobHeaders.inventory] = inventory;
+    if (message.requestId) headers[JobHeaders.requestId] = message.requestId;
     const options: Options.Publish = {
       persistent: true,
       // An unroutable job (missing binding) comes back instead of being confirmed and silently dropped.

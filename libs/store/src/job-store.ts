@@ -23,6 +23,8 @@ export interface JobRecord {
   cancelRequestedAt: Date | null;
   /** The reason that request gave (`Canceled by alice`). */
   cancelReason: string | null;
+  /** The submitting HTTP request's id (X-Request-Id), for the logs. */
+  requestId: string | null;
   /** Lines of output stored so far (a last line without its newline counts). */
   outputLines: number;
   /** Events stored so far; the last event's counter. */
@@ -35,6 +37,8 @@ export interface NewJob {
   spec: JobSpec;
   createdAt: Date;
   priority?: number;
+  /** The submitting HTTP request's id. */
+  requestId?: string;
   /** With submittedBy, makes a retried submission return the first job instead of a new one. */
   idempotencyKey?: string;
   /** What the request sent with that key asked for: a retry must ask for the same. */

@@ -76,6 +76,7 @@ function toRecord(row: Selectable<JobsTable>): JobRecord {
     priority: Number(row.priority),
     cancelRequestedAt: toDate(row.cancel_requested_at),
     cancelReason: row.cancel_reason ?? null,
+    requestId: row.request_id ?? null,
     outputLines: Number(row.output_lines),
     eventCount: Number(row.event_count),
   };
@@ -248,6 +249,7 @@ export class KyselyJobStore extends JobStore {
       idempotency_key: idempotencyKey,
       idempotency_fingerprint: idempotencyKey === null ? null : (job.idempotencyFingerprint ?? null),
       idempotency_pending_until: idempotencyKey === null ? null : (job.idempotencyPendingUntil?.getTime() ?? null),
+      request_id: job.requestId ?? null,
       cancel_requested_at: null,
     };
     if (idempotencyKey === null) {

@@ -29,6 +29,7 @@ export interface JobsTable {
   cancel_requested_at: NullableEpochMs;
   /** Migration 0004: the reason the (first) cancel request of a running job gave. */
   cancel_reason: ColumnType<string | null, string | null | undefined, string | null>;
+  request_id: ColumnType<string | null, string | null | undefined, string | null>;
   /** Migration 0006: method, route and body digest of the request the idempotency key was sent with. */
   idempotency_fingerprint: ColumnType<string | null, string | null | undefined, string | null>;
   /** Migration 0006: set while the keyed submission may still fail and free its key. */

@@ -318,6 +318,18 @@ function idempotencyFingerprint(): Migration {
   };
 }
 
+/** The submitting HTTP request's id (X-Request-Id), so runner log lines of the job carry it. */
+function requestId(): Migration {
+  return {
+    async up(db: Kysely<any>): Promise<void> {
+      await addMissingColumns(db, 'jobs', [{ name: 'request_id', type: 'text' }]);
+    },
+    async down(db: Kysely<any>): Promise<void> {
+      await db.schema.alterTable('jobs').dropColumn('request_id').execute();
+    },
+  };
+}
+
 /** Names of the migrations, oldest first (for specs that start from an older schema). */
 export const STORE_MIGRATIONS = [
   '0001_jobs_and_output',
@@ -326,6 +338,7 @@ export const STORE_MIGRATIONS = [
   '0004_cancel_reason',
   '0005_job_outbox',
   '0006_idempotency_fingerprint',
+  '0007_request_id',
 ] as const;
 export type StoreMigrationName = (typeof STORE_MIGRATIONS)[number];
 
@@ -341,6 +354,7 @@ export class StoreMigrationProvider implements MigrationProvider {
       '0004_cancel_reason': cancelReason(),
       '0005_job_outbox': jobOutbox(),
       '0006_idempotency_fingerprint': idempotencyFingerprint(),
+      '0007_request_id': requestId(),
     };
   }
 }

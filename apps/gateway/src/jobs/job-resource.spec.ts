@@ -20,6 +20,7 @@ const job = (moduleArgs: string | Record<string, unknown>): JobRecord => ({
   outputLines: 0,
   eventCount: 0,
   cancelReason: null,
+  requestId: null,
 });
 
 describe('hideArgumentValues', () => {

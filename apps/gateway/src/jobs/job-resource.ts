@@ -86,6 +86,7 @@ export function toJobResource(job: JobRecord, view: JobResourceView, now = new D
     finished_at: iso(job.finishedAt),
     duration_seconds: job.startedAt && end ? (end.getTime() - job.startedAt.getTime()) / 1000 : null,
     runner: job.runnerId,
+    request_id: job.requestId,
     cancel_requested_at: iso(job.cancelRequestedAt),
     output_lines: job.outputLines,
     event_count: job.eventCount,

@@ -1,3 +1,4 @@
+import { currentLogFields } from '@flansible/logging';
 import { BadRequestException, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { AuthenticatedUser, JobPolicyService } from '@flansible/auth';
@@ -142,6 +143,8 @@ export class JobSubmissionService {
 
   private async storeAndPublish(user: AuthenticatedUser, spec: JobSpec, request?: IdempotentRequest): Promise<SubmittedJob> {
     const submittedAt = new Date();
+    // Set by RequestIdMiddleware for this request: stored with the job, carried in its message.
+    const { requestId } = currentLogFields();
     // An Idempotency-Key retry at the limit is refused too (429, retry later): it creates nothing.
     const stored = await this.quota.withinLimit(user, () =>
       this.store.createJob({
@@ -154,6 +157,7 @@ export class JobSubmissionService {
         idempotencyFingerprint: request?.fingerprint,
         // From now, not submittedAt: the publish deadline starts after any wait for the quota.
         idempotencyPendingUntil: request && this.idempotency.pendingUntil(new Date()),
+        requestId,
       }),
     );
     const { id, created } = stored;
@@ -168,6 +172,7 @@ export class JobSubmissionService {
         submittedBy: user.name,
         submittedAt: submittedAt.toISOString(),
         spec,
+        ...(requestId ? { requestId } : {}),
       });
     } catch (err) {
       // Not durably queued: leave nothing behind and hand out no id.

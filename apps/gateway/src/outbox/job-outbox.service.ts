@@ -17,6 +17,7 @@ export function jobMessageOf(job: JobRecord): JobMessage {
     submittedBy: job.submittedBy,
     submittedAt: job.createdAt.toISOString(),
     spec: job.spec,
+    ...(job.requestId ? { requestId: job.requestId } : {}),
   };
 }
 

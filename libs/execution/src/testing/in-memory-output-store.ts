@@ -48,6 +48,7 @@ export class InMemoryOutputStore extends JobStore {
       priority: job.priority ?? 0,
       cancelRequestedAt: null,
       cancelReason: null,
+      requestId: job.requestId ?? null,
       outputLines: 0,
       eventCount: 0,
     });

@@ -479,6 +479,8 @@ export interface components {
             /** @description One-line reason for every non-successful end. */
             reason: string | null;
             request: components["schemas"]["JobRequestDto"];
+            /** @description The submitting request's id (its X-Request-Id, or one the gateway made): in every log line about the job. */
+            request_id: string | null;
             /** @description Ansible's exit code once it has exited. */
             return_code: number | null;
             /** @description Runner that ran it: host:pid:instance. */

@@ -66,6 +66,9 @@ export class JobResourceDto {
   /** Runner that ran it: host:pid:instance. */
   @ApiProperty({ type: String, nullable: true })
   runner!: string | null;
+  /** The submitting request's id (its X-Request-Id, or one the gateway made): in every log line about the job. */
+  @ApiProperty({ type: String, nullable: true })
+  request_id!: string | null;
   /** Set while a cancel request waits for the runner. */
   @ApiProperty({ type: String, nullable: true })
   cancel_requested_at!: string | null;
