@@ -25,6 +25,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...noFile, FLANSIBLE_MAX_STREAMS_PER_USER: '0' })).toThrow(/^FLANSIBLE_MAX_STREAMS_PER_USER must be a whole number from 1/);
   });
 
+  it('logs text by default, json when asked, and refuses another format', () => {
+    expect(loadConfig(noFile).logFormat).toBe('text');
+    expect(loadConfig({ ...noFile, FLANSIBLE_LOG_FORMAT: 'JSON' }).logFormat).toBe('json');
+    expect(() => loadConfig({ ...noFile, FLANSIBLE_LOG_FORMAT: 'xml' })).toThrow('FLANSIBLE_LOG_FORMAT must be text or json (got "xml")');
+  });
+
   it('serves metrics by default, to admins only, and reads both switches from the environment', () => {
     expect(loadConfig(noFile)).toMatchObject({ metrics: true, metricsPublic: false });
     expect(loadConfig({ ...noFile, FLANSIBLE_METRICS: 'false', FLANSIBLE_METRICS_PUBLIC: 'TRUE' })).toMatchObject({ metrics: false, metricsPublic: true });

@@ -176,6 +176,8 @@ describe('parseJobMessage', () => {
   it('returns the message itself, so its spec still compares equal to the stored one', () => {
     const valid = message({ spec: { ...SPEC.playbook, tags: ['web:nginx'] } });
     expect(parseJobMessage(valid)).toBe(valid);
+    const traced = message({ requestId: 'trace-42.a:b' });
+    expect(parseJobMessage(traced)).toBe(traced);
   });
 
   it.each<[string, unknown, RegExp]>([
@@ -189,6 +191,8 @@ describe('parseJobMessage', () => {
     ['a relative path', message({ spec: { ...SPEC.playbook, playbookPath: 'ok.yml' } }), /playbookPath must be an absolute path/],
     ['a bad tag', message({ spec: { ...SPEC.playbook, tags: ['-x'] } }), /^tags entry must be a tag name/],
     ['an array', [], /must be a JSON object/],
+    ['a request id with spaces', message({ requestId: 'a b' }), /requestId must be a request id/],
+    ['a request id that is no string', message({ requestId: 42 }), /requestId must be a request id/],
   ])('refuses %s', (_what, value, reason) => {
     expect(() => parseJobMessage(value)).toThrow(reason);
   });
