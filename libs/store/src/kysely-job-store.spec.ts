@@ -20,7 +20,7 @@ describe.each(STORE_BACKENDS)('KyselyJobStore on $name', (backend) => {
   withMigratedStores(backend, (opened) => ({ store, other, location } = opened));
 
   it('round-trips a job: spec JSON, derived columns and dates to the millisecond', async () => {
-    const job = newJob({ createdAt: new Date('2024-02-29T23:59:58.123Z') });
+    const job = newJob({ createdAt: new Date('2024-02-29T23:59:58.123Z'), requestId: 'req-1.a:b' });
     expect(await store.createJob(job)).toEqual({ id: job.id, created: true });
 
     const found = await other.findJob(job.id);
@@ -40,6 +40,7 @@ describe.each(STORE_BACKENDS)('KyselyJobStore on $name', (backend) => {
       priority: 0,
       cancelRequestedAt: null,
       cancelReason: null,
+      requestId: 'req-1.a:b',
       outputLines: 0,
       eventCount: 0,
     });
@@ -47,7 +48,7 @@ describe.each(STORE_BACKENDS)('KyselyJobStore on $name', (backend) => {
 
     const git = newJob({ spec: gitSpec, priority: 9 });
     await store.createJob(git);
-    expect(await store.findJob(git.id)).toMatchObject({ kind: JobKind.Git, inventory: null, spec: gitSpec, priority: 9 });
+    expect(await store.findJob(git.id)).toMatchObject({ kind: JobKind.Git, inventory: null, spec: gitSpec, priority: 9, requestId: null });
   });
 
   it("counts a user's queued and running jobs, not finished ones nor other users'", async () => {
