@@ -10,22 +10,27 @@ export interface QueueDepth {
 
 /**
  * Deliveries this process's consumer holds unacknowledged: handed to the job handler, whose
- * promise has not settled yet (JobQueueServer acks or returns the message when it does).
+ * promise has not settled yet (JobQueueServer acks or returns the message when it does). The
+ * metrics read the count; a drain waits for none to be left.
  */
 export class HeldDeliveries {
-  private held = 0;
+  private readonly held = new Set<Promise<unknown>>();
 
   get count(): number {
-    return this.held;
+    return this.held.size;
   }
 
-  async track<T>(delivery: () => Promise<T>): Promise<T> {
-    this.held++;
-    try {
-      return await delivery();
-    } finally {
-      this.held--;
-    }
+  track<T>(delivery: () => Promise<T>): Promise<T> {
+    const handling = delivery();
+    this.held.add(handling);
+    const forget = () => this.held.delete(handling);
+    handling.then(forget, forget);
+    return handling;
+  }
+
+  /** Resolves once none is held (what a drain waits for once consuming has stopped). */
+  async idle(): Promise<void> {
+    while (this.held.size > 0) await Promise.allSettled([...this.held]);
   }
 }
 

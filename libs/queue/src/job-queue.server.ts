@@ -23,13 +23,10 @@ export class JobDeliveryContext extends BaseRpcContext<[DeliveryInfo]> {
  */
 export class JobQueueServer extends Server implements CustomTransportStrategy {
   protected override readonly logger = new Logger(JobQueueServer.name);
-  /** Messages handed to the handler whose handling has not ended: what a drain waits for. */
-  private readonly inFlight = new Set<Promise<void>>();
-
   constructor(
     private readonly queue: JobQueue,
     private readonly concurrency: number,
-    /** Counts the deliveries in progress, for the metrics' unacked messages. */
+    /** The deliveries in progress: the metrics' unacked messages, and what a drain waits for. */
     private readonly held = new HeldDeliveries(),
   ) {
     super();
@@ -37,7 +34,7 @@ export class JobQueueServer extends Server implements CustomTransportStrategy {
 
   async listen(callback: (err?: unknown) => void): Promise<void> {
     try {
-      await this.queue.consume((message, delivery) => this.held.track(() => this.track(this.dispatch(message, delivery))), this.concurrency);
+      await this.queue.consume((message, delivery) => this.held.track(() => this.dispatch(message, delivery)), this.concurrency);
       callback();
     } catch (err) {
       callback(err);
@@ -68,12 +65,12 @@ export class JobQueueServer extends Server implements CustomTransportStrategy {
 
   /** How many messages are being handled now. */
   get handling(): number {
-    return this.inFlight.size;
+    return this.held.count;
   }
 
   /** Resolves once no message is being handled (after stopConsuming(): once the last has ended). */
   async idle(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    await this.held.idle();
   }
 
   /** The queue has no transport events to subscribe to. */
@@ -83,12 +80,5 @@ export class JobQueueServer extends Server implements CustomTransportStrategy {
 
   unwrap<T>(): T {
     return this.queue as T;
-  }
-
-  private track(handling: Promise<void>): Promise<void> {
-    this.inFlight.add(handling);
-    const forget = () => this.inFlight.delete(handling);
-    handling.then(forget, forget);
-    return handling;
   }
 }

@@ -96,11 +96,6 @@ export class JobFeed {
     this.end(subscriber);
   }
 
-  /** Ends every stream (the gateway is stopping). */
-  closeAll(reason: string): void {
-    for (const subscriber of [...this.subscribers]) this.close(subscriber, reason);
-  }
-
   private wake(): void {
     if (this.closed) return;
     if (this.reading) {

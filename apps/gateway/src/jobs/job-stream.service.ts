@@ -69,10 +69,9 @@ export class JobStreamService implements OnModuleInit, OnModuleDestroy {
     this.stopWatchingRights = this.rbac.onReload(() => this.recheckRights());
   }
 
-  /** Ends every stream, so the server can close: clients resume elsewhere with Last-Event-ID. */
+  /** The streams themselves are ended at shutdown by GatewayDrainService (LiveStreams), with a reconnect hint. */
   onModuleDestroy(): void {
     this.stopWatchingRights?.();
-    for (const feed of [...this.feeds.values()]) feed.closeAll(SHUTDOWN_CLOSE_REASON);
   }
 
   /** Resolves once the stream has ended. Every refusal (400, 429, 404) comes before any SSE header. */
