@@ -1,4 +1,7 @@
-// Unit specs sit beside the code; end-to-end suites under test/ start the real, built apps.
+// Three projects, named for what they need:
+// - unit: Node alone (SQLite counts: it is in-process). `npm run test:unit` runs in seconds anywhere.
+// - integration: real RabbitMQ, PostgreSQL, Ansible or git, in-process (`*.integration-spec.ts` beside the code).
+// - e2e: the built apps as processes (`test/**/*.e2e-spec.ts`; `npm run build` first).
 const { pathsToModuleNameMapper } = require('ts-jest');
 const { compilerOptions } = require('./tsconfig.json');
 
@@ -13,6 +16,7 @@ const shared = {
 module.exports = {
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
+    { ...shared, displayName: 'integration', testMatch: ['<rootDir>/{apps,libs}/**/*.integration-spec.ts'], slowTestThreshold: 15 },
     { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'], slowTestThreshold: 30 },
   ],
 };
