@@ -4,7 +4,7 @@ import { AddressInfo, Socket, createServer } from 'node:net';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
 
-export { createTestPostgresDatabase as createTestDatabase } from '@flansible/store';
+export { createTestPostgresDatabase as createTestDatabase } from '@flansible/store/testing';
 
 const run = promisify(execFile);
 

@@ -3,7 +3,7 @@ import type { Response } from 'express';
 import { ErrorBody, ReadinessProbe, ReadyBody } from '@flansible/contracts';
 import { JobRunnerService, RunnerDrainService } from '@flansible/execution';
 import { JobQueue } from '@flansible/queue';
-import { JobStore } from '@flansible/store';
+import { RunnerJobStore } from '@flansible/store';
 
 interface Liveness {
   status: 'ok';
@@ -20,7 +20,7 @@ export class RunnerHealthController {
     private readonly runner: JobRunnerService,
     private readonly drain: RunnerDrainService,
     queue: JobQueue,
-    store: JobStore,
+    store: RunnerJobStore,
   ) {
     this.probe = new ReadinessProbe({ store: () => store.ping(), queue: () => queue.consuming });
   }

@@ -10,7 +10,7 @@ import { RunnerHeartbeatService } from './runner-heartbeat.service';
 
 /**
  * Runs jobs: consumes the job queue and executes ansible / ansible-playbook / git, keeps the
- * runner's heartbeat and ends the jobs of lost runners. Needs JobStore, JobQueue, JobNoticeBus
+ * runner's heartbeat and ends the jobs of lost runners. Needs RunnerJobStore, JobQueue, JobNoticeBus
  * and FlansibleConfig from the (global) store, queue and config modules.
  */
 @Module({

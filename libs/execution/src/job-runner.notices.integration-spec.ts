@@ -12,7 +12,7 @@ import {
   isTerminalStatus,
 } from '@flansible/contracts';
 import { InProcessJobNoticeBus, InProcessJobQueue, JobNoticeBus, JobQueue } from '@flansible/queue';
-import { JobRecord, JobStore } from '@flansible/store';
+import { JobRecord, JobStore, RunnerJobStore } from '@flansible/store';
 import { randomUUID } from 'node:crypto';
 import { ExecutionModule } from './execution.module';
 import { startJobConsumer } from './job-consumer';
@@ -32,11 +32,11 @@ jest.setTimeout(30_000);
 class PortsModule {
   static with(store: JobStore, queue: JobQueue, bus: JobNoticeBus): DynamicModule {
     const providers = [
-      { provide: JobStore, useValue: store },
+      { provide: RunnerJobStore, useValue: store },
       { provide: JobQueue, useValue: queue },
       { provide: JobNoticeBus, useValue: bus },
     ];
-    return { module: PortsModule, global: true, providers, exports: [JobStore, JobQueue, JobNoticeBus] };
+    return { module: PortsModule, global: true, providers, exports: [RunnerJobStore, JobQueue, JobNoticeBus] };
   }
 }
 

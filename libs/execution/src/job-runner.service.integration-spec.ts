@@ -4,7 +4,7 @@ import { RbacService } from '@flansible/auth';
 import { ConfigModule } from '@flansible/config';
 import { JOB_MESSAGE_SCHEMA_VERSION, JobKind, JobMessage, JobSpec, JobStatus, isTerminalStatus } from '@flansible/contracts';
 import { JobQueue, QueueModule } from '@flansible/queue';
-import { createJobStore, JobRecord, JobStore, StoreModule } from '@flansible/store';
+import { createJobStore, JobRecord, JobStore, RunnerJobStore, StoreModule } from '@flansible/store';
 import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { ExecutionModule } from './execution.module';
@@ -32,7 +32,7 @@ async function startApp(): Promise<void> {
   }).compile();
   app = await moduleRef.createNestApplication({ logger: ['error', 'warn'] }).init();
   await startJobConsumer(app);
-  store = app.get(JobStore);
+  store = app.get<RunnerJobStore, JobStore>(RunnerJobStore);
   queue = app.get(JobQueue);
   runner = app.get(JobRunnerService);
   runner.configure({ killGraceMs: 500 });

@@ -10,7 +10,7 @@ import { withLogFields } from '@flansible/logging';
 import { FlansibleMetrics } from '@flansible/metrics';
 import { JobMessage, JobNotice, JobOutcome, JobStatus } from '@flansible/contracts';
 import { DeliveryInfo, JobNoticeBus } from '@flansible/queue';
-import { JobRecord, JobStore } from '@flansible/store';
+import { JobRecord, RunnerJobStore } from '@flansible/store';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { ExecuteJobOptions, JobExecutor, JobInterruption } from './job-executor';
@@ -77,7 +77,7 @@ export class JobRunnerService implements OnApplicationBootstrap, OnModuleDestroy
   private options: JobRunnerOptions = {};
 
   constructor(
-    private readonly store: JobStore,
+    private readonly store: RunnerJobStore,
     private readonly executor: JobExecutor,
     private readonly bus: JobNoticeBus,
     private readonly startAuthorizer: JobStartAuthorizer,

@@ -2,7 +2,7 @@ import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/commo
 import { FlansibleConfig } from '@flansible/config';
 import { JobStatus } from '@flansible/contracts';
 import { JobNoticeBus } from '@flansible/queue';
-import { JobStore } from '@flansible/store';
+import { RunnerJobStore } from '@flansible/store';
 import { JobRunnerService } from './job-runner.service';
 
 /** Test seams; production takes its timings from the configuration. */
@@ -52,7 +52,7 @@ export class RunnerHeartbeatService implements OnModuleInit, OnModuleDestroy {
   private stopped = false;
 
   constructor(
-    private readonly store: JobStore,
+    private readonly store: RunnerJobStore,
     private readonly config: FlansibleConfig,
     private readonly runner: JobRunnerService,
     private readonly bus: JobNoticeBus,

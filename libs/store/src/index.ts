@@ -1,4 +1,6 @@
-export { JobStore } from './job-store';
+export { GatewayJobStore } from './gateway-job-store';
+export { RunnerJobStore } from './runner-job-store';
+export type { JobStore } from './job-store';
 export type {
   CancelResult,
   CreatedJob,
@@ -8,10 +10,7 @@ export type {
   JobRecord,
   NewJob,
   OutputLines,
-} from './job-store';
+} from './job-records';
 export { StoreModule } from './store.module';
 export { createJobStore, SQLITE_FILE_NAME } from './create-job-store';
 export { countNewlines } from './output-lines';
-// For specs and e2e suites that run against PostgreSQL: one throwaway database per run.
-export { createTestPostgresDatabase, TEST_POSTGRES_URL } from './testing/test-postgres-database';
-export type { TestPostgresDatabase } from './testing/test-postgres-database';

@@ -1,7 +1,12 @@
 import { FlansibleConfig } from '@flansible/config';
-import { DynamicModule, Global, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
+import { DynamicModule, Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
 import { createJobStore } from './create-job-store';
+import { GatewayJobStore } from './gateway-job-store';
 import { JobStore } from './job-store';
+import { RunnerJobStore } from './runner-job-store';
+
+/** The one opened store both faces are; internal to this module. */
+const OPENED_JOB_STORE = Symbol('OPENED_JOB_STORE');
 
 /** Opens the configured store and brings its schema up to date before anything can use it. */
 async function openMigratedJobStore(config: FlansibleConfig): Promise<JobStore> {
@@ -21,7 +26,7 @@ async function openMigratedJobStore(config: FlansibleConfig): Promise<JobStore> 
  */
 @Injectable()
 class JobStoreCloser implements OnApplicationShutdown {
-  constructor(private readonly store: JobStore) {}
+  constructor(@Inject(OPENED_JOB_STORE) private readonly store: JobStore) {}
 
   async onApplicationShutdown(): Promise<void> {
     await this.store.close();
@@ -29,8 +34,9 @@ class JobStoreCloser implements OnApplicationShutdown {
 }
 
 /**
- * Provides JobStore everywhere: SQLite under dataDir when no databaseUrl is configured, PostgreSQL
- * otherwise. Needs FlansibleConfig in scope (ConfigModule.forRoot, which is global).
+ * Provides GatewayJobStore and RunnerJobStore everywhere, both the same migrated store: SQLite
+ * under dataDir when no databaseUrl is configured, PostgreSQL otherwise. Needs FlansibleConfig in
+ * scope (ConfigModule.forRoot, which is global).
  */
 @Global()
 @Module({})
@@ -38,8 +44,13 @@ export class StoreModule {
   static forRoot(): DynamicModule {
     return {
       module: StoreModule,
-      providers: [{ provide: JobStore, inject: [FlansibleConfig], useFactory: openMigratedJobStore }, JobStoreCloser],
-      exports: [JobStore],
+      providers: [
+        { provide: OPENED_JOB_STORE, inject: [FlansibleConfig], useFactory: openMigratedJobStore },
+        { provide: GatewayJobStore, useExisting: OPENED_JOB_STORE },
+        { provide: RunnerJobStore, useExisting: OPENED_JOB_STORE },
+        JobStoreCloser,
+      ],
+      exports: [GatewayJobStore, RunnerJobStore],
     };
   }
 }

@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { JobStatus } from '@flansible/contracts';
-import { JobStore } from '@flansible/store';
+import { RunnerJobStore } from '@flansible/store';
 import { JobOutboxService } from '../outbox/job-outbox.service';
 
 /**
@@ -13,7 +13,7 @@ export class EmbeddedRecoveryService implements OnApplicationBootstrap {
   private readonly logger = new Logger(EmbeddedRecoveryService.name);
 
   constructor(
-    private readonly store: JobStore,
+    private readonly store: RunnerJobStore,
     private readonly outbox: JobOutboxService,
   ) {}
 

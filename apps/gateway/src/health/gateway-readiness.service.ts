@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ReadinessAnswer, ReadinessProbe } from '@flansible/contracts';
 import { JobQueue } from '@flansible/queue';
-import { JobStore } from '@flansible/store';
+import { GatewayJobStore } from '@flansible/store';
 
 /** Whether this gateway should get traffic: the store answers, the queue can take jobs, not shutting down. */
 @Injectable()
@@ -9,7 +9,7 @@ export class GatewayReadinessService {
   private readonly probe: ReadinessProbe;
   private draining = false;
 
-  constructor(store: JobStore, queue: JobQueue) {
+  constructor(store: GatewayJobStore, queue: JobQueue) {
     this.probe = new ReadinessProbe({ store: () => store.ping(), queue: () => queue.canPublish });
   }
 

@@ -3,7 +3,7 @@ import { AuthenticatedUser, JobPolicyService } from '@flansible/auth';
 import { JobStatus } from '@flansible/contracts';
 import { FlansibleMetrics } from '@flansible/metrics';
 import { JobNoticeBus } from '@flansible/queue';
-import { JobStore } from '@flansible/store';
+import { GatewayJobStore } from '@flansible/store';
 import { JobResourceDto } from './dto/job-resource.dto';
 import { JobQueryService } from './job-query.service';
 
@@ -16,7 +16,7 @@ export class JobControlService {
   private readonly logger = new Logger(JobControlService.name);
 
   constructor(
-    private readonly store: JobStore,
+    private readonly store: GatewayJobStore,
     private readonly bus: JobNoticeBus,
     private readonly query: JobQueryService,
     private readonly policy: JobPolicyService,

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { Response } from 'express';
 import { isTerminalStatus } from '@flansible/contracts';
 import { JobNoticeBus } from '@flansible/queue';
-import { JobRecord, JobStore } from '@flansible/store';
+import { GatewayJobStore, JobRecord } from '@flansible/store';
 import { toJobEvent } from './job-resource';
 
 /** Where a client is in a job's stream: lines and events it has received. Sent as each message's id. */
@@ -61,7 +61,7 @@ export class JobFeed {
     readonly jobId: string,
     /** Who may read the job is decided by these, which never change. */
     readonly owner: Pick<JobRecord, 'submittedBy' | 'inventory'>,
-    private readonly store: JobStore,
+    private readonly store: GatewayJobStore,
     bus: JobNoticeBus,
     private readonly logger: Logger,
     /** Called once the last stream has left. */

@@ -1,7 +1,7 @@
 import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
 import { AuthenticatedUser, JobPolicyService } from '@flansible/auth';
 import { FlansibleTaskStatus, JobStatus, StoreRange, isTerminalStatus, toFlansibleTaskStatus } from '@flansible/contracts';
-import { JobRecord, JobStore } from '@flansible/store';
+import { GatewayJobStore, JobRecord } from '@flansible/store';
 import { PathOutsideRootError, WorkspaceService } from '@flansible/workspace';
 import { EventPageDto, EventsQueryDto, JobSummaryDto } from './dto/job-events.dto';
 import { MAX_OUTPUT_RANGE, OutputPageDto } from './dto/job-output.dto';
@@ -24,7 +24,7 @@ const DEFAULT_EVENT_PAGE = 100;
 @Injectable()
 export class JobQueryService {
   constructor(
-    private readonly store: JobStore,
+    private readonly store: GatewayJobStore,
     private readonly policy: JobPolicyService,
     private readonly workspace: WorkspaceService,
   ) {}

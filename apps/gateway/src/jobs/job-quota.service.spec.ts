@@ -1,13 +1,13 @@
 import { AuthenticatedUser } from '@flansible/auth';
 import { configWith } from '@flansible/config';
-import { JobStore } from '@flansible/store';
+import { GatewayJobStore } from '@flansible/store';
 import { JobLimitReachedError, JobQuotaService } from './job-quota.service';
 
 const user = (name: string, isAdmin = false): AuthenticatedUser => ({ name, isAdmin, inventories: [], limits: { become: true, git: true, maxVerbosity: 1, diff: false } });
 
 /** Open jobs per user; a create takes a moment, as a database insert does. */
-function fakeStore(open: Map<string, number>): JobStore {
-  return { countOpenJobs: async (name: string) => open.get(name) ?? 0 } as unknown as JobStore;
+function fakeStore(open: Map<string, number>): GatewayJobStore {
+  return { countOpenJobs: async (name: string) => open.get(name) ?? 0 } as unknown as GatewayJobStore;
 }
 
 describe('JobQuotaService', () => {

@@ -1,7 +1,7 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { AuthenticatedUser } from '@flansible/auth';
 import { FlansibleConfig } from '@flansible/config';
-import { JobStore } from '@flansible/store';
+import { GatewayJobStore } from '@flansible/store';
 import { OneAtATime } from '../common/one-at-a-time';
 import { RetryLaterError } from '../common/retry-later.error';
 
@@ -25,7 +25,7 @@ export class JobQuotaService {
 
   constructor(
     private readonly config: FlansibleConfig,
-    private readonly store: JobStore,
+    private readonly store: GatewayJobStore,
   ) {}
 
   /**

@@ -5,7 +5,7 @@ import { FlansibleConfig } from '@flansible/config';
 import { StoreRange, parseInRange } from '@flansible/contracts';
 import { FlansibleMetrics } from '@flansible/metrics';
 import { JobNoticeBus } from '@flansible/queue';
-import { JobStore } from '@flansible/store';
+import { GatewayJobStore } from '@flansible/store';
 import { RetryLaterError } from '../common/retry-later.error';
 import { FeedSubscriber, JobFeed, StreamCursor } from './job-feed';
 import { JobQueryService } from './job-query.service';
@@ -56,7 +56,7 @@ export class JobStreamService implements OnModuleInit, OnModuleDestroy {
 
   constructor(
     private readonly config: FlansibleConfig,
-    private readonly store: JobStore,
+    private readonly store: GatewayJobStore,
     private readonly bus: JobNoticeBus,
     private readonly query: JobQueryService,
     private readonly rbac: RbacService,

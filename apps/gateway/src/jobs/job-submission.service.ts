@@ -13,7 +13,7 @@ import {
 } from '@flansible/contracts';
 import { FlansibleMetrics } from '@flansible/metrics';
 import { JobQueue, QueueUnavailableError } from '@flansible/queue';
-import { JobStore } from '@flansible/store';
+import { GatewayJobStore } from '@flansible/store';
 import { WorkspaceService } from '@flansible/workspace';
 import { AnsibleCommandDto } from './dto/ansible-command.dto';
 import { AnsiblePlaybookDto } from './dto/ansible-playbook.dto';
@@ -47,7 +47,7 @@ export class JobSubmissionService {
 
   constructor(
     private readonly config: FlansibleConfig,
-    private readonly store: JobStore,
+    private readonly store: GatewayJobStore,
     private readonly queue: JobQueue,
     private readonly workspace: WorkspaceService,
     private readonly policy: JobPolicyService,

@@ -3,8 +3,7 @@ import { configWith } from '@flansible/config';
 import { JobMessage, JobStatus } from '@flansible/contracts';
 import { InProcessJobQueue, QueueUnavailableError } from '@flansible/queue';
 import { JobStore } from '@flansible/store';
-import { newJob } from '../../../../libs/store/src/testing/job-fixtures';
-import { STORE_BACKENDS, withMigratedStores } from '../../../../libs/store/src/testing/store-backends';
+import { newJob, STORE_BACKENDS, withMigratedStores } from '@flansible/store/testing';
 import { JobOutboxService } from './job-outbox.service';
 
 jest.setTimeout(30_000);

@@ -2,7 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { FlansibleConfig } from '@flansible/config';
 import { JOB_MESSAGE_SCHEMA_VERSION, JobMessage } from '@flansible/contracts';
 import { JobQueue } from '@flansible/queue';
-import { JobRecord, JobStore } from '@flansible/store';
+import { GatewayJobStore, JobRecord } from '@flansible/store';
 
 /** Orphans published per sweep; more wait for the next one. */
 const SWEEP_BATCH = 100;
@@ -43,7 +43,7 @@ export class JobOutboxService implements OnApplicationBootstrap, OnApplicationSh
 
   constructor(
     config: FlansibleConfig,
-    private readonly store: JobStore,
+    private readonly store: GatewayJobStore,
     private readonly queue: JobQueue,
   ) {
     this.orphanAfterMs = 2 * config.publishTimeoutMs;

@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { FlansibleConfig } from '@flansible/config';
-import { JobStore } from '@flansible/store';
+import { GatewayJobStore } from '@flansible/store';
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -16,7 +16,7 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
 
   constructor(
     private readonly config: FlansibleConfig,
-    private readonly store: JobStore,
+    private readonly store: GatewayJobStore,
   ) {}
 
   onApplicationBootstrap(): void {

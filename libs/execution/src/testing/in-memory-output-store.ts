@@ -13,7 +13,7 @@ type EventQuery = Parameters<JobStore['readEvents']>[1];
  * made slow or failing. Enough of the port for the runner: jobs, output, events, cancel requests,
  * heartbeats and lost runners.
  */
-export class InMemoryOutputStore extends JobStore {
+export class InMemoryOutputStore implements JobStore {
   readonly appends: { jobId: string; chunk: string; at: number }[] = [];
   /** Every appendEvents call, in order. */
   readonly eventAppends: { jobId: string; events: NewJobEvent[]; at: number }[] = [];

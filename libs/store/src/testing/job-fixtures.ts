@@ -1,6 +1,6 @@
-import { JobKind, JobSpec } from '@flansible/contracts';
+import { JobKind, JobOutcome, JobSpec, JobStatus } from '@flansible/contracts';
 import { randomUUID } from 'node:crypto';
-import { NewJob } from '../job-store';
+import { NewJob } from '../job-records';
 
 /** Specs only: job specs and new jobs for store scenarios. */
 export const commandSpec: JobSpec = {
@@ -19,3 +19,6 @@ export const gitSpec: JobSpec = { kind: JobKind.Git, repoDir: '/srv/playbooks', 
 export function newJob(overrides: Partial<NewJob> = {}): NewJob {
   return { id: randomUUID(), submittedBy: 'alice', spec: commandSpec, createdAt: new Date(), ...overrides };
 }
+
+export const failed: JobOutcome = { status: JobStatus.Failed, reason: 'ansible exited with 2', returnCode: 2 };
+export const successful: JobOutcome = { status: JobStatus.Successful, reason: null, returnCode: 0 };

@@ -19,30 +19,32 @@ export interface StoreBackend {
   fresh(): Promise<StoreLocation>;
 }
 
-/** The two backends every store scenario runs against (specs only). */
-export const STORE_BACKENDS: StoreBackend[] = [
-  {
-    name: 'SQLite',
-    async fresh() {
-      const root = await mkdtemp(join(tmpdir(), 'flansible-store-'));
-      return {
-        // A directory that does not exist yet: the store must create it.
-        config: { dataDir: join(root, 'data', 'nested'), databaseUrl: null },
-        dispose: () => rm(root, { recursive: true, force: true }),
-      };
-    },
+/**
+ * The two backends every store scenario runs against (specs only): SQLite in the unit project
+ * (`*.spec.ts`), PostgreSQL in the integration project (`*.integration-spec.ts`).
+ */
+export const SQLITE_BACKEND: StoreBackend = {
+  name: 'SQLite',
+  async fresh() {
+    const root = await mkdtemp(join(tmpdir(), 'flansible-store-'));
+    return {
+      // A directory that does not exist yet: the store must create it.
+      config: { dataDir: join(root, 'data', 'nested'), databaseUrl: null },
+      dispose: () => rm(root, { recursive: true, force: true }),
+    };
   },
-  {
-    name: 'PostgreSQL',
-    async fresh() {
-      const database = await createTestPostgresDatabase();
-      return {
-        config: { dataDir: join(tmpdir(), 'flansible-store-unused'), databaseUrl: database.url },
-        dispose: () => database.drop(),
-      };
-    },
+};
+
+export const POSTGRES_BACKEND: StoreBackend = {
+  name: 'PostgreSQL',
+  async fresh() {
+    const database = await createTestPostgresDatabase();
+    return {
+      config: { dataDir: join(tmpdir(), 'flansible-store-unused'), databaseUrl: database.url },
+      dispose: () => database.drop(),
+    };
   },
-];
+};
 
 /**
  * Registers beforeAll/afterAll hooks that open two migrated stores on one fresh database (the
@@ -68,3 +70,6 @@ export function withMigratedStores(
     await location?.dispose();
   });
 }
+
+/** Both, for an integration spec outside the store that runs its scenarios on each in one file. */
+export const STORE_BACKENDS: StoreBackend[] = [SQLITE_BACKEND, POSTGRES_BACKEND];

@@ -1,0 +1,6 @@
+import { SQLITE_BACKEND } from '../testing/store-backends';
+import { describeJobEvents } from './job-event.repository.scenarios';
+
+jest.setTimeout(30_000);
+
+describeJobEvents(SQLITE_BACKEND);
