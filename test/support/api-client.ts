@@ -1,3 +1,4 @@
+import { eventually as sharedEventually, Truthy } from '@flansible/testing';
 import {
   createFlansibleClient,
   FlansibleClient,
@@ -126,13 +127,7 @@ export class ApiClient {
   }
 }
 
-/** Polls `check` until it returns a truthy value. */
-export async function eventually<T>(check: () => Promise<T>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/** The shared poll (libs/testing), with the longer default the end-to-end suites wait for processes. */
+export function eventually<T>(check: () => Promise<T>, what: string, timeoutMs = 30_000): Promise<Truthy<T>> {
+  return sharedEventually(check, what, { timeoutMs, intervalMs: 100 });
 }
