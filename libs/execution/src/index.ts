@@ -1,4 +1,5 @@
 export { ExecutionModule } from './execution.module';
+export { RunnerStartupRecovery } from './runner-startup-recovery';
 export { JobMessageController } from './job-message.controller';
 export { startJobConsumer } from './job-consumer';
 export { JobRunnerService, createRunnerId } from './job-runner.service';

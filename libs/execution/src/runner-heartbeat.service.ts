@@ -1,9 +1,10 @@
-import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, OnModuleDestroy, OnModuleInit, Optional } from '@nestjs/common';
 import { FlansibleConfig } from '@flansible/config';
 import { JobStatus } from '@flansible/contracts';
 import { JobNoticeBus } from '@flansible/queue';
 import { RunnerJobStore } from '@flansible/store';
 import { JobRunnerService } from './job-runner.service';
+import { RunnerStartupRecovery } from './runner-startup-recovery';
 
 /** Test seams; production takes its timings from the configuration. */
 export interface RunnerHeartbeatOptions {
@@ -32,7 +33,8 @@ export function abandonedJobReason(runnerId: string): string {
 
 /**
  * Keeps this runner's heartbeat in the store, so that no job stays running after a runner dies:
- * - at start, records a first heartbeat (before any job is claimed) and ends the jobs of runners
+ * - at start, records a first heartbeat (before any job is claimed), lets the deployment's
+ *   RunnerStartupRecovery (if any) settle its predecessor's jobs, and ends the jobs of runners
  *   silent for longer than runnerLostAfterSeconds as error, a crashed predecessor's included;
  * - every heartbeatSeconds, records a heartbeat and stops the jobs running here whose cancel was
  *   requested in the store (the fallback when the bus's cancel request was lost);
@@ -56,6 +58,7 @@ export class RunnerHeartbeatService implements OnModuleInit, OnModuleDestroy {
     private readonly config: FlansibleConfig,
     private readonly runner: JobRunnerService,
     private readonly bus: JobNoticeBus,
+    @Optional() private readonly startupRecovery?: RunnerStartupRecovery,
   ) {
     this.heartbeatMs = config.heartbeatSeconds * 1000;
     this.lostAfterMs = config.runnerLostAfterSeconds * 1000;
@@ -74,7 +77,10 @@ export class RunnerHeartbeatService implements OnModuleInit, OnModuleDestroy {
 
   /** Runs before any onApplicationBootstrap: the heartbeat exists before the runner claims a job. */
   async onModuleInit(): Promise<void> {
-    if (await this.recordHeartbeat()) await this.failJobsOfLostRunners();
+    const beating = await this.recordHeartbeat();
+    // The deployment's own reason for its predecessor's jobs comes before the sweep's generic one.
+    await this.startupRecovery?.recover();
+    if (beating) await this.failJobsOfLostRunners();
     this.schedule();
   }
 
