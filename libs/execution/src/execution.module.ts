@@ -6,6 +6,7 @@ import { JobExecutor } from './job-executor';
 import { JobMessageController } from './job-message.controller';
 import { JobRunnerService } from './job-runner.service';
 import { RunnerDrainService } from './runner-drain.service';
+import { LostRunnerSweeper } from './lost-runner-sweeper';
 import { RunnerHeartbeatService } from './runner-heartbeat.service';
 import { RunnerStartupRecovery } from './runner-startup-recovery';
 
@@ -20,7 +21,7 @@ import { RunnerStartupRecovery } from './runner-startup-recovery';
   imports: [WorkspaceModule, RightsModule, MetricsModule],
   // The job handler; startJobConsumer connects it to the queue.
   controllers: [JobMessageController],
-  providers: [JobExecutor, JobRunnerService, RunnerHeartbeatService, RunnerDrainService],
+  providers: [JobExecutor, JobRunnerService, RunnerHeartbeatService, LostRunnerSweeper, RunnerDrainService],
   exports: [JobExecutor, JobRunnerService, RunnerHeartbeatService, RunnerDrainService],
 })
 export class ExecutionModule {

@@ -4,9 +4,11 @@ export { JobMessageController } from './job-message.controller';
 export { startJobConsumer } from './job-consumer';
 export { JobRunnerService, createRunnerId } from './job-runner.service';
 export type { JobRunnerOptions } from './job-runner.service';
-export { RunnerHeartbeatService, abandonedJobReason, lostRunnerReason } from './runner-heartbeat.service';
+export { RunnerHeartbeatService } from './runner-heartbeat.service';
+export { LostRunnerSweeper, abandonedJobReason, lostRunnerReason } from './lost-runner-sweeper';
 export { RunnerDrainService } from './runner-drain.service';
-export type { RunnerHeartbeatOptions } from './runner-heartbeat.service';
+export { RUNNER_HEARTBEAT_OPTIONS } from './runner-liveness-options';
+export type { RunnerHeartbeatOptions } from './runner-liveness-options';
 export { JobExecutor, JobInterruption } from './job-executor';
 export type { ExecuteJobOptions } from './job-executor';
 export {

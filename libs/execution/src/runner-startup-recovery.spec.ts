@@ -5,7 +5,7 @@ import { JobKind, JobStatus } from '@flansible/contracts';
 import { InProcessJobNoticeBus, InProcessJobQueue, JobNoticeBus, JobQueue } from '@flansible/queue';
 import { RunnerJobStore } from '@flansible/store';
 import { ExecutionModule } from './execution.module';
-import { lostRunnerReason } from './runner-heartbeat.service';
+import { lostRunnerReason } from './lost-runner-sweeper';
 import { RunnerStartupRecovery } from './runner-startup-recovery';
 import { AnsibleSandbox, createAnsibleSandbox } from './testing/ansible-sandbox';
 import { InMemoryJobStore } from './testing/in-memory-output-store';
