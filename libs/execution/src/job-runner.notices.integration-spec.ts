@@ -1,4 +1,4 @@
-import { DynamicModule, INestApplicationContext, Module } from '@nestjs/common';
+import { INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { ConfigModule } from '@flansible/config';
 import {
@@ -16,10 +16,11 @@ import { JobRecord, JobStore, RunnerJobStore } from '@flansible/store';
 import { randomUUID } from 'node:crypto';
 import { ExecutionModule } from './execution.module';
 import { startJobConsumer } from './job-consumer';
-import { JobRunnerService } from './job-runner.service';
+import { JOB_RUNNER_OPTIONS, JobRunnerService } from './job-runner.service';
 import { processGroupIsAlive } from './process-runner';
 import { abandonedJobReason, lostRunnerReason, RunnerHeartbeatOptions, RunnerHeartbeatService } from './runner-heartbeat.service';
 import { AnsibleSandbox, createAnsibleSandbox } from './testing/ansible-sandbox';
+import { GlobalProvidersModule } from './testing/global-providers';
 import { InMemoryJobStore } from './testing/in-memory-output-store';
 
 jest.setTimeout(30_000);
@@ -28,17 +29,6 @@ jest.setTimeout(30_000);
  * The runner with the notice bus (the real in-process one) and its heartbeat, over the in-memory
  * store, with real Ansible on localhost.
  */
-@Module({})
-class PortsModule {
-  static with(store: JobStore, queue: JobQueue, bus: JobNoticeBus): DynamicModule {
-    const providers = [
-      { provide: RunnerJobStore, useValue: store },
-      { provide: JobQueue, useValue: queue },
-      { provide: JobNoticeBus, useValue: bus },
-    ];
-    return { module: PortsModule, global: true, providers, exports: [RunnerJobStore, JobQueue, JobNoticeBus] };
-  }
-}
 
 interface RunnerApp {
   app: INestApplicationContext;
@@ -63,11 +53,19 @@ async function startRunnerApp(store = new InMemoryJobStore(), beforeStart?: (sto
   const queue = new InProcessJobQueue();
   const bus = new InProcessJobNoticeBus();
   const moduleRef = await Test.createTestingModule({
-    imports: [ConfigModule.forRoot(sandbox.config), PortsModule.with(store, queue, bus), ExecutionModule],
+    imports: [
+      ConfigModule.forRoot(sandbox.config),
+      GlobalProvidersModule.with(
+        { provide: RunnerJobStore, useValue: store },
+        { provide: JobQueue, useValue: queue },
+        { provide: JobNoticeBus, useValue: bus },
+        { provide: JOB_RUNNER_OPTIONS, useValue: { killGraceMs: 500 } },
+      ),
+      ExecutionModule,
+    ],
   }).compile();
   const runner = moduleRef.get(JobRunnerService);
   const heartbeat = moduleRef.get(RunnerHeartbeatService);
-  runner.configure({ killGraceMs: 500 });
   heartbeat.configure(FAST_HEARTBEAT);
   await beforeStart?.(store);
   const app = await moduleRef.createNestApplication({ logger: ['error', 'warn'] }).init();

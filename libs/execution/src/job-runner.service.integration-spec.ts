@@ -9,9 +9,10 @@ import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { ExecutionModule } from './execution.module';
 import { startJobConsumer } from './job-consumer';
-import { JobRunnerService } from './job-runner.service';
+import { JOB_RUNNER_OPTIONS, JobRunnerService } from './job-runner.service';
 import { processGroupIsAlive } from './process-runner';
 import { AnsibleSandbox, createAnsibleSandbox, SANDBOX_RBAC } from './testing/ansible-sandbox';
+import { GlobalProvidersModule } from './testing/global-providers';
 
 jest.setTimeout(30_000);
 
@@ -28,14 +29,19 @@ let closed = false;
 
 async function startApp(): Promise<void> {
   const moduleRef = await Test.createTestingModule({
-    imports: [ConfigModule.forRoot(sandbox.config), StoreModule.forRoot(), QueueModule.forRoot({ role: 'embedded' }), ExecutionModule],
+    imports: [
+      ConfigModule.forRoot(sandbox.config),
+      StoreModule.forRoot(),
+      QueueModule.forRoot({ role: 'embedded' }),
+      GlobalProvidersModule.with({ provide: JOB_RUNNER_OPTIONS, useValue: { killGraceMs: 500 } }),
+      ExecutionModule,
+    ],
   }).compile();
   app = await moduleRef.createNestApplication({ logger: ['error', 'warn'] }).init();
   await startJobConsumer(app);
   store = app.get<RunnerJobStore, JobStore>(RunnerJobStore);
   queue = app.get(JobQueue);
   runner = app.get(JobRunnerService);
-  runner.configure({ killGraceMs: 500 });
 }
 
 beforeAll(async () => {

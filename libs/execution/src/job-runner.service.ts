@@ -1,9 +1,11 @@
 import {
+  Inject,
   Injectable,
   Logger,
   OnApplicationBootstrap,
   OnApplicationShutdown,
   OnModuleDestroy,
+  Optional,
 } from '@nestjs/common';
 import { JobStartAuthorizer } from '@flansible/auth';
 import { withLogFields } from '@flansible/logging';
@@ -31,6 +33,9 @@ export type JobRunnerOptions = Pick<
   ExecuteJobOptions,
   'timeoutSeconds' | 'idleTimeoutSeconds' | 'killGraceMs' | 'batching' | 'eventBatching'
 >;
+
+/** Optional provider for specs: shorter timeouts and grace periods than the configuration's. */
+export const JOB_RUNNER_OPTIONS = Symbol('JOB_RUNNER_OPTIONS');
 
 /**
  * Recording an outcome the store refuses is retried after this pause, doubling up to
@@ -74,7 +79,7 @@ export class JobRunnerService implements OnApplicationBootstrap, OnModuleDestroy
   private readonly wakeOnStop = new Set<() => void>();
   private stopping = false;
   private stopped: Promise<void> | null = null;
-  private options: JobRunnerOptions = {};
+  private readonly options: JobRunnerOptions;
 
   constructor(
     private readonly store: RunnerJobStore,
@@ -83,10 +88,8 @@ export class JobRunnerService implements OnApplicationBootstrap, OnModuleDestroy
     private readonly startAuthorizer: JobStartAuthorizer,
     private readonly metrics: FlansibleMetrics,
     private readonly drainer: RunnerDrainService,
-  ) {}
-
-  /** For specs: shorter timeouts and grace periods than the configuration's. */
-  configure(options: JobRunnerOptions): void {
+    @Optional() @Inject(JOB_RUNNER_OPTIONS) options?: JobRunnerOptions,
+  ) {
     this.options = { ...options };
   }
 
