@@ -18,6 +18,7 @@ describe('JobExecutor with real Ansible on localhost', () => {
     expect(output).toContain(`"msg": "${msg}"`);
     expect(existsSync(canary)).toBe(false);
   });
+
   it('never lets shell metacharacters run anything', async () => {
     const canary = join(sandbox().root, 'canary-xyz');
     const attacks = [`; touch ${canary}`, `$(touch ${canary})`, `\`touch ${canary}\``, `| touch ${canary}`, `&& touch ${canary}`];
@@ -38,6 +39,7 @@ describe('JobExecutor with real Ansible on localhost', () => {
       expect(refused.spawned).toEqual([]);
     }
   });
+
   describe('paths outside their roots', () => {
     it.each<[string, () => Promise<JobSpec>, RegExp]>([
       ['an inventory outside the inventory root', async () => command({ inventoryPath: '/etc/hosts' }), /^Inventory is outside/],

@@ -16,6 +16,7 @@ describe('JobExecutor with real Ansible on localhost', () => {
     expect(output).toContain('localhost | SUCCESS');
     expect(output).toContain('"ping": "pong"');
   });
+
   it('runs the find module with object module_args', async () => {
     const { outcome, output } = await execute(
       command({ module: 'find', moduleArgs: { paths: '/tmp', age: '2d', recurse: true }, forks: 2, verboseLevel: 1 }),
@@ -24,6 +25,7 @@ describe('JobExecutor with real Ansible on localhost', () => {
     expect(output).toContain('localhost | SUCCESS');
     expect(output).toContain('"examined"');
   });
+
   it('records a failing playbook as failed with return code 2', async () => {
     const path = await sandbox().writePlaybook('fail.yml', play('fail: msg="deliberate failure"'));
     const { outcome, output } = await execute(playbook(path));
@@ -31,6 +33,7 @@ describe('JobExecutor with real Ansible on localhost', () => {
     expect(output).toContain('deliberate failure');
     expect(output).toContain('failed=1');
   });
+
   it('appends output while the playbook runs, in several batches', async () => {
     // The second task waits until the store holds the first task's output: so that output was
     // provably visible before the process ended.
@@ -51,6 +54,7 @@ describe('JobExecutor with real Ansible on localhost', () => {
     expect(second).toBeGreaterThan(first);
     expect(chunks.join('')).toMatch(/PLAY RECAP[\s\S]*ok=3/);
   });
+
   it('stores output up to the limit only, runs the job to its end, and says how much it dropped', async () => {
     const path = await sandbox().writePlaybook(
       'loud.yml',
@@ -66,6 +70,7 @@ describe('JobExecutor with real Ansible on localhost', () => {
     expect(notice).toMatch(/^\[flansible\] output limit of 0\.002 MiB reached: \d+ lines \(\d+\.\d KiB\) not stored\n$/);
     expect(rest).toBeUndefined();
   });
+
   it('hands extra vars over in a private file, never templated, and deletes it afterwards', async () => {
     const canary = join(sandbox().root, 'canary-lookup');
     const path = await sandbox().writePlaybook(
@@ -98,6 +103,7 @@ describe('JobExecutor with real Ansible on localhost', () => {
     expect(await readdir(join(sandbox().config.dataDir, 'tmp'))).toEqual(['ansible-local']);
     expect(existsSync(canary)).toBe(false);
   });
+
   describe('environment', () => {
     const saved = { ...process.env };
     afterEach(() => {
@@ -120,6 +126,7 @@ describe('JobExecutor with real Ansible on localhost', () => {
       expect(outcome).toEqual({ status: 'error', reason: 'Could not start ansible: ansible was not found on PATH', returnCode: null });
     });
   });
+
   it('opens a vault with the vault password file', async () => {
     const passwordFile = join(sandbox().config.vaultRoot, 'dev.txt');
     await writeFile(passwordFile, 'vault-password\n', { mode: 0o600 });

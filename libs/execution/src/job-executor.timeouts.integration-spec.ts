@@ -37,6 +37,7 @@ describe('JobExecutor with real Ansible on localhost', () => {
     expect(await processGroupIsAlive(pgid)).toBe(false);
     expect(await processesRunning(`sleep ${marker}`)).toEqual([]);
   });
+
   it('stops a job whose output stays silent for the idle timeout, as timed_out, leaving nothing behind', async () => {
     const marker = '302.4567';
     const path = await sandbox().writePlaybook('idle.yml', play('debug: msg="before-the-silence"', `command: sleep ${marker}`));
@@ -51,6 +52,7 @@ describe('JobExecutor with real Ansible on localhost', () => {
     expect(await processGroupIsAlive(pgid)).toBe(false);
     expect(await processesRunning(`sleep ${marker}`)).toEqual([]);
   });
+
   it('takes the job’s own timeout when it is below the configured one', async () => {
     const marker = '303.4567';
     const path = await sandbox().writePlaybook('own-timeout.yml', play(`command: sleep ${marker}`));
@@ -59,12 +61,14 @@ describe('JobExecutor with real Ansible on localhost', () => {
     expect(outcome).toEqual({ status: 'timed_out', reason: 'Task timed out after 3 s', returnCode: null });
     expect(await processesRunning(`sleep ${marker}`)).toEqual([]);
   });
+
   it('caps the job’s own timeout at the configured one', async () => {
     const marker = '304.4567';
     const path = await sandbox().writePlaybook('capped-timeout.yml', play(`command: sleep ${marker}`));
     const { outcome } = await execute(playbook(path, { timeoutSeconds: 3_600 }), { timeoutSeconds: 3, killGraceMs: 1_000 });
     expect(outcome).toEqual({ status: 'timed_out', reason: 'Task timed out after 3 s', returnCode: null });
   });
+
   it('refuses a timeout that is not a whole number of seconds', async () => {
     const { outcome, spawned } = await execute(command({ timeoutSeconds: 0 }));
     expect(outcome).toEqual({ status: 'error', reason: 'timeoutSeconds must be a whole number from 1 to 604800', returnCode: null });

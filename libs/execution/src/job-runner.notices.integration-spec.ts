@@ -4,7 +4,6 @@ import { ConfigModule } from '@flansible/config';
 import {
   JOB_MESSAGE_SCHEMA_VERSION,
   JobEventType,
-  JobKind,
   JobMessage,
   JobNotice,
   JobSpec,
@@ -22,6 +21,7 @@ import { abandonedJobReason, lostRunnerReason, RunnerHeartbeatOptions, RunnerHea
 import { AnsibleSandbox, createAnsibleSandbox } from './testing/ansible-sandbox';
 import { GlobalProvidersModule } from './testing/global-providers';
 import { InMemoryJobStore } from './testing/in-memory-output-store';
+import { pingSpec, sleeperSpec } from './testing/runner-job-specs';
 
 jest.setTimeout(30_000);
 
@@ -102,16 +102,8 @@ async function until(condition: () => Promise<boolean> | boolean, within = 20_00
   }
 }
 
-const ping = (): JobSpec => ({ kind: JobKind.Command, inventoryPath: sandbox.inventoryPath, hostPattern: 'localhost', module: 'ping' });
-const sleeper = async (marker: string): Promise<JobSpec> => ({
-  kind: JobKind.Playbook,
-  inventoryPath: sandbox.inventoryPath,
-  playbookDir: sandbox.playbookDir,
-  playbookPath: await sandbox.writePlaybook(
-    `sleep-${marker}.yml`,
-    `- hosts: all\n  gather_facts: false\n  tasks:\n    - debug: msg="sleeping-${marker}"\n    - command: sleep ${marker}\n`,
-  ),
-});
+const ping = (): JobSpec => pingSpec(sandbox);
+const sleeper = (marker: string): Promise<JobSpec> => sleeperSpec(sandbox, marker);
 
 describe('JobRunnerService with the notice bus', () => {
   let r: RunnerApp;
