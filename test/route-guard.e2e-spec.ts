@@ -1,10 +1,11 @@
 import { INestApplication } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { ModulesContainer, NestFactory, Reflector } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { IS_PUBLIC } from '@flansible/auth';
 import { loadConfig } from '@flansible/config';
 import { GatewayModule } from '../apps/gateway/src/gateway.module';
-import { buildOpenApiDocument, serveOpenApi } from '../apps/gateway/src/openapi';
+import { configureGatewayApp } from '../apps/gateway/src/configure-gateway-app';
 import { Fixture } from './support/fixture';
 import { createTestDatabase, createTestVhost } from './support/services';
 
@@ -58,7 +59,7 @@ function publicHandlers(app: INestApplication): Set<string> {
  */
 describe.each(['embedded', 'distributed'] as const)('route guard (%s)', (deployment) => {
   const fixture = new Fixture();
-  let app: INestApplication;
+  let app: NestExpressApplication;
   let base: string;
   const drops: (() => Promise<void>)[] = [];
 
@@ -72,8 +73,8 @@ describe.each(['embedded', 'distributed'] as const)('route guard (%s)', (deploym
     }
     const config = loadConfig({ ...fixture.env(), FLANSIBLE_CONFIG_FILE: '/nonexistent/flansible.yml', ...services });
     // abortOnError false: a failing start fails this suite, not the whole jest process.
-    app = await NestFactory.create(GatewayModule.forRoot(config), { logger: false, bodyParser: false, abortOnError: false });
-    serveOpenApi(app, buildOpenApiDocument(app));
+    app = await NestFactory.create<NestExpressApplication>(GatewayModule.forRoot(config), { logger: false, bodyParser: false, abortOnError: false });
+    configureGatewayApp(app, config);
     await app.listen(0, '127.0.0.1');
     base = await app.getUrl();
   });

@@ -10,7 +10,8 @@ import { AllErrorsFilter } from './common/all-errors.filter';
 import { RequestIdMiddleware } from './common/request-id.middleware';
 import { RequireJsonMiddleware } from './common/require-json.middleware';
 import { StrictValidationPipe } from './common/validation.pipe';
-import { EmbeddedRecoveryService } from './embedded/embedded-recovery.service';
+import { EmbeddedCrashRecovery } from './embedded/embedded-crash-recovery';
+import { EmbeddedRequeueService } from './embedded/embedded-requeue.service';
 import { GatewayDrainService } from './health/gateway-drain.service';
 import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
@@ -41,12 +42,12 @@ export class GatewayModule implements NestModule {
         PlaybooksModule,
         RetentionModule,
         SecurityAuditModule,
-        ...(embedded ? [ExecutionModule] : []),
+        ...(embedded ? [ExecutionModule.withStartupRecovery(EmbeddedCrashRecovery)] : []),
       ],
       providers: [
         { provide: APP_FILTER, useClass: AllErrorsFilter },
         { provide: APP_PIPE, useClass: StrictValidationPipe },
-        ...(embedded ? [EmbeddedRecoveryService] : []),
+        ...(embedded ? [EmbeddedRequeueService] : []),
         // Here, in the root module: its shutdown hook runs before those of the imported modules.
         GatewayDrainService,
       ],

@@ -5,9 +5,8 @@ import { checkRbacFileOrExit } from '@flansible/auth';
 import { loadConfigOrExit } from '@flansible/config';
 import { RunnerDrainService, startJobConsumer } from '@flansible/execution';
 import { FlansibleLogger } from '@flansible/logging';
-import { installHttpMetrics } from '@flansible/metrics';
 import { GatewayModule } from './gateway.module';
-import { buildOpenApiDocument, serveOpenApi } from './openapi';
+import { configureGatewayApp } from './configure-gateway-app';
 
 async function bootstrap(): Promise<void> {
   const config = loadConfigOrExit();
@@ -17,10 +16,8 @@ async function bootstrap(): Promise<void> {
     bodyParser: false,
     logger: new FlansibleLogger(config.logFormat),
   });
-  installHttpMetrics(app); // first, so what the body parser refuses is timed too
-  app.useBodyParser('json', { limit: config.bodyLimitBytes });
+  configureGatewayApp(app, config);
   app.enableShutdownHooks();
-  serveOpenApi(app, buildOpenApiDocument(app));
   // Embedded: the very runner of the distributed deployment, over the in-process queue.
   if (config.deployment === 'embedded') {
     // Its runner drains as a separate one does: a second SIGTERM or SIGINT stops the jobs at once.

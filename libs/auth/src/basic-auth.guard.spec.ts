@@ -6,7 +6,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FlansibleConfig } from '@flansible/config';
+import { Clock, FlansibleConfig } from '@flansible/config';
+import { FakeClock } from '@flansible/testing';
 import { AuthenticatedUser } from './authenticated-user';
 import { BasicAuthGuard } from './basic-auth.guard';
 import { BasicStrategy } from './basic.strategy';
@@ -35,6 +36,7 @@ describe('BasicAuthGuard over HTTP', () => {
   const rbacFile = join(dir, 'rbac.json');
   let app: INestApplication;
   let base: string;
+  const clock = new FakeClock();
 
   const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
   const get = (path: string, authorization?: string) => fetch(base + path, { headers: authorization ? { authorization } : {} });
@@ -59,6 +61,7 @@ describe('BasicAuthGuard over HTTP', () => {
       controllers: [ProbeController],
       providers: [
         { provide: FlansibleConfig, useValue: { rbacFile, host: '127.0.0.1' } },
+        { provide: Clock, useValue: clock },
         { provide: RBAC_SERVICE_OPTIONS, useValue: { watch: false } },
         { provide: LOGIN_THROTTLE_OPTIONS, useValue: { perUserAndAddress: 3, perAddress: 20, firstBlockMs: 400 } },
         RbacService,
@@ -107,7 +110,7 @@ describe('BasicAuthGuard over HTTP', () => {
     expect(await blocked.json()).toMatchObject({ statusCode: 429, message: 'Too many failed logins; try again in 1 s' });
     // Another user from the same address is not affected.
     expect((await get('/me', basic('alice', 'pass-word'))).status).toBe(200);
-    await new Promise((resolve) => setTimeout(resolve, 450));
+    clock.advance(450);
     expect((await get('/me', basic('bob', 'bob-pw'))).status).toBe(200);
     // The success reset the counter: the full allowance again.
     for (let i = 0; i < 3; i++) expect((await get('/me', basic('bob', `guess-${i}`))).status).toBe(401);

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { Clock, SYSTEM_CLOCK } from '@flansible/config';
 
 export interface LoginThrottleOptions {
   /** Failed logins for one user from one address, within the window, before a block. */
@@ -53,7 +54,10 @@ export class LoginThrottle {
   private readonly counters = new Map<string, Counter>();
   private lastSweep = 0;
 
-  constructor(@Optional() @Inject(LOGIN_THROTTLE_OPTIONS) options?: Partial<LoginThrottleOptions>) {
+  constructor(
+    @Optional() @Inject(LOGIN_THROTTLE_OPTIONS) options?: Partial<LoginThrottleOptions>,
+    @Optional() private readonly clock: Clock = SYSTEM_CLOCK,
+  ) {
     this.options = { ...DEFAULT_LOGIN_THROTTLE, ...options };
   }
 
@@ -61,7 +65,7 @@ export class LoginThrottle {
    * Call before checking a password. Returns 0 and counts the attempt as a failure until
    * `succeeded` says otherwise, or the milliseconds the client must wait.
    */
-  attempt(user: string, address: string, now = Date.now()): number {
+  attempt(user: string, address: string, now = this.clock.now()): number {
     this.sweep(now);
     const checks = this.checks(user, address);
     let waitMs = 0;

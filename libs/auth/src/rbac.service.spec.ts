@@ -3,6 +3,7 @@ import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FlansibleConfig } from '@flansible/config';
+import { eventually, FakeClock } from '@flansible/testing';
 import { InsecureDefaultCredentialsError } from './default-credentials';
 import { hashPassword } from './password-hash';
 import { RbacFileError } from './rbac-file';
@@ -16,13 +17,8 @@ type Entry = Record<string, unknown>;
 const MANUAL: Partial<RbacServiceOptions> = { watch: false };
 const WATCH_DIRECTORY: Partial<RbacServiceOptions> = { watch: true, watchDebounceMs: 20, watchPollIntervalMs: 60_000 };
 
-async function eventually(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+/** The watcher reacts within tens of milliseconds: look often, give up after 5 s. */
+const watched = (check: () => Promise<boolean>, what: string) => eventually(check, what, { timeoutMs: 5_000, intervalMs: 25 });
 
 describe('RbacService', () => {
   let dir: string;
@@ -40,8 +36,8 @@ describe('RbacService', () => {
     writeFileSync(temporary, JSON.stringify({ rbac }));
     renameSync(temporary, file);
   };
-  const start = async (host = '127.0.0.1', options: Partial<RbacServiceOptions> = {}) => {
-    const service = new RbacService({ rbacFile: file, host } as FlansibleConfig, { ...MANUAL, ...options });
+  const start = async (host = '127.0.0.1', options: Partial<RbacServiceOptions> = {}, clock?: FakeClock) => {
+    const service = new RbacService({ rbacFile: file, host } as FlansibleConfig, { ...MANUAL, ...options }, clock);
     services.push(service);
     await service.onModuleInit();
     return service;
@@ -174,14 +170,16 @@ describe('RbacService', () => {
     expect(verify).toHaveBeenCalledTimes(1);
   });
 
-  it('forgets a remembered check after its time (real time)', async () => {
+  it('forgets a remembered check after its time (on its injected clock)', async () => {
     write({ user: 'alice', password: hashes.alice });
-    const rbac = await start('127.0.0.1', { cacheTtlMs: 150 });
+    const clock = new FakeClock();
+    const rbac = await start('127.0.0.1', { cacheTtlMs: 150 }, clock);
     verify.mockClear();
     await rbac.authenticate('alice', 'alice-pw');
+    clock.advance(149);
     await rbac.authenticate('alice', 'alice-pw');
     expect(verify).toHaveBeenCalledTimes(1);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    clock.advance(1);
     expect(await rbac.authenticate('alice', 'alice-pw')).not.toBeNull();
     expect(verify).toHaveBeenCalledTimes(2);
   });
@@ -209,7 +207,7 @@ describe('RbacService', () => {
     write({ user: 'alice', password: hashes.alice });
     const rbac = await start('127.0.0.1', WATCH_DIRECTORY);
     write({ user: 'alice', password: hashes.alice }, { user: 'bob', password: hashes.bob, inventories: ['dev'] });
-    await eventually(async () => (await rbac.authenticate('bob', 'bob:pw')) !== null, 'bob to be added');
+    await watched(async () => (await rbac.authenticate('bob', 'bob:pw')) !== null, 'bob to be added');
     expect(messages(Logger.prototype.log as unknown as jest.SpyInstance)).toContain(`Reloaded ${file}: 2 users`);
   });
 
@@ -217,10 +215,10 @@ describe('RbacService', () => {
     write({ user: 'alice', password: hashes.alice });
     const rbac = await start('127.0.0.1', WATCH_DIRECTORY);
     replace({ user: 'alice', password: hashes.alice }, { user: 'bob', password: hashes.bob });
-    await eventually(async () => (await rbac.authenticate('bob', 'bob:pw')) !== null, 'bob to be added');
+    await watched(async () => (await rbac.authenticate('bob', 'bob:pw')) !== null, 'bob to be added');
     // The watch must follow the new file, not the inode it started with.
     replace({ user: 'bob', password: hashes.bob });
-    await eventually(async () => (await rbac.authenticate('alice', 'alice-pw')) === null, 'alice to be removed');
+    await watched(async () => (await rbac.authenticate('alice', 'alice-pw')) === null, 'alice to be removed');
   });
 
   it('also notices changes by polling the file (file systems without change events)', async () => {
@@ -229,7 +227,7 @@ describe('RbacService', () => {
     (rbac as unknown as { watcher: { dirWatcher: { close(): void } | null } }).watcher.dirWatcher?.close();
     await new Promise((resolve) => setTimeout(resolve, 200)); // the poll's first stat is its baseline
     replace({ user: 'bob', password: hashes.bob });
-    await eventually(async () => (await rbac.authenticate('bob', 'bob:pw')) !== null, 'bob to be added');
+    await watched(async () => (await rbac.authenticate('bob', 'bob:pw')) !== null, 'bob to be added');
   });
 
   it('keeps the last good users when the file becomes malformed, and says why once', async () => {

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit, Optional } from '@nestjs/common';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { FlansibleConfig } from '@flansible/config';
+import { Clock, FlansibleConfig, SYSTEM_CLOCK } from '@flansible/config';
 import { AuthenticatedUser } from './authenticated-user';
 import { checkRbacText, InsecureDefaultCredentialsError } from './default-credentials';
 import { FileWatcher } from './file-watcher';
@@ -65,6 +65,7 @@ export class RbacService implements OnModuleInit, OnModuleDestroy {
   constructor(
     private readonly config: FlansibleConfig,
     @Optional() @Inject(RBAC_SERVICE_OPTIONS) options?: Partial<RbacServiceOptions>,
+    @Optional() private readonly clock: Clock = SYSTEM_CLOCK,
   ) {
     this.options = { ...DEFAULT_RBAC_SERVICE_OPTIONS, ...options };
     this.file = config.rbacFile;
@@ -147,11 +148,11 @@ export class RbacService implements OnModuleInit, OnModuleDestroy {
     // A hash string starts with "$", so a plaintext entry's key never equals a hash entry's.
     const stored = credential?.kind === 'plaintext' ? `plaintext:${credential.password}` : hash.encoded;
     const key = this.verified.key(name, stored, password);
-    if (credential && this.verified.has(key)) return true;
+    if (credential && this.verified.has(key, this.clock.now())) return true;
     const hashMatches = await this.verifyShared(key, password, hash);
     if (!credential) return false;
     const matches = credential.kind === 'hash' ? hashMatches : plaintextEquals(credential.password, password);
-    if (matches) this.verified.add(key);
+    if (matches) this.verified.add(key, this.clock.now());
     return matches;
   }
 

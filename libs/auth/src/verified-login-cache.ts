@@ -27,7 +27,7 @@ export class VerifiedLoginCache {
     return createHmac('sha256', this.secret).update(user).update('\0').update(storedCredential).update('\0').update(password).digest('base64');
   }
 
-  has(key: string, now = Date.now()): boolean {
+  has(key: string, now: number): boolean {
     const expires = this.entries.get(key);
     if (expires === undefined) return false;
     this.entries.delete(key);
@@ -36,7 +36,7 @@ export class VerifiedLoginCache {
     return true;
   }
 
-  add(key: string, now = Date.now()): void {
+  add(key: string, now: number): void {
     if (this.options.ttlMs <= 0 || this.options.maxEntries <= 0) return;
     this.entries.delete(key);
     this.entries.set(key, now + this.options.ttlMs);

@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { DynamicModule, Module, Type } from '@nestjs/common';
 import { RightsModule } from '@flansible/auth';
 import { MetricsModule } from '@flansible/metrics';
 import { WorkspaceModule } from '@flansible/workspace';
@@ -6,7 +6,9 @@ import { JobExecutor } from './job-executor';
 import { JobMessageController } from './job-message.controller';
 import { JobRunnerService } from './job-runner.service';
 import { RunnerDrainService } from './runner-drain.service';
+import { LostRunnerSweeper } from './lost-runner-sweeper';
 import { RunnerHeartbeatService } from './runner-heartbeat.service';
+import { RunnerStartupRecovery } from './runner-startup-recovery';
 
 /**
  * Runs jobs: consumes the job queue and executes ansible / ansible-playbook / git, keeps the
@@ -19,7 +21,12 @@ import { RunnerHeartbeatService } from './runner-heartbeat.service';
   imports: [WorkspaceModule, RightsModule, MetricsModule],
   // The job handler; startJobConsumer connects it to the queue.
   controllers: [JobMessageController],
-  providers: [JobExecutor, JobRunnerService, RunnerHeartbeatService, RunnerDrainService],
+  providers: [JobExecutor, JobRunnerService, RunnerHeartbeatService, LostRunnerSweeper, RunnerDrainService],
   exports: [JobExecutor, JobRunnerService, RunnerHeartbeatService, RunnerDrainService],
 })
-export class ExecutionModule {}
+export class ExecutionModule {
+  /** With the deployment's account of the jobs its previous process left running (see RunnerStartupRecovery). */
+  static withStartupRecovery(recovery: Type<RunnerStartupRecovery>): DynamicModule {
+    return { module: ExecutionModule, providers: [{ provide: RunnerStartupRecovery, useClass: recovery }] };
+  }
+}

@@ -1,8 +1,9 @@
 // What the apps and the end-to-end tests use; everything else is private to the library.
 export { ExecutionModule } from './execution.module';
+export { RunnerStartupRecovery } from './runner-startup-recovery';
 export { startJobConsumer } from './job-consumer';
 export { JobRunnerService } from './job-runner.service';
-export { abandonedJobReason } from './runner-heartbeat.service';
+export { abandonedJobReason } from './lost-runner-sweeper';
 export { RunnerDrainService } from './runner-drain.service';
 export {
   buildCommandInvocation,

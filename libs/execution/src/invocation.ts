@@ -32,7 +32,7 @@ export interface Invocation {
   env?: Readonly<Record<string, string>>;
 }
 
-/** Files prepared for one run (see extra-vars-file.ts). */
+/** Files the executor prepares for one run (the extra vars: extra-vars-file.ts). */
 export interface InvocationFiles {
   /** Extra vars file, passed as `--extra-vars=@<file>`. */
   extraVarsFile?: string;

@@ -17,7 +17,9 @@ import { ExecutionModule } from './execution.module';
 import { startJobConsumer } from './job-consumer';
 import { JOB_RUNNER_OPTIONS, JobRunnerService } from './job-runner.service';
 import { processGroupIsAlive } from './process-runner';
-import { abandonedJobReason, lostRunnerReason, RunnerHeartbeatOptions, RunnerHeartbeatService } from './runner-heartbeat.service';
+import { abandonedJobReason, LostRunnerSweeper, lostRunnerReason } from './lost-runner-sweeper';
+import { RunnerHeartbeatService } from './runner-heartbeat.service';
+import { RUNNER_HEARTBEAT_OPTIONS, RunnerHeartbeatOptions } from './runner-liveness-options';
 import { AnsibleSandbox, createAnsibleSandbox } from './testing/ansible-sandbox';
 import { GlobalProvidersModule } from './testing/global-providers';
 import { InMemoryJobStore } from './testing/in-memory-output-store';
@@ -37,6 +39,7 @@ interface RunnerApp {
   bus: InProcessJobNoticeBus;
   runner: JobRunnerService;
   heartbeat: RunnerHeartbeatService;
+  sweeper: LostRunnerSweeper;
 }
 
 let sandbox: AnsibleSandbox;
@@ -60,17 +63,18 @@ async function startRunnerApp(store = new InMemoryJobStore(), beforeStart?: (sto
         { provide: JobQueue, useValue: queue },
         { provide: JobNoticeBus, useValue: bus },
         { provide: JOB_RUNNER_OPTIONS, useValue: { killGraceMs: 500 } },
+        { provide: RUNNER_HEARTBEAT_OPTIONS, useValue: FAST_HEARTBEAT },
       ),
       ExecutionModule,
     ],
   }).compile();
   const runner = moduleRef.get(JobRunnerService);
   const heartbeat = moduleRef.get(RunnerHeartbeatService);
-  heartbeat.configure(FAST_HEARTBEAT);
+  const sweeper = moduleRef.get(LostRunnerSweeper);
   await beforeStart?.(store);
   const app = await moduleRef.createNestApplication({ logger: ['error', 'warn'] }).init();
   await startJobConsumer(app);
-  return { app, store, queue, bus, runner, heartbeat };
+  return { app, store, queue, bus, runner, heartbeat, sweeper };
 }
 
 function message(spec: JobSpec, jobId = randomUUID()): JobMessage {
@@ -292,7 +296,7 @@ describe('RunnerHeartbeatService', () => {
       await r.store.createJob({ id: jobId, submittedBy: 'tester', spec: ping(), createdAt: new Date() });
       await r.queue.publish(message(ping(), jobId));
       await waitFor(r.store, jobId, (job) => job.status === JobStatus.Running);
-      expect(await r.heartbeat.endAbandonedJobs()).toEqual([]);
+      expect(await r.sweeper.endAbandonedJobs()).toEqual([]);
 
       // Then its outcome, refused by the store twice: held here, retried, not abandoned.
       const completeJob = jest.spyOn(r.store, 'completeJob');
@@ -300,7 +304,7 @@ describe('RunnerHeartbeatService', () => {
       claimed.release();
       await until(() => completeJob.mock.calls.length >= 1);
       expect(r.runner.isRunning(jobId)).toBe(false);
-      expect(await r.heartbeat.endAbandonedJobs()).toEqual([]);
+      expect(await r.sweeper.endAbandonedJobs()).toEqual([]);
       expect(r.runner.interrupt(jobId, JobStatus.Canceled, 'too late')).toBe(false);
       expect(await finished(r.store, jobId)).toMatchObject({ status: JobStatus.Successful, reason: null });
       expect(completeJob).toHaveBeenCalledTimes(3);
@@ -319,7 +323,7 @@ describe('RunnerHeartbeatService', () => {
       await until(async () => (await r.store.readOutput(own)).includes('sleeping-324.25'));
       // As after a store outage long enough for this runner to count as lost.
       r.store.heartbeats.set(r.runner.runnerId, new Date(0));
-      expect(await r.heartbeat.failJobsOfLostRunners()).toEqual([own]);
+      expect(await r.sweeper.failJobsOfLostRunners()).toEqual([own]);
       await until(() => !r.runner.isRunning(own));
       expect(await r.store.findJob(own)).toMatchObject({ status: JobStatus.Error, reason: lostRunnerReason(FAST_HEARTBEAT.lostAfterMs!, r.runner.runnerId) });
     } finally {

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { createFlansibleClient, FlansibleApiError, FlansibleStreamError, JobStreamMessage } from './index';
+import { eventually } from '@flansible/testing';
 import { LocalServer, RecordedRequest, sendJson } from './testing/local-server';
 
 /** A finished job as the server's store holds it. */
@@ -152,22 +153,14 @@ describe('followJob', () => {
     for await (const message of client().followJob('job-1')) {
       if (message.type === 'output') break;
     }
-    await waitFor(() => closed.includes(0));
+    await eventually(() => closed.includes(0), 'the first stream to close', 5_000);
 
     plan = [{ kind: 'hang', after: 1 }];
     const controller = new AbortController();
     const following = collect(client().followJob('job-1', { signal: controller.signal }));
-    await waitFor(() => server.requests.length === 2);
+    await eventually(() => server.requests.length === 2, 'the stream to reconnect', 5_000);
     controller.abort(new Error('the page was closed'));
     await expect(following).rejects.toThrow('the page was closed');
-    await waitFor(() => closed.includes(1));
+    await eventually(() => closed.includes(1), 'the second stream to close', 5_000);
   });
 });
-
-async function waitFor(check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

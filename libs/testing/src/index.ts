@@ -1,3 +1,4 @@
 // Helpers shared by the specs and the end-to-end suites; never imported by app code.
 export { eventually } from './eventually';
 export type { EventuallyOptions, Truthy } from './eventually';
+export { FakeClock } from './fake-clock';

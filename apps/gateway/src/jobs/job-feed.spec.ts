@@ -10,6 +10,7 @@ import type { Response } from 'express';
 import { JobKind, JobStatus } from '@flansible/contracts';
 import { InProcessJobNoticeBus } from '@flansible/queue';
 import { createJobStore, JobStore } from '@flansible/store';
+import { eventually } from '@flansible/testing';
 import { FeedSubscriber, JobFeed, STALLED_STREAM_BYTES } from './job-feed';
 
 /** Just what a feed uses of an HTTP response: writes, end and the close event. */
@@ -41,13 +42,8 @@ class FakeResponse extends EventEmitter {
   }
 }
 
-async function until(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+/** Streams follow within milliseconds: look often, give up after 20 s. */
+const until = (check: () => boolean, what: string) => eventually(check, what, { timeoutMs: 20_000, intervalMs: 5 });
 
 describe('JobFeed', () => {
   let root: string;

@@ -1,0 +1,87 @@
+import { Test } from '@nestjs/testing';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import Database from 'better-sqlite3';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import { loadConfig } from '@flansible/config';
+import { SQLITE_FILE_NAME } from '@flansible/store';
+import { configureGatewayApp } from '../configure-gateway-app';
+import { GatewayModule } from '../gateway.module';
+import { LocalHostExposureAudit } from '../security/local-host-exposure.audit';
+
+export interface TestGateway {
+  app: NestExpressApplication;
+  /** supertest over the app's server: no port, no process. */
+  http: ReturnType<typeof request>;
+  /** How many jobs the SQLite store holds: what a refused request must leave unchanged. */
+  countJobs(): number;
+  close(): Promise<void>;
+}
+
+export interface TestGatewayOptions {
+  /** FLANSIBLE_* settings over those of the generated workspace (an e2e fixture's env(), say). */
+  env?: Record<string, string>;
+}
+
+const LOCAL_INVENTORY = '[local]\nlocalhost ansible_connection=local\n';
+const OK_PLAYBOOK = '- hosts: all\n  gather_facts: false\n  tasks: []\n';
+
+/** The users of the generated workspace: an admin, a user of `dev` alone, one of `prod` alone without git. */
+export const TEST_USERS = {
+  admin: { user: 'admin', password: 'admin', inventories: [] },
+  devadmin: { user: 'devadmin', password: 'devpassword', inventories: ['dev'] },
+  produser: { user: 'produser', password: 'prodpassword', inventories: ['prod'], git: false },
+} as const;
+
+/** Playbook and inventory roots, a data directory and rbac.json in a temporary directory. */
+function writeWorkspace(root: string): Record<string, string> {
+  const dirs = { playbooks: join(root, 'playbooks', 'app'), inventories: join(root, 'inventories'), vault: join(root, 'vault'), data: join(root, 'data') };
+  for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dirs.playbooks, 'ok.yml'), OK_PLAYBOOK);
+  for (const name of ['localhost', 'dev', 'prod']) writeFileSync(join(dirs.inventories, name), LOCAL_INVENTORY);
+  writeFileSync(join(root, 'rbac.json'), JSON.stringify({ rbac: Object.values(TEST_USERS) }));
+  return {
+    FLANSIBLE_PLAYBOOK_ROOT: join(root, 'playbooks'),
+    FLANSIBLE_INVENTORY_ROOT: dirs.inventories,
+    FLANSIBLE_VAULT_ROOT: dirs.vault,
+    FLANSIBLE_DATA_DIR: dirs.data,
+    FLANSIBLE_RBAC_FILE: join(root, 'rbac.json'),
+    FLANSIBLE_DEFAULT_INVENTORY: 'localhost',
+  };
+}
+
+/**
+ * The gateway of the embedded deployment in this process, as main.ts configures it: a temporary
+ * SQLite store and the in-process queue, but no job consumer (nothing runs Ansible; submitted jobs
+ * stay queued) and no start-up inventory audit (it runs ansible-inventory).
+ */
+export async function createTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
+  const root = mkdtempSync(join(tmpdir(), 'flansible-http-'));
+  const env = { ...writeWorkspace(root), ...options.env };
+  const config = loadConfig({ ...env, FLANSIBLE_CONFIG_FILE: join(root, 'no-config-file.yml'), FLANSIBLE_SHUTDOWN_GRACE: '0' });
+  const moduleRef = await Test.createTestingModule({ imports: [GatewayModule.forRoot(config)] })
+    .overrideProvider(LocalHostExposureAudit)
+    .useValue({})
+    .compile();
+  const app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: false });
+  configureGatewayApp(app, config);
+  await app.init();
+  return {
+    app,
+    http: request(app.getHttpServer()),
+    countJobs() {
+      const db = new Database(join(config.dataDir, SQLITE_FILE_NAME), { readonly: true, fileMustExist: true });
+      try {
+        return (db.prepare('SELECT count(*) AS n FROM jobs').get() as { n: number }).n;
+      } finally {
+        db.close();
+      }
+    },
+    async close() {
+      await app.close();
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
