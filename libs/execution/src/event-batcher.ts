@@ -1,7 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { NewJobEvent } from '@flansible/contracts';
-import { DEFAULT_FLUSH_INTERVAL_MS } from './output-batcher';
-import { SerialBatcher } from './serial-batcher';
+import { batchLimits, SerialBatcher } from './serial-batcher';
 
 export interface EventBatcherOptions {
   /** Longest an event waits before it is appended. */
@@ -27,12 +26,7 @@ export class EventBatcher extends SerialBatcher<NewJobEvent[]> {
     private readonly append: (events: NewJobEvent[]) => Promise<void>,
     options: EventBatcherOptions = {},
   ) {
-    const maxBatch = options.maxBatchEvents ?? DEFAULT_MAX_BATCH_EVENTS;
-    super({
-      flushIntervalMs: options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS,
-      maxBatch,
-      highWaterMark: options.highWaterMarkEvents ?? 4 * maxBatch,
-    });
+    super(batchLimits(options.maxBatchEvents ?? DEFAULT_MAX_BATCH_EVENTS, options.flushIntervalMs, options.highWaterMarkEvents));
   }
 
   /** Queues an event; returns a promise when the producer should pause until it resolves. */

@@ -1,24 +1,16 @@
-import { CommandJobSpec, JobEventType, JobKind, JobSpec, NewJobEvent, PlaybookJobSpec } from '@flansible/contracts';
-import { WorkspaceService } from '@flansible/workspace';
+import { JobEventType, JobKind, JobSpec, NewJobEvent } from '@flansible/contracts';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { findCallbackPluginDir } from './callback-plugin';
-import { ExecuteJobOptions, JobExecutor } from './job-executor';
+import { ExecuteJobOptions } from './job-executor';
 import { Invocation } from './invocation';
-import { AnsibleSandbox, createAnsibleSandbox } from './testing/ansible-sandbox';
+import { useJobExecutor } from './testing/job-executor-harness';
 
 jest.setTimeout(30_000);
 
 /** Structured events from the callback plugin, and the new launch fields, with real Ansible on localhost. */
-let sandbox: AnsibleSandbox;
-let executor: JobExecutor;
-
-beforeAll(async () => {
-  sandbox = await createAnsibleSandbox();
-  executor = new JobExecutor(sandbox.config, new WorkspaceService(sandbox.config));
-});
-afterAll(() => sandbox.dispose());
+const { sandbox, executor, command, playbook } = useJobExecutor();
 
 interface Execution {
   status: string;
@@ -33,7 +25,7 @@ async function execute(spec: JobSpec, options: Partial<ExecuteJobOptions> & { wi
   const batches: NewJobEvent[][] = [];
   const spawned: Invocation[] = [];
   const { withEvents = true, ...rest } = options;
-  const outcome = await executor.execute(spec, {
+  const outcome = await executor().execute(spec, {
     appendOutput: async (chunk) => void chunks.push(chunk),
     ...(withEvents ? { appendEvents: async (events: NewJobEvent[]) => void batches.push(events) } : {}),
     onSpawn: (_pid, invocation) => spawned.push(invocation),
@@ -41,22 +33,6 @@ async function execute(spec: JobSpec, options: Partial<ExecuteJobOptions> & { wi
   });
   return { status: outcome.status, output: chunks.join(''), events: batches.flat(), eventBatches: batches.length, spawned };
 }
-
-const playbook = (playbookPath: string, overrides: Partial<PlaybookJobSpec> = {}): PlaybookJobSpec => ({
-  kind: JobKind.Playbook,
-  inventoryPath: sandbox.inventoryPath,
-  playbookDir: sandbox.playbookDir,
-  playbookPath,
-  ...overrides,
-});
-
-const command = (overrides: Partial<CommandJobSpec> = {}): CommandJobSpec => ({
-  kind: JobKind.Command,
-  inventoryPath: sandbox.inventoryPath,
-  hostPattern: 'localhost',
-  module: 'ping',
-  ...overrides,
-});
 
 const SAMPLE = `- name: Sample play
   hosts: all
@@ -83,9 +59,9 @@ const withoutTimes = (output: string) => output.replace(/"(delta|start|end)": "[
 
 describe('structured events from the callback plugin', () => {
   it('finds the plugin in the repository', () => {
-    expect(executor.callbackPluginDir).toMatch(/libs\/execution\/ansible\/callback_plugins$/);
-    expect(existsSync(join(executor.callbackPluginDir!, 'flansible_events.py'))).toBe(true);
-    expect(executor.checkCallbackPlugin()).toBe(true);
+    expect(executor().callbackPluginDir).toMatch(/libs\/execution\/ansible\/callback_plugins$/);
+    expect(existsSync(join(executor().callbackPluginDir!, 'flansible_events.py'))).toBe(true);
+    expect(executor().checkCallbackPlugin()).toBe(true);
   });
 
   it('finds the plugin from the built app too (dist/ holds no .py file)', () => {
@@ -97,7 +73,7 @@ describe('structured events from the callback plugin', () => {
   });
 
   it('records the events of a playbook in order, and leaves the human output as it was', async () => {
-    const path = await sandbox.writePlaybook('sample.yml', SAMPLE);
+    const path = await sandbox().writePlaybook('sample.yml', SAMPLE);
     const { status, output, events } = await execute(playbook(path));
     expect(status).toBe('successful');
     expect(events.map((e) => [e.type, e.host, e.task])).toEqual([
@@ -171,7 +147,7 @@ describe('structured events from the callback plugin', () => {
   });
 
   it('records item_failed for a failing loop item', async () => {
-    const path = await sandbox.writePlaybook(
+    const path = await sandbox().writePlaybook(
       'items.yml',
       `- hosts: all\n  gather_facts: false\n  tasks:\n    - command: "test {{ item }} = good"\n      loop: [good, bad]\n`,
     );
@@ -186,7 +162,7 @@ describe('structured events from the callback plugin', () => {
 
   it('records no events for git jobs (no events pipe for git)', async () => {
     // A checkout with no remote: git runs, and fails.
-    const repoDir = join(sandbox.config.playbookRoot, 'no-remote');
+    const repoDir = join(sandbox().config.playbookRoot, 'no-remote');
     execFileSync('git', ['init', '-q', repoDir], { stdio: 'pipe' });
     const { status, events } = await execute({ kind: JobKind.Git, repoDir, remote: 'origin', branch: 'main', reset: false });
     expect(status).toBe('failed');
@@ -204,7 +180,7 @@ describe('launch fields with real Ansible', () => {
 `;
 
   it('runs only the tagged tasks with tags', async () => {
-    const path = await sandbox.writePlaybook('tagged.yml', TAGGED);
+    const path = await sandbox().writePlaybook('tagged.yml', TAGGED);
     const { status, output, spawned } = await execute(playbook(path, { tags: ['deploy'] }));
     expect(status).toBe('successful');
     expect(spawned[0].args).toContain('--tags=deploy');
@@ -214,7 +190,7 @@ describe('launch fields with real Ansible', () => {
   });
 
   it('skips the tasks of skip-tags', async () => {
-    const path = await sandbox.writePlaybook('tagged.yml', TAGGED);
+    const path = await sandbox().writePlaybook('tagged.yml', TAGGED);
     const { status, output } = await execute(playbook(path, { skipTags: ['deploy', 'config'] }));
     expect(status).toBe('successful');
     expect(output).toContain('untagged-task');
@@ -223,8 +199,8 @@ describe('launch fields with real Ansible', () => {
   });
 
   it('changes nothing in check mode and shows the diff', async () => {
-    const target = join(sandbox.root, 'check-mode-target.txt');
-    const path = await sandbox.writePlaybook(
+    const target = join(sandbox().root, 'check-mode-target.txt');
+    const path = await sandbox().writePlaybook(
       'check.yml',
       `- hosts: all\n  gather_facts: false\n  tasks:\n    - copy: content="new content\\n" dest=${target}\n`,
     );
@@ -243,7 +219,7 @@ describe('launch fields with real Ansible', () => {
   });
 
   it('refuses a bad tag without running anything', async () => {
-    const path = await sandbox.writePlaybook('tagged.yml', TAGGED);
+    const path = await sandbox().writePlaybook('tagged.yml', TAGGED);
     const { status, spawned } = await execute(playbook(path, { tags: ['deploy; touch /tmp/x'] }));
     expect(status).toBe('error');
     expect(spawned).toEqual([]);

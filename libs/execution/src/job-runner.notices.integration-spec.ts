@@ -1,10 +1,9 @@
-import { DynamicModule, INestApplicationContext, Module } from '@nestjs/common';
+import { INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { ConfigModule } from '@flansible/config';
 import {
   JOB_MESSAGE_SCHEMA_VERSION,
   JobEventType,
-  JobKind,
   JobMessage,
   JobNotice,
   JobSpec,
@@ -16,13 +15,15 @@ import { JobRecord, JobStore, RunnerJobStore } from '@flansible/store';
 import { randomUUID } from 'node:crypto';
 import { ExecutionModule } from './execution.module';
 import { startJobConsumer } from './job-consumer';
-import { JobRunnerService } from './job-runner.service';
+import { JOB_RUNNER_OPTIONS, JobRunnerService } from './job-runner.service';
 import { processGroupIsAlive } from './process-runner';
 import { abandonedJobReason, LostRunnerSweeper, lostRunnerReason } from './lost-runner-sweeper';
 import { RunnerHeartbeatService } from './runner-heartbeat.service';
 import { RUNNER_HEARTBEAT_OPTIONS, RunnerHeartbeatOptions } from './runner-liveness-options';
 import { AnsibleSandbox, createAnsibleSandbox } from './testing/ansible-sandbox';
+import { GlobalProvidersModule } from './testing/global-providers';
 import { InMemoryJobStore } from './testing/in-memory-output-store';
+import { pingSpec, sleeperSpec } from './testing/runner-job-specs';
 
 jest.setTimeout(30_000);
 
@@ -30,19 +31,6 @@ jest.setTimeout(30_000);
  * The runner with the notice bus (the real in-process one) and its heartbeat, over the in-memory
  * store, with real Ansible on localhost.
  */
-@Module({})
-class PortsModule {
-  static with(store: JobStore, queue: JobQueue, bus: JobNoticeBus): DynamicModule {
-    const providers = [
-      { provide: RunnerJobStore, useValue: store },
-      { provide: JobQueue, useValue: queue },
-      { provide: JobNoticeBus, useValue: bus },
-      // Global like the ports, so that ExecutionModule's services see it.
-      { provide: RUNNER_HEARTBEAT_OPTIONS, useValue: FAST_HEARTBEAT },
-    ];
-    return { module: PortsModule, global: true, providers, exports: [RunnerJobStore, JobQueue, JobNoticeBus, RUNNER_HEARTBEAT_OPTIONS] };
-  }
-}
 
 interface RunnerApp {
   app: INestApplicationContext;
@@ -68,11 +56,20 @@ async function startRunnerApp(store = new InMemoryJobStore(), beforeStart?: (sto
   const queue = new InProcessJobQueue();
   const bus = new InProcessJobNoticeBus();
   const moduleRef = await Test.createTestingModule({
-    imports: [ConfigModule.forRoot(sandbox.config), PortsModule.with(store, queue, bus), ExecutionModule],
+    imports: [
+      ConfigModule.forRoot(sandbox.config),
+      GlobalProvidersModule.with(
+        { provide: RunnerJobStore, useValue: store },
+        { provide: JobQueue, useValue: queue },
+        { provide: JobNoticeBus, useValue: bus },
+        { provide: JOB_RUNNER_OPTIONS, useValue: { killGraceMs: 500 } },
+        { provide: RUNNER_HEARTBEAT_OPTIONS, useValue: FAST_HEARTBEAT },
+      ),
+      ExecutionModule,
+    ],
   }).compile();
   const runner = moduleRef.get(JobRunnerService);
   const heartbeat = moduleRef.get(RunnerHeartbeatService);
-  runner.configure({ killGraceMs: 500 });
   const sweeper = moduleRef.get(LostRunnerSweeper);
   await beforeStart?.(store);
   const app = await moduleRef.createNestApplication({ logger: ['error', 'warn'] }).init();
@@ -109,16 +106,8 @@ async function until(condition: () => Promise<boolean> | boolean, within = 20_00
   }
 }
 
-const ping = (): JobSpec => ({ kind: JobKind.Command, inventoryPath: sandbox.inventoryPath, hostPattern: 'localhost', module: 'ping' });
-const sleeper = async (marker: string): Promise<JobSpec> => ({
-  kind: JobKind.Playbook,
-  inventoryPath: sandbox.inventoryPath,
-  playbookDir: sandbox.playbookDir,
-  playbookPath: await sandbox.writePlaybook(
-    `sleep-${marker}.yml`,
-    `- hosts: all\n  gather_facts: false\n  tasks:\n    - debug: msg="sleeping-${marker}"\n    - command: sleep ${marker}\n`,
-  ),
-});
+const ping = (): JobSpec => pingSpec(sandbox);
+const sleeper = (marker: string): Promise<JobSpec> => sleeperSpec(sandbox, marker);
 
 describe('JobRunnerService with the notice bus', () => {
   let r: RunnerApp;

@@ -2,16 +2,18 @@ import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { RbacService } from '@flansible/auth';
 import { ConfigModule } from '@flansible/config';
-import { JOB_MESSAGE_SCHEMA_VERSION, JobKind, JobMessage, JobSpec, JobStatus, isTerminalStatus } from '@flansible/contracts';
+import { JOB_MESSAGE_SCHEMA_VERSION, JobMessage, JobSpec, JobStatus, isTerminalStatus } from '@flansible/contracts';
 import { JobQueue, QueueModule } from '@flansible/queue';
 import { createJobStore, JobRecord, JobStore, RunnerJobStore, StoreModule } from '@flansible/store';
 import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { ExecutionModule } from './execution.module';
 import { startJobConsumer } from './job-consumer';
-import { JobRunnerService } from './job-runner.service';
+import { JOB_RUNNER_OPTIONS, JobRunnerService } from './job-runner.service';
 import { processGroupIsAlive } from './process-runner';
 import { AnsibleSandbox, createAnsibleSandbox, SANDBOX_RBAC } from './testing/ansible-sandbox';
+import { GlobalProvidersModule } from './testing/global-providers';
+import { pingSpec, sleeperSpec } from './testing/runner-job-specs';
 
 jest.setTimeout(30_000);
 
@@ -28,14 +30,19 @@ let closed = false;
 
 async function startApp(): Promise<void> {
   const moduleRef = await Test.createTestingModule({
-    imports: [ConfigModule.forRoot(sandbox.config), StoreModule.forRoot(), QueueModule.forRoot({ role: 'embedded' }), ExecutionModule],
+    imports: [
+      ConfigModule.forRoot(sandbox.config),
+      StoreModule.forRoot(),
+      QueueModule.forRoot({ role: 'embedded' }),
+      GlobalProvidersModule.with({ provide: JOB_RUNNER_OPTIONS, useValue: { killGraceMs: 500 } }),
+      ExecutionModule,
+    ],
   }).compile();
   app = await moduleRef.createNestApplication({ logger: ['error', 'warn'] }).init();
   await startJobConsumer(app);
   store = app.get<RunnerJobStore, JobStore>(RunnerJobStore);
   queue = app.get(JobQueue);
   runner = app.get(JobRunnerService);
-  runner.configure({ killGraceMs: 500 });
 }
 
 beforeAll(async () => {
@@ -70,16 +77,8 @@ async function waitFor(jobId: string, predicate: (job: JobRecord) => boolean, wi
 }
 const finished = (jobId: string) => waitFor(jobId, (job) => isTerminalStatus(job.status));
 
-const ping = (): JobSpec => ({ kind: JobKind.Command, inventoryPath: sandbox.inventoryPath, hostPattern: 'localhost', module: 'ping' });
-const sleeper = async (marker: string): Promise<JobSpec> => ({
-  kind: JobKind.Playbook,
-  inventoryPath: sandbox.inventoryPath,
-  playbookDir: sandbox.playbookDir,
-  playbookPath: await sandbox.writePlaybook(
-    `sleep-${marker}.yml`,
-    `- hosts: all\n  gather_facts: false\n  tasks:\n    - debug: msg="sleeping-${marker}"\n    - command: sleep ${marker}\n`,
-  ),
-});
+const ping = (): JobSpec => pingSpec(sandbox);
+const sleeper = (marker: string): Promise<JobSpec> => sleeperSpec(sandbox, marker);
 
 describe('JobRunnerService', () => {
   it('claims a queued job, runs it and records outcome and output', async () => {

@@ -1,19 +1,23 @@
 import {
+  Inject,
   Injectable,
   Logger,
   OnApplicationBootstrap,
   OnApplicationShutdown,
   OnModuleDestroy,
+  Optional,
 } from '@nestjs/common';
 import { JobStartAuthorizer } from '@flansible/auth';
 import { withLogFields } from '@flansible/logging';
 import { FlansibleMetrics } from '@flansible/metrics';
-import { JobMessage, JobNotice, JobOutcome, JobStatus } from '@flansible/contracts';
+import { JobMessage, JobNotice, JobStatus } from '@flansible/contracts';
 import { DeliveryInfo, JobNoticeBus } from '@flansible/queue';
 import { JobRecord, RunnerJobStore } from '@flansible/store';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { HeldJob, HeldJobs } from './held-jobs';
 import { ExecuteJobOptions, JobExecutor, JobInterruption } from './job-executor';
+import { OutcomeRecorder } from './outcome-recorder';
 import { RunnerDrainService } from './runner-drain.service';
 
 /** Whether a message's spec is the stored one (both came from the same JSON, so key order agrees). */
@@ -32,23 +36,8 @@ export type JobRunnerOptions = Pick<
   'timeoutSeconds' | 'idleTimeoutSeconds' | 'killGraceMs' | 'batching' | 'eventBatching'
 >;
 
-/**
- * Recording an outcome the store refuses is retried after this pause, doubling up to
- * RECORD_RETRY_MAX_MS, for as long as it takes: the message stays unacked meanwhile, so it is
- * redelivered only if this runner dies, and then the lost-runner sweep ends the job.
- */
-const RECORD_RETRY_FIRST_MS = 500;
-const RECORD_RETRY_MAX_MS = 5_000;
-/** Attempts left once shutdown begins; after them the job is left to the lost-runner sweep. */
-const RECORD_ATTEMPTS_AT_SHUTDOWN = 3;
-
-/** A job this runner holds: executing, then, once finished, waiting for the store to take its outcome. */
-interface HeldJob {
-  abort: AbortController;
-  done: Promise<void>;
-  /** Set when the job has finished and its outcome is being recorded. */
-  outcome?: JobOutcome;
-}
+/** Optional provider for specs: shorter timeouts and grace periods than the configuration's. */
+export const JOB_RUNNER_OPTIONS = Symbol('JOB_RUNNER_OPTIONS');
 
 const SHUTDOWN_REASON = 'The runner shut down while the job was running';
 
@@ -62,19 +51,12 @@ const SHUTDOWN_REASON = 'The runner shut down while the job was running';
 export class JobRunnerService implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown {
   readonly runnerId = createRunnerId();
   private readonly logger = new Logger(JobRunnerService.name);
-  /**
-   * Jobs this process holds, from their claim until the store has their outcome: to cancel them,
-   * stop them at shutdown, and tell the sweep which of the store's running jobs really run here.
-   */
-  private readonly held = new Map<string, HeldJob>();
-  /** Claims sent to the store and not answered yet, and claims ever started (see claimMark). */
-  private claimsInFlight = 0;
-  private claimsStarted = 0;
-  /** Wakes outcomes waiting to be recorded again when shutdown begins. */
-  private readonly wakeOnStop = new Set<() => void>();
+  /** Jobs this process holds, from their claim until the store has their outcome. */
+  private readonly held = new HeldJobs();
+  private readonly recorder: OutcomeRecorder;
   private stopping = false;
   private stopped: Promise<void> | null = null;
-  private options: JobRunnerOptions = {};
+  private readonly options: JobRunnerOptions;
 
   constructor(
     private readonly store: RunnerJobStore,
@@ -83,11 +65,10 @@ export class JobRunnerService implements OnApplicationBootstrap, OnModuleDestroy
     private readonly startAuthorizer: JobStartAuthorizer,
     private readonly metrics: FlansibleMetrics,
     private readonly drainer: RunnerDrainService,
-  ) {}
-
-  /** For specs: shorter timeouts and grace periods than the configuration's. */
-  configure(options: JobRunnerOptions): void {
+    @Optional() @Inject(JOB_RUNNER_OPTIONS) options?: JobRunnerOptions,
+  ) {
     this.options = { ...options };
+    this.recorder = new OutcomeRecorder(store, metrics, (notice) => this.notify(notice), this.logger);
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -104,31 +85,22 @@ export class JobRunnerService implements OnApplicationBootstrap, OnModuleDestroy
 
   /** The jobs this process holds now: executing, or finished with their outcome not yet stored. */
   get runningJobCount(): number {
-    return this.held.size;
+    return this.held.count;
   }
 
   /** True while the job executes in this process. */
   isRunning(jobId: string): boolean {
-    const job = this.held.get(jobId);
-    return job !== undefined && job.outcome === undefined;
+    return this.held.isRunning(jobId);
   }
 
-  /**
-   * A mark to take just before reading from the store which jobs run on this runner, for
-   * jobsNoLongerHeld; null while that read could not be judged (a claim in flight, shutdown).
-   */
+  /** See HeldJobs.claimMark: null while the store's list of jobs running here cannot be judged. */
   claimMark(): number | null {
-    return this.stopping || this.claimsInFlight > 0 ? null : this.claimsStarted;
+    return this.held.claimMark();
   }
 
-  /**
-   * Of `ids`, jobs the store held as running on this runner when read after claimMark() gave
-   * `mark`: those this process neither runs nor is recording any more. None when a claim overlapped
-   * the read: the store may then show a job claimed here that this process has not registered yet.
-   */
+  /** See HeldJobs.jobsNoLongerHeld: the store's jobs on this runner that this process no longer holds. */
   jobsNoLongerHeld(ids: string[], mark: number): string[] {
-    if (this.claimMark() !== mark) return [];
-    return ids.filter((id) => !this.held.has(id));
+    return this.held.jobsNoLongerHeld(ids, mark);
   }
 
   /**
@@ -137,9 +109,7 @@ export class JobRunnerService implements OnApplicationBootstrap, OnModuleDestroy
    * False when the job is not running here (a finished one waiting for its outcome to be stored included).
    */
   interrupt(jobId: string, status: JobInterruption['status'], reason: string): boolean {
-    if (!this.isRunning(jobId)) return false;
-    this.held.get(jobId)!.abort.abort(new JobInterruption(status, reason));
-    return true;
+    return this.held.interrupt(jobId, new JobInterruption(status, reason));
   }
 
   /** Stops a job running here when the store holds a cancel request for it, with the stored reason. */
@@ -187,14 +157,7 @@ export class JobRunnerService implements OnApplicationBootstrap, OnModuleDestroy
     }
     // The message is a wake-up and a pointer, never the job itself: what runs is the fairest job
     // the store holds as queued (this one when fairness allows), exactly as the gateway stored it.
-    this.claimsStarted++;
-    this.claimsInFlight++;
-    let job: JobRecord | null;
-    try {
-      job = await this.store.claimNextJob(this.runnerId, new Date(), jobId);
-    } finally {
-      this.claimsInFlight--;
-    }
+    const job = await this.held.claim(() => this.store.claimNextJob(this.runnerId, new Date(), jobId));
     if (!job) {
       // Nothing queued any more (a redelivery after a runner was lost, a duplicate, or the job ran
       // through another message): ack, never run anything twice.
@@ -210,7 +173,7 @@ export class JobRunnerService implements OnApplicationBootstrap, OnModuleDestroy
   private async start(job: JobRecord, message: JobMessage): Promise<void> {
     const { jobId } = message;
     // Held in the same turn as the claim's answer, so the sweep never sees it claimed here but unheld.
-    const held = this.hold(job.id);
+    const held = this.held.hold(job.id);
     try {
       if (job.id === jobId && !sameSpec(job.spec, message.spec)) {
         this.logger.warn(`The message of job ${jobId} does not match the job the gateway stored: running the stored job, not the message`);
@@ -219,29 +182,20 @@ export class JobRunnerService implements OnApplicationBootstrap, OnModuleDestroy
       this.metrics.jobStarted(job);
       if (this.stopping) {
         // Shutdown began while the job was being claimed: end it now rather than start it.
-        await this.record(job.id, held, { status: JobStatus.Error, reason: SHUTDOWN_REASON, returnCode: null });
+        await this.recorder.record(job.id, held, { status: JobStatus.Error, reason: SHUTDOWN_REASON, returnCode: null });
         return;
       }
       // Rights may have been taken away while the job waited: rbac.json as it is now decides.
       const refusal = this.startAuthorizer.refusal(job);
       if (refusal) {
         this.logger.warn(`Job ${job.id} of ${job.submittedBy} not started: ${refusal}`);
-        await this.record(job.id, held, { status: JobStatus.Error, reason: refusal, returnCode: null });
+        await this.recorder.record(job.id, held, { status: JobStatus.Error, reason: refusal, returnCode: null });
         return;
       }
       await this.runAndRecord(job, held);
     } finally {
-      this.held.delete(job.id);
       held.finished();
     }
-  }
-
-  private hold(jobId: string): HeldJob & { finished: () => void } {
-    let finished!: () => void;
-    const done = new Promise<void>((resolve) => (finished = resolve));
-    const job = { abort: new AbortController(), done, finished };
-    this.held.set(jobId, job);
-    return job;
   }
 
   private async runAndRecord(job: JobRecord, held: HeldJob): Promise<void> {
@@ -263,57 +217,7 @@ export class JobRunnerService implements OnApplicationBootstrap, OnModuleDestroy
     });
     const took = ((Date.now() - started) / 1000).toFixed(1);
     this.logger.log(`Job ${jobId} ${outcome.status} after ${took} s${outcome.reason ? `: ${outcome.reason}` : ''}`);
-    await this.record(jobId, held, outcome);
-  }
-
-  /**
-   * Records the outcome, retrying with a growing pause (RECORD_RETRY_*) until the store takes it:
-   * the job stays held here and its message unacked, so no other runner gets it meanwhile. At
-   * shutdown a few last attempts, then it throws (the job is left to the lost-runner sweep).
-   */
-  private async record(jobId: string, held: HeldJob, outcome: JobOutcome): Promise<void> {
-    held.outcome = outcome;
-    let pause = RECORD_RETRY_FIRST_MS;
-    let attemptsAtShutdown = 0;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const recorded = await this.store.completeJob(jobId, outcome, new Date());
-        this.metrics.jobFinished(jobId, outcome.status, recorded);
-        if (recorded) this.notify({ jobId, what: 'status' });
-        else this.logger.warn(`Job ${jobId} was already finished: its ${outcome.status} outcome was not recorded`);
-        if (attempt > 1) this.logger.log(`Recorded the ${outcome.status} outcome of job ${jobId} on attempt ${attempt}`);
-        return;
-      } catch (err) {
-        if (this.stopping && ++attemptsAtShutdown >= RECORD_ATTEMPTS_AT_SHUTDOWN) {
-          this.logger.error(
-            `Could not record the ${outcome.status} outcome of job ${jobId} before shutdown: ${(err as Error).message}; ` +
-              'the job ends as error once this runner counts as lost',
-          );
-          throw err;
-        }
-        const wait = this.stopping ? RECORD_RETRY_FIRST_MS : pause;
-        this.logger.warn(
-          `Could not record the ${outcome.status} outcome of job ${jobId} (attempt ${attempt}): ${(err as Error).message}; ` +
-            `trying again in ${(wait / 1000).toFixed(1)} s`,
-        );
-        await this.pause(wait);
-        pause = Math.min(2 * pause, RECORD_RETRY_MAX_MS);
-      }
-    }
-  }
-
-  /** A pause that shutdown cuts short, so the last attempts come at once. */
-  private pause(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const wake = (): void => {
-        clearTimeout(timer);
-        this.wakeOnStop.delete(wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      if (this.stopping) return;
-      this.wakeOnStop.add(wake);
-    });
+    await this.recorder.record(jobId, held, outcome);
   }
 
   /**
@@ -346,8 +250,8 @@ export class JobRunnerService implements OnApplicationBootstrap, OnModuleDestroy
   private async stop(): Promise<void> {
     const reason = (await this.drainer.drain()) ?? SHUTDOWN_REASON;
     this.stopping = true;
-    for (const wake of [...this.wakeOnStop]) wake();
-    const jobs = [...this.held.values()];
+    this.recorder.stop();
+    const jobs = this.held.close();
     if (!jobs.length) return;
     const running = jobs.filter((job) => job.outcome === undefined);
     this.logger.warn(`Shutting down: stopping ${running.length} running job(s), recording ${jobs.length - running.length} finished one(s)`);

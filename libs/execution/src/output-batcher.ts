@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { StringDecoder } from 'node:string_decoder';
-import { SerialBatcher } from './serial-batcher';
+import { batchLimits, SerialBatcher } from './serial-batcher';
 
 export interface OutputBatcherOptions {
   /** Longest a piece of output waits before it is appended. */
@@ -13,8 +13,6 @@ export interface OutputBatcherOptions {
   maxStoredBytes?: number;
 }
 
-/** Short: the live stream aims at 100 ms from a line read here to an SSE client (p95). */
-export const DEFAULT_FLUSH_INTERVAL_MS = 25;
 export const DEFAULT_MAX_BATCH_CHARS = 64 * 1024;
 
 const MiB = 1024 ** 2;
@@ -54,12 +52,7 @@ export class OutputBatcher extends SerialBatcher<string> {
     private readonly append: (chunk: string) => Promise<void>,
     options: OutputBatcherOptions = {},
   ) {
-    const maxBatch = options.maxBatchChars ?? DEFAULT_MAX_BATCH_CHARS;
-    super({
-      flushIntervalMs: options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS,
-      maxBatch,
-      highWaterMark: options.highWaterMarkChars ?? 4 * maxBatch,
-    });
+    super(batchLimits(options.maxBatchChars ?? DEFAULT_MAX_BATCH_CHARS, options.flushIntervalMs, options.highWaterMarkChars));
     this.maxStoredBytes = options.maxStoredBytes ?? Infinity;
   }
 

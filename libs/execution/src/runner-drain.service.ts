@@ -1,9 +1,16 @@
-import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { FlansibleConfig } from '@flansible/config';
 import { JobQueueServer } from '@flansible/queue';
 
 /** The reason of jobs still running when a drain ends: its grace period is over, or a second signal came. */
 export const DRAIN_END_REASON = 'runner shut down';
+
+export interface RunnerDrainOptions {
+  graceMs: number;
+}
+
+/** Optional provider for specs: a grace period other than the configuration's. */
+export const RUNNER_DRAIN_OPTIONS = Symbol('RUNNER_DRAIN_OPTIONS');
 
 /** A second one of these during a drain stops the running jobs at once. */
 const STOP_NOW_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
@@ -18,20 +25,15 @@ const STOP_NOW_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 @Injectable()
 export class RunnerDrainService implements OnApplicationShutdown {
   private readonly logger = new Logger(RunnerDrainService.name);
-  private graceMs: number;
+  private readonly graceMs: number;
   private server: JobQueueServer | null = null;
   private started = false;
   private stopNow: () => void = () => undefined;
   private readonly stoppedNow = new Promise<void>((resolve) => (this.stopNow = resolve));
   private signalListener: (() => void) | null = null;
 
-  constructor(config: FlansibleConfig) {
-    this.graceMs = config.shutdownGraceSeconds * 1000;
-  }
-
-  /** For specs: a grace period other than the configuration's. */
-  configure({ graceMs }: { graceMs: number }): void {
-    this.graceMs = graceMs;
+  constructor(config: FlansibleConfig, @Optional() @Inject(RUNNER_DRAIN_OPTIONS) options?: Partial<RunnerDrainOptions>) {
+    this.graceMs = options?.graceMs ?? config.shutdownGraceSeconds * 1000;
   }
 
   /** What feeds the job handler (startJobConsumer connects it): a drain stops it and waits for its messages. */

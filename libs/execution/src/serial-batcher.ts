@@ -7,6 +7,14 @@ export interface BatchLimits {
   highWaterMark: number;
 }
 
+/** Short: the live stream aims at 100 ms from a line read here to an SSE client (p95). */
+const DEFAULT_FLUSH_INTERVAL_MS = 25;
+
+/** A batcher's limits from its options: the default interval, and four batches' worth before back-pressure. */
+export function batchLimits(maxBatch: number, flushIntervalMs?: number, highWaterMark?: number): BatchLimits {
+  return { flushIntervalMs: flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS, maxBatch, highWaterMark: highWaterMark ?? 4 * maxBatch };
+}
+
 /**
  * The mechanics both the output and the event batchers share: at most one append per interval
  * (or per full batch), one at a time and in order, so the store sees few writes and never two
