@@ -11,7 +11,8 @@ import {
   isTerminalStatus,
 } from '@flansible/contracts';
 import { InProcessJobNoticeBus, InProcessJobQueue, JobNoticeBus, JobQueue } from '@flansible/queue';
-import { JobRecord, JobStore, RunnerJobStore } from '@flansible/store';
+import { JobStore, RunnerJobStore } from '@flansible/store';
+import { eventually } from '@flansible/testing';
 import { randomUUID } from 'node:crypto';
 import { ExecutionModule } from './execution.module';
 import { startJobConsumer } from './job-consumer';
@@ -24,6 +25,7 @@ import { AnsibleSandbox, createAnsibleSandbox } from './testing/ansible-sandbox'
 import { GlobalProvidersModule } from './testing/global-providers';
 import { InMemoryJobStore } from './testing/in-memory-output-store';
 import { pingSpec, sleeperSpec } from './testing/runner-job-specs';
+import { jobReaching } from './testing/job-waits';
 
 jest.setTimeout(30_000);
 
@@ -81,16 +83,7 @@ function message(spec: JobSpec, jobId = randomUUID()): JobMessage {
   return { schemaVersion: JOB_MESSAGE_SCHEMA_VERSION, jobId, submittedBy: 'tester', submittedAt: new Date().toISOString(), spec };
 }
 
-async function waitFor(store: JobStore, jobId: string, predicate: (job: JobRecord) => boolean, within = 20_000): Promise<JobRecord> {
-  const deadline = Date.now() + within;
-  for (;;) {
-    const job = await store.findJob(jobId);
-    if (job && predicate(job)) return job;
-    if (Date.now() > deadline) throw new Error(`job ${jobId} did not get there; last seen ${JSON.stringify(job)}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-const finished = (store: JobStore, jobId: string) => waitFor(store, jobId, (job) => isTerminalStatus(job.status));
+const finished = (store: JobStore, jobId: string) => jobReaching(store, jobId, (job) => isTerminalStatus(job.status));
 
 function gate(): { wait: Promise<void>; release: () => void } {
   let release!: () => void;
@@ -98,13 +91,7 @@ function gate(): { wait: Promise<void>; release: () => void } {
   return { wait, release };
 }
 
-async function until(condition: () => Promise<boolean> | boolean, within = 20_000): Promise<void> {
-  const deadline = Date.now() + within;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+const until = (condition: () => Promise<boolean> | boolean) => eventually(condition, 'the condition', { timeoutMs: 20_000, intervalMs: 25 });
 
 const ping = (): JobSpec => pingSpec(sandbox);
 const sleeper = (marker: string): Promise<JobSpec> => sleeperSpec(sandbox, marker);
@@ -295,7 +282,7 @@ describe('RunnerHeartbeatService', () => {
       const jobId = randomUUID();
       await r.store.createJob({ id: jobId, submittedBy: 'tester', spec: ping(), createdAt: new Date() });
       await r.queue.publish(message(ping(), jobId));
-      await waitFor(r.store, jobId, (job) => job.status === JobStatus.Running);
+      await jobReaching(r.store, jobId, (job) => job.status === JobStatus.Running);
       expect(await r.sweeper.endAbandonedJobs()).toEqual([]);
 
       // Then its outcome, refused by the store twice: held here, retried, not abandoned.

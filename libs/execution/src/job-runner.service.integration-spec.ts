@@ -14,6 +14,7 @@ import { processGroupIsAlive } from './process-runner';
 import { AnsibleSandbox, createAnsibleSandbox, SANDBOX_RBAC } from './testing/ansible-sandbox';
 import { GlobalProvidersModule } from './testing/global-providers';
 import { pingSpec, sleeperSpec } from './testing/runner-job-specs';
+import { jobReaching } from './testing/job-waits';
 
 jest.setTimeout(30_000);
 
@@ -66,15 +67,7 @@ async function submit(spec: JobSpec): Promise<string> {
   return job.jobId;
 }
 
-async function waitFor(jobId: string, predicate: (job: JobRecord) => boolean, within = 20_000, from = () => store): Promise<JobRecord> {
-  const deadline = Date.now() + within;
-  for (;;) {
-    const job = await from().findJob(jobId);
-    if (job && predicate(job)) return job;
-    if (Date.now() > deadline) throw new Error(`job ${jobId} did not get there; last seen ${JSON.stringify(job)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+const waitFor = (jobId: string, predicate: (job: JobRecord) => boolean, within = 20_000, from = () => store) => jobReaching(from(), jobId, predicate, within);
 const finished = (jobId: string) => waitFor(jobId, (job) => isTerminalStatus(job.status));
 
 const ping = (): JobSpec => pingSpec(sandbox);
