@@ -10,7 +10,7 @@ import {
   JobStatus,
   isTerminalStatus,
 } from '@flansible/contracts';
-import { InProcessJobNoticeBus, InProcessJobQueue, JobNoticeBus, JobQueue } from '@flansible/queue';
+import { InProcessJobCancelBus, InProcessJobNoticeBus, InProcessJobQueue, JobCancelBus, JobNoticeBus, JobQueue } from '@flansible/queue';
 import { JobStore, RunnerJobStore } from '@flansible/store';
 import { eventually } from '@flansible/testing';
 import { randomUUID } from 'node:crypto';
@@ -39,6 +39,7 @@ interface RunnerApp {
   store: InMemoryJobStore;
   queue: InProcessJobQueue;
   bus: InProcessJobNoticeBus;
+  cancels: InProcessJobCancelBus;
   runner: JobRunnerService;
   heartbeat: RunnerHeartbeatService;
   sweeper: LostRunnerSweeper;
@@ -57,6 +58,7 @@ const FAST_HEARTBEAT: RunnerHeartbeatOptions = { heartbeatMs: 100, lostAfterMs: 
 async function startRunnerApp(store = new InMemoryJobStore(), beforeStart?: (store: InMemoryJobStore) => Promise<void>): Promise<RunnerApp> {
   const queue = new InProcessJobQueue();
   const bus = new InProcessJobNoticeBus();
+  const cancels = new InProcessJobCancelBus();
   const moduleRef = await Test.createTestingModule({
     imports: [
       ConfigModule.forRoot(sandbox.config),
@@ -64,6 +66,7 @@ async function startRunnerApp(store = new InMemoryJobStore(), beforeStart?: (sto
         { provide: RunnerJobStore, useValue: store },
         { provide: JobQueue, useValue: queue },
         { provide: JobNoticeBus, useValue: bus },
+        { provide: JobCancelBus, useValue: cancels },
         { provide: JOB_RUNNER_OPTIONS, useValue: { killGraceMs: 500 } },
         { provide: RUNNER_HEARTBEAT_OPTIONS, useValue: FAST_HEARTBEAT },
       ),
@@ -76,7 +79,7 @@ async function startRunnerApp(store = new InMemoryJobStore(), beforeStart?: (sto
   await beforeStart?.(store);
   const app = await moduleRef.createNestApplication({ logger: ['error', 'warn'] }).init();
   await startJobConsumer(app);
-  return { app, store, queue, bus, runner, heartbeat, sweeper };
+  return { app, store, queue, bus, cancels, runner, heartbeat, sweeper };
 }
 
 function message(spec: JobSpec, jobId = randomUUID()): JobMessage {
@@ -158,20 +161,20 @@ describe('JobRunnerService with the notice bus', () => {
     const { jobId, pgid } = await startSleeper('321.25');
     // As the gateway does: the request in the store, then the bus message that says "look now".
     expect(await r.store.cancelJob(jobId, 'Canceled by alice', new Date())).toBe('requested');
-    await r.bus.requestCancel({ jobId, reason: 'Canceled by alice' });
+    await r.cancels.requestCancel({ jobId, reason: 'Canceled by alice' });
     expect(await finished(r.store, jobId)).toMatchObject({ status: JobStatus.Canceled, reason: 'Canceled by alice', returnCode: null });
     expect(await processGroupIsAlive(pgid())).toBe(false);
   });
 
   it('ignores a cancel message the store holds no request for (a forged one)', async () => {
     const { jobId } = await startSleeper('2.125');
-    await r.bus.requestCancel({ jobId, reason: 'Canceled by mallory' });
+    await r.cancels.requestCancel({ jobId, reason: 'Canceled by mallory' });
     expect(await finished(r.store, jobId)).toMatchObject({ status: JobStatus.Successful, reason: null });
     expect((await r.store.findJob(jobId))?.cancelRequestedAt).toBeNull();
   });
 
   it('ignores a cancel request for a job that does not run here', async () => {
-    await r.bus.requestCancel({ jobId: randomUUID(), reason: 'Canceled by alice' });
+    await r.cancels.requestCancel({ jobId: randomUUID(), reason: 'Canceled by alice' });
     const jobId = await submit(ping());
     expect((await finished(r.store, jobId)).status).toBe(JobStatus.Successful);
   });

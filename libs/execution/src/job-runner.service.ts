@@ -11,7 +11,7 @@ import { JobStartAuthorizer } from '@flansible/auth';
 import { withLogFields } from '@flansible/logging';
 import { FlansibleMetrics } from '@flansible/metrics';
 import { JobMessage, JobNotice, JobStatus } from '@flansible/contracts';
-import { DeliveryInfo, JobNoticeBus } from '@flansible/queue';
+import { DeliveryInfo, JobCancelBus, JobNoticeBus } from '@flansible/queue';
 import { JobRecord, RunnerJobStore } from '@flansible/store';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -62,6 +62,7 @@ export class JobRunnerService implements OnApplicationBootstrap, OnModuleDestroy
     private readonly store: RunnerJobStore,
     private readonly executor: JobExecutor,
     private readonly bus: JobNoticeBus,
+    private readonly cancels: JobCancelBus,
     private readonly startAuthorizer: JobStartAuthorizer,
     private readonly metrics: FlansibleMetrics,
     private readonly drainer: RunnerDrainService,
@@ -76,7 +77,7 @@ export class JobRunnerService implements OnApplicationBootstrap, OnModuleDestroy
     this.executor.checkSupervision();
     try {
       // A bus message only says "look now": the job is stopped when the store records the request.
-      await this.bus.onCancel(({ jobId }) => void this.cancelIfRequested(jobId));
+      await this.cancels.onCancel(({ jobId }) => void this.cancelIfRequested(jobId));
     } catch (err) {
       // The heartbeat's look at the store's cancel requests still stops canceled jobs, only later.
       this.logger.error(`Could not subscribe to cancel requests: ${(err as Error).message}`);

@@ -2,7 +2,7 @@ import { DynamicModule, Injectable, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { ConfigModule } from '@flansible/config';
 import { JobKind, JobStatus } from '@flansible/contracts';
-import { InProcessJobNoticeBus, InProcessJobQueue, JobNoticeBus, JobQueue } from '@flansible/queue';
+import { InProcessJobCancelBus, InProcessJobNoticeBus, InProcessJobQueue, JobCancelBus, JobNoticeBus, JobQueue } from '@flansible/queue';
 import { RunnerJobStore } from '@flansible/store';
 import { ExecutionModule } from './execution.module';
 import { lostRunnerReason } from './lost-runner-sweeper';
@@ -21,8 +21,9 @@ class PortsModule {
       { provide: RunnerJobStore, useValue: jobs },
       { provide: JobQueue, useValue: new InProcessJobQueue() },
       { provide: JobNoticeBus, useValue: new InProcessJobNoticeBus() },
+      { provide: JobCancelBus, useValue: new InProcessJobCancelBus() },
     ];
-    return { module: PortsModule, global: true, providers, exports: [RunnerJobStore, JobQueue, JobNoticeBus] };
+    return { module: PortsModule, global: true, providers, exports: [RunnerJobStore, JobQueue, JobNoticeBus, JobCancelBus] };
   }
 }
 

@@ -1,4 +1,6 @@
 // Small helpers shared by the RabbitMQ adapters (not part of the library's public face).
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { ConfirmChannel, Options } from 'amqplib';
 import { QueueUnavailableError } from './job-queue';
 
@@ -95,4 +97,19 @@ export function publishConfirmed(
     finish(new QueueUnavailableError(`RabbitMQ channel unusable: ${errorMessage(err)}`));
   }
   return { confirmed, fail: (error) => finish(error) };
+}
+
+/** `<exchange>.<host>.<pid>.<random>`: a process's own queue on a signal exchange, readable in the management UI, unique per connection. */
+export function processQueueName(exchange: string): string {
+  return `${exchange}.${hostname()}.${process.pid}.${randomBytes(4).toString('hex')}`;
+}
+
+/** A message body that is a JSON object, or null (anyone may publish on the signal exchanges). */
+export function parseJsonObject(content: Buffer): Record<string, unknown> | null {
+  try {
+    const value: unknown = JSON.parse(content.toString('utf8'));
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
 }

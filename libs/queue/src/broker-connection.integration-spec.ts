@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { Channel } from 'amqplib';
+import { eventually } from '@flansible/testing';
 import { BrokerConnection, BrokerConnectionOptions } from './broker-connection';
+import { ManagedChannel } from './managed-channel';
 import { QueueUnavailableError } from './job-queue';
 import { ThrowawayVhost, createThrowawayVhost } from './testing/throwaway-vhost';
 
@@ -12,6 +14,7 @@ const UNREACHABLE = 'amqp://guest:secret-password@127.0.0.1:1/';
 
 let vhost: ThrowawayVhost;
 const openConnections: BrokerConnection[] = [];
+const cleanups: Array<() => void> = [];
 
 beforeAll(async () => {
   vhost = await createThrowawayVhost('broker-connection-spec');
@@ -19,6 +22,7 @@ beforeAll(async () => {
 
 afterEach(async () => {
   await Promise.all(openConnections.splice(0).map((connection) => connection.close()));
+  for (const cleanup of cleanups.splice(0)) cleanup();
 });
 
 afterAll(async () => {
@@ -40,7 +44,7 @@ function recordingLogger(): { logger: Logger; warnings: string[] } {
 
 function open(
   overrides: Partial<BrokerConnectionOptions> = {},
-  owner: { onConnect?: () => void; onDisconnect?: () => void } = {},
+  owner: { onConnect?: () => void } = {},
 ): { connection: BrokerConnection; warnings: string[] } {
   const { logger, warnings } = recordingLogger();
   const connection = new BrokerConnection(
@@ -57,32 +61,24 @@ function open(
   return { connection, warnings };
 }
 
-/** A wait for a channel no setup function ever provides. */
-const neverReady = (timeoutMs: number, fault?: () => string) => ({
-  current: () => undefined,
-  deadline: Date.now() + timeoutMs,
-  timeoutMs,
-  fault,
-});
+/** A channel whose setup never finishes while the test runs (released after it, so close() is clean). */
+function neverReady(connection: BrokerConnection): ManagedChannel {
+  let release = (): void => undefined;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  cleanups.push(release);
+  return connection.channel('never ready', { setup: () => held });
+}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor(probe: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 describe('BrokerConnection', () => {
   it('with the broker unreachable: one reason, logged once, failing waits at once, never the password', async () => {
     const { connection, warnings } = open({ url: UNREACHABLE });
     expect(connection.brokerLabel).toBe('amqp://127.0.0.1:1/');
 
-    await waitFor(() => connection.unavailableReason !== null, 'the first failed attempt');
+    await eventually(() => connection.unavailableReason !== null, 'the first failed attempt');
     expect(connection.unavailableReason).toMatch(/^cannot connect to RabbitMQ at amqp:\/\/127\.0\.0\.1:1\/: /);
-    const channelWait = connection.channelBefore(neverReady(60_000));
+    const channelWait = neverReady(connection).ready(Date.now() + 60_000, 60_000);
     await expect(channelWait).rejects.toThrow(QueueUnavailableError);
     await expect(channelWait).rejects.toThrow(/cannot connect/);
     // Returns (rather than waiting out the deadline) since the broker is known to be down.
@@ -97,20 +93,18 @@ describe('BrokerConnection', () => {
   it('hands out the channel a setup function made ready, waking the waiter when it appears', async () => {
     let connects = 0;
     const { connection } = open({}, { onConnect: () => connects++ });
-    let ready: Channel | undefined;
-    connection.openChannel('spec', false, async (channel) => {
-      connection.watchChannel(channel, 'spec', { current: () => ready, clear: () => (ready = undefined) });
-      await channel.checkExchange('amq.direct');
-      ready = channel;
-      connection.notifyStateChanged();
+    const setUp: Channel[] = [];
+    const managed = connection.channel('spec', {
+      setup: async (channel) => {
+        await channel.checkExchange('amq.direct');
+        setUp.push(channel);
+      },
     });
+    expect(managed.current).toBeUndefined();
 
-    const channel = await connection.channelBefore({
-      current: () => ready,
-      deadline: Date.now() + 10_000,
-      timeoutMs: 10_000,
-    });
-    expect(channel).toBe(ready);
+    const channel = await managed.ready(Date.now() + 10_000, 10_000);
+    expect(channel).toBe(setUp[0]);
+    expect(managed.current).toBe(channel);
     expect(connects).toBe(1);
     expect(connection.unavailableReason).toBeNull();
     expect(connection.blockedReason).toBeNull();
@@ -118,44 +112,42 @@ describe('BrokerConnection', () => {
 
   it('fails a wait for a channel that never comes, naming the budget, and one with a known fault at once', async () => {
     const { connection } = open();
-    await expect(connection.channelBefore(neverReady(200))).rejects.toThrow(
+    await expect(neverReady(connection).ready(Date.now() + 200, 200)).rejects.toThrow(
       `no RabbitMQ channel at ${connection.brokerLabel} within 200 ms`,
     );
-    await expect(connection.channelBefore(neverReady(60_000, () => 'the setup failed'))).rejects.toThrow(
-      'the setup failed',
+    const failing = connection.channel('failing', {
+      setup: () => Promise.reject(new Error('the setup failed')),
+    });
+    await expect(failing.ready(Date.now() + 60_000, 60_000)).rejects.toThrow(
+      'could not set up the RabbitMQ failing channel: the setup failed',
     );
+    expect(failing.fault).toBe('could not set up the RabbitMQ failing channel: the setup failed');
   });
 
   it('reconnects to reopen a channel the broker closed under a live connection', async () => {
     let connects = 0;
-    const { connection } = open({}, { onConnect: () => connects++ });
-    const errors: string[] = [];
-    let live: Channel | undefined;
+    const { connection, warnings } = open({}, { onConnect: () => connects++ });
     const setUp: Channel[] = [];
-    connection.openChannel('spec', false, async (channel) => {
-      connection.watchChannel(channel, 'spec', {
-        current: () => live,
-        clear: () => (live = undefined),
-        onError: (err) => errors.push(err.message),
-      });
-      setUp.push(channel);
-      live = channel;
+    const managed = connection.channel('spec', {
+      setup: async (channel) => {
+        setUp.push(channel);
+      },
     });
-    await waitFor(() => live !== undefined, 'the first channel');
-    const first = live!;
+    const first = await eventually(() => managed.current, 'the first channel');
 
     // A passive declare of a missing queue: the broker closes the channel (404), not the connection.
     await first.checkQueue(`missing-${randomUUID()}`).catch(() => undefined);
 
-    await waitFor(() => setUp.length === 2 && live === setUp[1], 'a fresh channel after the forced reconnect');
+    await eventually(() => setUp.length === 2 && managed.current === setUp[1], 'a fresh channel after the forced reconnect');
     expect(connection.hasClosed(first)).toBe(true);
-    expect(errors.join()).toMatch(/NOT_FOUND/);
+    expect(warnings.join()).toMatch(/NOT_FOUND/);
+    expect(managed.fault).toBeNull(); // cleared by the reconnect
     expect(connects).toBe(2);
   });
 
   it('closes once: fails waiters and later calls at once, lets the owner finish first, never hangs', async () => {
     const { connection } = open();
-    const waiting = connection.channelBefore(neverReady(60_000));
+    const waiting = neverReady(connection).ready(Date.now() + 60_000, 60_000);
     const order: string[] = [];
 
     const closing = connection.close(() => {

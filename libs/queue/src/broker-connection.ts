@@ -3,6 +3,7 @@ import { Channel } from 'amqplib';
 import { AmqpConnectionManager, ChannelWrapper, connect } from 'amqp-connection-manager';
 import { QueueUnavailableError } from './job-queue';
 import { describeBroker, errorMessage, withTimeout } from './amqp-helpers';
+import { ManagedChannel, ManagedChannelOptions } from './managed-channel';
 
 /** What every RabbitMQ adapter needs to reach the broker; their options extend this. */
 export interface BrokerConnectionOptions {
@@ -34,39 +35,16 @@ export interface BrokerConnectionOwner {
   closedReason: string;
   /** Connected (again); the channel setup functions are about to run. */
   onConnect?: () => void;
-  /** The connection is gone, and every channel with it. */
-  onDisconnect?: () => void;
-}
-
-/** Where the adapter keeps the channel a watchChannel() call is about. */
-export interface ChannelSlot {
-  /** The adapter's live channel of this kind (the one it publishes or consumes on), if any. */
-  current: () => Channel | undefined;
-  /** Forgets it: called when that very channel closes. */
-  clear: () => void;
-  /** Called after a channel error from the broker has been logged. */
-  onError?: (err: Error) => void;
-}
-
-export interface ChannelWait<T> {
-  /** The adapter's usable channel right now, if any. */
-  current: () => T | undefined;
-  /** Epoch ms after which waiting fails. */
-  deadline: number;
-  /** The caller's whole time budget, for the error message. */
-  timeoutMs: number;
-  /** Why the channel is gone although the connection is up (setup failed...), or null. */
-  fault?: () => string | null;
 }
 
 /**
  * One AMQP connection of a RabbitMQ adapter, on amqp-connection-manager: connects and reconnects,
  * knows in one line why the broker is unusable (down, unreachable, blocking publishers), logs each
- * transition once, wakes callers waiting for a channel, forces a reconnect to reopen a channel the
- * broker closed under a live connection, and closes without hanging on an unreachable broker.
+ * transition once, hands out managed channels (`channel(name, { confirm, setup })`) and keeps their
+ * state, wakes callers waiting for one, forces a reconnect to reopen a channel the broker closed
+ * under a live connection, and closes without hanging on an unreachable broker.
  *
- * The adapters keep their topology, channels, publishing and consuming; they tell this class when
- * their own state changes (notifyStateChanged) so that waiters look again.
+ * The adapters keep their topology (in the setup functions) and their message logic.
  */
 export class BrokerConnection {
   /** scheme://host:port/vhost: the broker, without credentials, for logs and errors. */
@@ -77,6 +55,8 @@ export class BrokerConnection {
   private readonly manager: AmqpConnectionManager;
   private readonly logger: Logger;
   private readonly wrappers: ChannelWrapper[] = [];
+  /** Every managed channel, told when the connection comes and goes. */
+  private readonly channels: Array<Pick<ManagedChannel, 'lost' | 'reconnected'>> = [];
   private readonly closedChannels = new WeakSet<Channel>();
   /** Woken whenever the state changes (callers waiting for a channel or a subscription). */
   private readonly stateWaiters = new Set<() => void>();
@@ -128,37 +108,33 @@ export class BrokerConnection {
     if (this.closed) throw new QueueUnavailableError(this.owner.closedReason);
   }
 
-  /** A channel (re)built by `setup` on every (re)connect; a failing setup is logged, or handled by `onSetupError`. */
-  openChannel(
-    name: string,
-    confirm: boolean,
-    setup: (channel: Channel) => Promise<void>,
-    onSetupError?: (err: Error) => void,
-  ): ChannelWrapper {
-    const wrapper = this.manager.createChannel({ name, confirm, setup });
-    const logSetupError = (err: Error): void =>
-      this.logger.error(`Could not set up the RabbitMQ ${name} channel: ${err.message}`);
-    wrapper.on('error', onSetupError ?? logSetupError);
-    this.wrappers.push(wrapper);
-    return wrapper;
-  }
-
   /**
-   * For every setup function, first thing (if declaring fails, the broker closes the channel and
-   * recovery must notice). Without an 'error' listener amqplib would turn a channel error into a
-   * lost connection.
+   * A channel (re)built by `options.setup` on every (re)connect, opened now (or as soon as the broker
+   * is reachable). Its state lives in the returned ManagedChannel.
    */
-  watchChannel(channel: Channel, name: string, slot: ChannelSlot): void {
-    channel.on('error', (err: Error) => {
-      this.logger.warn(`RabbitMQ closed the ${name} channel: ${err.message}`);
-      slot.onError?.(err);
+  channel<C extends Channel = Channel>(name: string, options: ManagedChannelOptions<C>): ManagedChannel<C> {
+    const managed = new ManagedChannel<C>(name, this);
+    const wrapper = this.manager.createChannel({
+      name,
+      confirm: options.confirm ?? false,
+      // amqp-connection-manager hands a ConfirmChannel exactly when `confirm` is set.
+      setup: async (raw: Channel) => {
+        const channel = raw as C;
+        this.watch(channel, managed);
+        await options.setup(channel);
+        if (this.closed || this.closedChannels.has(channel)) return;
+        managed.setUp(channel);
+        this.notifyStateChanged();
+      },
     });
-    channel.once('close', () => {
-      this.closedChannels.add(channel);
-      if (slot.current() === channel) slot.clear();
+    wrapper.on('error', (err: Error) => {
+      managed.faulted(`could not set up the RabbitMQ ${name} channel: ${err.message}`);
+      this.logger.error(`Could not set up the RabbitMQ ${name} channel: ${err.message}`);
       this.notifyStateChanged();
-      this.scheduleChannelRecovery(name, () => slot.current() === undefined);
     });
+    this.wrappers.push(wrapper);
+    this.channels.push(managed);
+    return managed;
   }
 
   /** The channel has closed (a delivery on it can no longer be settled, a setup on it is stale). */
@@ -167,31 +143,8 @@ export class BrokerConnection {
   }
 
   /** Wakes every waiter so it looks at the state again. */
-  notifyStateChanged(): void {
+  private notifyStateChanged(): void {
     for (const wake of [...this.stateWaiters]) wake();
-  }
-
-  /**
-   * The adapter's usable channel, waiting (never past the deadline) only while a first connection or
-   * a channel setup is still in progress. A broker known to be down or blocking fails at once.
-   */
-  async channelBefore<T>({ current, deadline, timeoutMs, fault }: ChannelWait<T>): Promise<T> {
-    for (;;) {
-      this.throwIfClosed();
-      if (this.blocked !== null) {
-        throw new QueueUnavailableError(`RabbitMQ is refusing publishes (resource alarm: ${this.blocked})`);
-      }
-      const channel = current();
-      if (channel !== undefined) return channel;
-      if (this.unavailable !== null) throw new QueueUnavailableError(this.unavailable);
-      const faultReason = fault?.() ?? null;
-      if (faultReason !== null) throw new QueueUnavailableError(faultReason);
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) {
-        throw new QueueUnavailableError(`no RabbitMQ channel at ${this.brokerLabel} within ${timeoutMs} ms`);
-      }
-      await this.nextStateChange(remaining);
-    }
   }
 
   /** Waits (never past the deadline) until `done()`, the broker is known to be down, or close(). */
@@ -214,6 +167,7 @@ export class BrokerConnection {
 
   private async shutDown(finishWork?: () => void | Promise<void>): Promise<void> {
     this.closed = true;
+    for (const channel of this.channels) channel.lost();
     this.notifyStateChanged();
     await finishWork?.();
     // amqp-connection-manager's close() stops the retries at once but then waits for a connection
@@ -237,6 +191,7 @@ export class BrokerConnection {
       this.unavailable = null;
       this.lastLoggedFailure = null;
       this.blocked = null;
+      for (const channel of this.channels) channel.reconnected();
       this.logger.log(`Connected to RabbitMQ at ${this.brokerLabel} as ${this.options.connectionName}`);
       this.owner.onConnect?.();
       this.notifyStateChanged();
@@ -244,7 +199,7 @@ export class BrokerConnection {
     this.manager.on('disconnect', ({ err }: { err?: Error }) => {
       const reason = err?.message ?? 'connection closed';
       this.unavailable = `lost the connection to RabbitMQ at ${this.brokerLabel}: ${reason}`;
-      this.owner.onDisconnect?.();
+      for (const channel of this.channels) channel.lost();
       this.logger.warn(`Disconnected from RabbitMQ at ${this.brokerLabel}: ${reason}; reconnecting`);
       this.notifyStateChanged();
     });
@@ -270,7 +225,27 @@ export class BrokerConnection {
     });
   }
 
-  private nextStateChange(timeoutMs: number): Promise<void> {
+  /**
+   * Registered by the setup wrapper before the adapter's setup runs (if declaring fails, the broker
+   * closes the channel and recovery must notice). Without an 'error' listener amqplib would turn a
+   * channel error into a lost connection.
+   */
+  private watch<C extends Channel>(channel: C, managed: ManagedChannel<C>): void {
+    channel.on('error', (err: Error) => {
+      this.logger.warn(`RabbitMQ closed the ${managed.name} channel: ${err.message}`);
+      // Until the recovery reconnect reopens it, waits for it fail at once with this reason.
+      managed.faulted(`RabbitMQ closed the ${managed.name} channel: ${err.message}`);
+    });
+    channel.once('close', () => {
+      this.closedChannels.add(channel);
+      if (managed.current === channel) managed.lost();
+      this.notifyStateChanged();
+      this.scheduleChannelRecovery(managed.name, () => managed.current === undefined);
+    });
+  }
+
+  /** Resolves on the next change of state (connect, disconnect, a channel set up or lost...) or after timeoutMs. */
+  nextStateChange(timeoutMs: number): Promise<void> {
     return new Promise<void>((resolve) => {
       const wake = (): void => {
         clearTimeout(timer);

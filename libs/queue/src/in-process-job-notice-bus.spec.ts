@@ -1,16 +1,10 @@
 import { Logger } from '@nestjs/common';
+import { recorder } from '@flansible/testing';
 import { JobNotice } from '@flansible/contracts';
 import { InProcessJobNoticeBus } from './in-process-job-notice-bus';
-import { CancelRequest } from './job-notice-bus';
-import { QueueUnavailableError } from './job-queue';
 
 /** Lets queued microtasks run. */
 const settle = () => new Promise((resolve) => setImmediate(resolve));
-
-function recorder<T>(): { seen: T[]; record: (value: T) => void } {
-  const seen: T[] = [];
-  return { seen, record: (value) => seen.push(value) };
-}
 
 beforeAll(() => Logger.overrideLogger(false));
 afterAll(() => Logger.overrideLogger(['log', 'error', 'warn', 'debug', 'verbose']));
@@ -89,32 +83,10 @@ describe('InProcessJobNoticeBus', () => {
     expect(received[0]).not.toBe(received[1]);
   });
 
-  it('hands cancel requests to every onCancel handler, after requestCancel() has resolved', async () => {
-    const bus = new InProcessJobNoticeBus();
-    const first = recorder<CancelRequest>();
-    const second = recorder<CancelRequest>();
-    await bus.onCancel(() => {
-      throw new Error('a broken handler');
-    });
-    await bus.onCancel(first.record);
-    await bus.onCancel(second.record);
-    const request: CancelRequest = { jobId: 'a', reason: 'canceled by alice' };
-
-    await bus.requestCancel(request);
-    expect(first.seen).toEqual([]);
-    await settle();
-
-    expect(first.seen).toEqual([request]);
-    expect(second.seen).toEqual([request]);
-  });
-
-  it('once closed: notify and listen do nothing, requestCancel and onCancel reject', async () => {
+  it('once closed: notify and listen do nothing', async () => {
     const bus = new InProcessJobNoticeBus();
     const heard = recorder<JobNotice>();
-    const cancels = recorder<CancelRequest>();
     bus.listen('a', heard.record);
-    await bus.onCancel(cancels.record);
-    await bus.requestCancel({ jobId: 'a', reason: 'before close' });
     bus.notify({ jobId: 'a', what: 'output' });
 
     await bus.close();
@@ -122,12 +94,9 @@ describe('InProcessJobNoticeBus', () => {
     await settle();
 
     expect(heard.seen).toEqual([]); // pending deliveries are dropped too
-    expect(cancels.seen).toEqual([]);
     expect(() => bus.listen('a', heard.record)()).not.toThrow();
     bus.notify({ jobId: 'a', what: 'output' });
     await settle();
     expect(heard.seen).toEqual([]);
-    await expect(bus.requestCancel({ jobId: 'a', reason: 'test' })).rejects.toBeInstanceOf(QueueUnavailableError);
-    await expect(bus.onCancel(() => undefined)).rejects.toBeInstanceOf(QueueUnavailableError);
   });
 });

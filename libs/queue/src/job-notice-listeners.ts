@@ -1,6 +1,5 @@
 import { Logger } from '@nestjs/common';
 import { JobNotice } from '@flansible/contracts';
-import { CancelRequest } from './job-notice-bus';
 import { errorMessage } from './amqp-helpers';
 
 type NoticeListener = (notice: JobNotice) => void;
@@ -86,21 +85,5 @@ export class JobNoticeListeners {
   /** Forgets every listener, without reporting any job as left. */
   clear(): void {
     this.byJob.clear();
-  }
-}
-
-/** Hands a cancel request to each handler (a copy each); one that throws hurts no other. */
-export function tellCancelHandlers(
-  handlers: Iterable<(request: CancelRequest) => void>,
-  request: CancelRequest,
-  logger: Logger,
-): void {
-  const { jobId, reason } = request;
-  for (const handler of [...handlers]) {
-    try {
-      handler({ jobId, reason });
-    } catch (err) {
-      logger.error(`A cancel handler threw for job ${jobId}: ${errorMessage(err)}`);
-    }
   }
 }

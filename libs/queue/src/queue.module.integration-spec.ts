@@ -2,11 +2,15 @@ import { hostname } from 'node:os';
 import { Inject, Injectable, Logger, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { ConfigModule, FlansibleConfig, configWith } from '@flansible/config';
+import { eventually } from '@flansible/testing';
+import { InProcessJobCancelBus } from './in-process-job-cancel-bus';
 import { InProcessJobNoticeBus } from './in-process-job-notice-bus';
 import { InProcessJobQueue } from './in-process-job-queue';
-import { CancelRequest, JobNoticeBus } from './job-notice-bus';
+import { CancelRequest, JobCancelBus } from './job-cancel-bus';
+import { JobNoticeBus } from './job-notice-bus';
 import { JobQueue, QueueUnavailableError } from './job-queue';
-import { QueueModule, createJobNoticeBus, createJobQueue } from './queue.module';
+import { QueueModule } from './queue.module';
+import { RabbitMqJobCancelBus } from './rabbitmq-job-cancel-bus';
 import { RabbitMqJobNoticeBus } from './rabbitmq-job-notice-bus';
 import { RabbitMqJobQueue } from './rabbitmq-job-queue';
 import { ThrowawayVhost, createThrowawayVhost, rabbitmqctl } from './testing/throwaway-vhost';
@@ -29,14 +33,17 @@ function config(amqpUrl: string | null): FlansibleConfig {
   });
 }
 
+// Two sides of one embedded app, as GatewayModule and ExecutionModule are: neither imports the
+// queue; the app's root imports QueueModule once and both get its (global) ports.
 @Injectable()
 class Submitter {
   constructor(
     @Inject(JobQueue) readonly queue: JobQueue,
     @Inject(JobNoticeBus) readonly notices: JobNoticeBus,
+    @Inject(JobCancelBus) readonly cancels: JobCancelBus,
   ) {}
 }
-@Module({ imports: [QueueModule.forRoot({ role: 'gateway' })], providers: [Submitter], exports: [Submitter] })
+@Module({ providers: [Submitter], exports: [Submitter] })
 class GatewaySide {}
 
 @Injectable()
@@ -44,19 +51,25 @@ class Worker {
   constructor(
     @Inject(JobQueue) readonly queue: JobQueue,
     @Inject(JobNoticeBus) readonly notices: JobNoticeBus,
+    @Inject(JobCancelBus) readonly cancels: JobCancelBus,
   ) {}
 }
-@Module({ imports: [QueueModule.forRoot({ role: 'runner' })], providers: [Worker], exports: [Worker] })
+@Module({ providers: [Worker], exports: [Worker] })
 class RunnerSide {}
+
+/** An embedded app: one QueueModule, its ports shared by both sides. */
+function embeddedApp() {
+  return Test.createTestingModule({
+    imports: [ConfigModule.forRoot(config(null)), QueueModule.forRoot({ role: 'embedded' }), GatewaySide, RunnerSide],
+  }).compile();
+}
 
 beforeAll(() => Logger.overrideLogger(false));
 afterAll(() => Logger.overrideLogger(['log', 'error', 'warn', 'debug', 'verbose']));
 
 describe('QueueModule', () => {
   it('embedded: gateway and runner share one in-process queue, closed with the app', async () => {
-    const app = await Test.createTestingModule({
-      imports: [ConfigModule.forRoot(config(null)), GatewaySide, RunnerSide],
-    }).compile();
+    const app = await embeddedApp();
     await app.init();
 
     const submitter = app.get(Submitter);
@@ -69,26 +82,34 @@ describe('QueueModule', () => {
     await expect(submitter.queue.publish({} as never)).rejects.toBeInstanceOf(QueueUnavailableError);
   });
 
-  it('embedded: gateway and runner share one in-process notice bus, closed with the app', async () => {
-    const app = await Test.createTestingModule({
-      imports: [ConfigModule.forRoot(config(null)), GatewaySide, RunnerSide],
-    }).compile();
+  it('embedded: gateway and runner share one in-process notice bus and one cancel bus, closed with the app', async () => {
+    const app = await embeddedApp();
     await app.init();
 
-    const gateway = app.get(Submitter).notices;
-    const runner = app.get(Worker).notices;
-    expect(gateway).toBeInstanceOf(InProcessJobNoticeBus);
-    expect(runner).toBe(gateway);
-    expect(app.get(JobNoticeBus)).toBe(gateway);
+    const gateway = app.get(Submitter);
+    const runner = app.get(Worker);
+    expect(gateway.notices).toBeInstanceOf(InProcessJobNoticeBus);
+    expect(runner.notices).toBe(gateway.notices);
+    expect(app.get(JobNoticeBus)).toBe(gateway.notices);
+    expect(gateway.cancels).toBeInstanceOf(InProcessJobCancelBus);
+    expect(runner.cancels).toBe(gateway.cancels);
     // The gateway's cancel reaches the runner's handler, through the one shared bus.
     const cancels: CancelRequest[] = [];
-    await runner.onCancel((request) => cancels.push(request));
-    await gateway.requestCancel({ jobId: 'a', reason: 'test' });
+    await runner.cancels.onCancel((request) => cancels.push(request));
+    await gateway.cancels.requestCancel({ jobId: 'a', reason: 'test' });
     await new Promise((resolve) => setImmediate(resolve));
     expect(cancels).toEqual([{ jobId: 'a', reason: 'test' }]);
 
     await app.close();
-    await expect(gateway.requestCancel({ jobId: 'a', reason: 'test' })).rejects.toBeInstanceOf(QueueUnavailableError);
+    await expect(gateway.cancels.requestCancel({ jobId: 'a', reason: 'test' })).rejects.toBeInstanceOf(QueueUnavailableError);
+  });
+
+  it('builds its own in-process ports per app: two embedded apps never meet', async () => {
+    const [first, second] = await Promise.all([embeddedApp(), embeddedApp()]);
+    expect(second.get(JobQueue)).not.toBe(first.get(JobQueue));
+    expect(second.get(JobNoticeBus)).not.toBe(first.get(JobNoticeBus));
+    expect(second.get(JobCancelBus)).not.toBe(first.get(JobCancelBus));
+    await Promise.all([first.close(), second.close()]);
   });
 
   it('distributed: provides the RabbitMQ queue, and the app closes even with the broker unreachable', async () => {
@@ -99,40 +120,14 @@ describe('QueueModule', () => {
 
     const queue = app.get(JobQueue);
     const notices = app.get(JobNoticeBus);
+    const cancels = app.get(JobCancelBus);
     expect(queue).toBeInstanceOf(RabbitMqJobQueue);
     expect(notices).toBeInstanceOf(RabbitMqJobNoticeBus);
+    expect(cancels).toBeInstanceOf(RabbitMqJobCancelBus);
 
     await app.close();
     await expect(queue.publish({} as never)).rejects.toBeInstanceOf(QueueUnavailableError);
-    await expect(notices.requestCancel({ jobId: 'a', reason: 'test' })).rejects.toBeInstanceOf(QueueUnavailableError);
-  });
-});
-
-describe('createJobQueue', () => {
-  it('returns the same in-process queue for the same configuration, another for another', async () => {
-    const embedded = config(null);
-    const queue = createJobQueue(embedded, 'gateway');
-    expect(createJobQueue(embedded, 'runner')).toBe(queue);
-    expect(createJobQueue(config(null), 'runner')).not.toBe(queue);
-  });
-
-  it('returns a RabbitMQ queue when a broker URL is configured', async () => {
-    const queue = createJobQueue(config('amqp://guest:guest@127.0.0.1:1/'), 'gateway');
-    try {
-      expect(queue).toBeInstanceOf(RabbitMqJobQueue);
-    } finally {
-      await queue.close();
-    }
-  });
-});
-
-describe('createJobNoticeBus', () => {
-  it('returns the same in-process bus for the same configuration, another for another', () => {
-    const embedded = config(null);
-    const bus = createJobNoticeBus(embedded, 'gateway');
-    expect(bus).toBeInstanceOf(InProcessJobNoticeBus);
-    expect(createJobNoticeBus(embedded, 'runner')).toBe(bus);
-    expect(createJobNoticeBus(config(null), 'runner')).not.toBe(bus);
+    await expect(cancels.requestCancel({ jobId: 'a', reason: 'test' })).rejects.toBeInstanceOf(QueueUnavailableError);
   });
 
   describe('with a broker', () => {
@@ -142,16 +137,22 @@ describe('createJobNoticeBus', () => {
     });
     afterAll(() => vhost?.remove());
 
-    it('returns a RabbitMQ bus on a connection named after the role, host and pid', async () => {
-      const bus = createJobNoticeBus(config(vhost.url()), 'runner');
+    it('names each connection after the role, host and pid', async () => {
+      const app = await Test.createTestingModule({
+        imports: [ConfigModule.forRoot(config(vhost.url())), QueueModule.forRoot({ role: 'runner' })],
+      }).compile();
       try {
-        expect(bus).toBeInstanceOf(RabbitMqJobNoticeBus);
-        await bus.onCancel(() => undefined); // resolves once connected and subscribed
-        const { stdout } = await rabbitmqctl('list_connections', 'vhost', 'client_properties', '--formatter', 'json');
-        const ours = (JSON.parse(stdout) as Array<{ vhost: string }>).filter((c) => c.vhost === vhost.name);
-        expect(JSON.stringify(ours)).toContain(`flansible-runner-notices@${hostname()}:${process.pid}`);
+        await app.get(JobCancelBus).onCancel(() => undefined); // resolves once connected and subscribed
+        app.get(JobNoticeBus).listen('a', () => undefined);
+        app.get(JobQueue); // connects at once, for its publishing channel
+        const names = await eventually(async () => {
+          const { stdout } = await rabbitmqctl('list_connections', 'vhost', 'client_properties', '--formatter', 'json');
+          const ours = JSON.stringify((JSON.parse(stdout) as Array<{ vhost: string }>).filter((c) => c.vhost === vhost.name));
+          return ['', '-notices', '-control'].every((suffix) => ours.includes(`flansible-runner${suffix}@${hostname()}:${process.pid}`)) && ours;
+        }, 'the three connections of the runner');
+        expect(names).toContain(`"flansible-runner@${hostname()}:${process.pid}"`);
       } finally {
-        await bus.close();
+        await app.close();
       }
     });
   });

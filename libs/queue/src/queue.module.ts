@@ -7,11 +7,14 @@ import { RabbitMqJobQueue } from './rabbitmq-job-queue';
 import { JobNoticeBus } from './job-notice-bus';
 import { InProcessJobNoticeBus } from './in-process-job-notice-bus';
 import { RabbitMqJobNoticeBus } from './rabbitmq-job-notice-bus';
+import { JobCancelBus } from './job-cancel-bus';
+import { InProcessJobCancelBus } from './in-process-job-cancel-bus';
+import { RabbitMqJobCancelBus } from './rabbitmq-job-cancel-bus';
 import { HeldDeliveries, InProcessJobQueueStats, JobQueueStats } from './job-queue-stats';
 import { RabbitMqJobQueueStats } from './rabbitmq-job-queue-stats';
 
 /**
- * Which app holds the queue: names the connection in the RabbitMQ management UI and stamps `appId`.
+ * Which app holds the queue: names the connections in the RabbitMQ management UI and stamps `appId`.
  * `embedded` is the single process hosting both gateway and runner.
  */
 export type QueueRole = 'gateway' | 'runner' | 'embedded';
@@ -21,111 +24,71 @@ export interface QueueModuleOptions {
 }
 
 /**
- * The in-process adapters are the meeting point of gateway and runner in the embedded deployment, so
- * there must be exactly one of each per configuration even if both sides build one (e.g. a
- * GatewayModule and a RunnerModule that each import QueueModule.forRoot with their own role).
- */
-function onePerConfig<T extends object>(create: () => T): (config: FlansibleConfig) => T {
-  const instances = new WeakMap<FlansibleConfig, T>();
-  return (config) => {
-    let instance = instances.get(config);
-    if (!instance) {
-      instance = create();
-      instances.set(config, instance);
-    }
-    return instance;
-  };
-}
-
-const inProcessQueueFor = onePerConfig(() => new InProcessJobQueue());
-/** The runner's notices and the gateway's cancels meet there. */
-const inProcessNoticeBusFor = onePerConfig(() => new InProcessJobNoticeBus());
-
-/** `flansible-<role>`: the `appId` of what this app publishes. */
-const appNameOf = (role: QueueRole): string => `flansible-${role}`;
-
-/** `<name>@host:pid`, as the connection is listed in the management UI. */
-const connectionNameOf = (name: string): string => `${name}@${hostname()}:${process.pid}`;
-
-/**
- * The job queue for this deployment: RabbitMQ when `amqpUrl` is set, otherwise the in-process
- * queue shared by everything built from the same config object. Usable outside Nest (scripts, tests).
- */
-export function createJobQueue(config: FlansibleConfig, role: QueueRole): JobQueue {
-  if (!config.amqpUrl) return inProcessQueueFor(config);
-  return new RabbitMqJobQueue({
-    url: config.amqpUrl,
-    publishTimeoutMs: config.publishTimeoutMs,
-    connectionName: connectionNameOf(appNameOf(role)),
-    appId: appNameOf(role),
-  });
-}
-
-/**
- * The notice bus for this deployment: RabbitMQ when `amqpUrl` is set (a connection of its own, named
- * `flansible-<role>-notices@host:pid` in the management UI), otherwise the in-process bus shared by
- * everything built from the same config object. Usable outside Nest (scripts, tests).
- */
-export function createJobNoticeBus(config: FlansibleConfig, role: QueueRole): JobNoticeBus {
-  if (!config.amqpUrl) return inProcessNoticeBusFor(config);
-  return new RabbitMqJobNoticeBus({
-    url: config.amqpUrl,
-    requestTimeoutMs: config.publishTimeoutMs,
-    connectionName: connectionNameOf(`${appNameOf(role)}-notices`),
-    appId: appNameOf(role),
-  });
-}
-
-/**
- * The queue counts for the metrics: the broker's (a connection of its own, opened at the first
- * scrape, named `flansible-<role>-stats@host:pid`) or the in-process queue's of this configuration.
- */
-export function createJobQueueStats(config: FlansibleConfig, role: QueueRole, held: HeldDeliveries): JobQueueStats {
-  if (!config.amqpUrl) return new InProcessJobQueueStats(inProcessQueueFor(config), held);
-  return new RabbitMqJobQueueStats({ url: config.amqpUrl, connectionName: connectionNameOf(`${appNameOf(role)}-stats`) }, held);
-}
-
-/**
- * Provides `JobQueue` and `JobNoticeBus` app-wide (global), built from the injected FlansibleConfig,
- * with `JobQueueStats` and `HeldDeliveries` for the metrics, and closes them when the app shuts
- * down. Import once from the app's root module: `QueueModule.forRoot({ role: 'gateway' })`.
+ * Provides the three ports app-wide (global) — `JobQueue`, `JobNoticeBus`, `JobCancelBus` — with
+ * `JobQueueStats` and `HeldDeliveries` for the metrics, and closes them when the app shuts down.
+ * RabbitMQ adapters when the injected FlansibleConfig has an `amqpUrl` (a connection each, named
+ * `flansible-<role>[-notices|-control|-stats]@host:pid` in the management UI), in-process ones
+ * otherwise: then this module's single instances are where gateway and runner meet, so an app
+ * imports it once, from its root module: `QueueModule.forRoot({ role: 'gateway' })`.
  */
 @Global()
 @Module({})
 export class QueueModule implements OnApplicationShutdown {
   constructor(
     @Inject(JobQueue) private readonly queue: JobQueue,
-    @Inject(JobNoticeBus) private readonly noticeBus: JobNoticeBus,
+    @Inject(JobNoticeBus) private readonly notices: JobNoticeBus,
+    @Inject(JobCancelBus) private readonly cancels: JobCancelBus,
     @Inject(JobQueueStats) private readonly stats: JobQueueStats,
   ) {}
 
-  static forRoot(options: QueueModuleOptions): DynamicModule {
+  static forRoot({ role }: QueueModuleOptions): DynamicModule {
+    const appId = `flansible-${role}`;
+    /** `<app>[-<suffix>]@host:pid`, as the connection is listed in the management UI. */
+    const connectionName = (suffix?: string): string => `${appId}${suffix ? `-${suffix}` : ''}@${hostname()}:${process.pid}`;
     return {
       module: QueueModule,
       providers: [
         {
           provide: JobQueue,
-          useFactory: (config: FlansibleConfig) => createJobQueue(config, options.role),
           inject: [FlansibleConfig],
+          useFactory: ({ amqpUrl, publishTimeoutMs }: FlansibleConfig): JobQueue =>
+            amqpUrl
+              ? new RabbitMqJobQueue({ url: amqpUrl, publishTimeoutMs, connectionName: connectionName(), appId })
+              : new InProcessJobQueue(),
         },
         {
           provide: JobNoticeBus,
-          useFactory: (config: FlansibleConfig) => createJobNoticeBus(config, options.role),
           inject: [FlansibleConfig],
+          useFactory: ({ amqpUrl }: FlansibleConfig): JobNoticeBus =>
+            amqpUrl
+              ? new RabbitMqJobNoticeBus({ url: amqpUrl, connectionName: connectionName('notices'), appId })
+              : new InProcessJobNoticeBus(),
+        },
+        {
+          provide: JobCancelBus,
+          inject: [FlansibleConfig],
+          useFactory: ({ amqpUrl, publishTimeoutMs }: FlansibleConfig): JobCancelBus =>
+            amqpUrl
+              ? new RabbitMqJobCancelBus({ url: amqpUrl, requestTimeoutMs: publishTimeoutMs, connectionName: connectionName('control'), appId })
+              : new InProcessJobCancelBus(),
         },
         HeldDeliveries,
         {
+          // The broker's counts (a connection opened at the first scrape), or the in-process queue's.
           provide: JobQueueStats,
-          useFactory: (config: FlansibleConfig, held: HeldDeliveries) => createJobQueueStats(config, options.role, held),
-          inject: [FlansibleConfig, HeldDeliveries],
+          inject: [FlansibleConfig, JobQueue, HeldDeliveries],
+          useFactory: ({ amqpUrl }: FlansibleConfig, queue: JobQueue, held: HeldDeliveries): JobQueueStats =>
+            amqpUrl
+              ? new RabbitMqJobQueueStats({ url: amqpUrl, connectionName: connectionName('stats') }, held)
+              : new InProcessJobQueueStats(queue as InProcessJobQueue, held),
         },
       ],
-      exports: [JobQueue, JobNoticeBus, JobQueueStats, HeldDeliveries],
+      exports: [JobQueue, JobNoticeBus, JobCancelBus, JobQueueStats, HeldDeliveries],
     };
   }
 
   /** Last of the shutdown hooks: the HTTP server has stopped taking jobs by then. Idempotent. */
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all([this.queue.close(), this.noticeBus.close(), this.stats.close()]);
+    await Promise.all([this.queue.close(), this.notices.close(), this.cancels.close(), this.stats.close()]);
   }
 }

@@ -1,35 +1,25 @@
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import { Logger } from '@nestjs/common';
-import { Channel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
-import { ChannelWrapper } from 'amqp-connection-manager';
+import { Channel, ConsumeMessage, Options } from 'amqplib';
 import { JobNotice, Topology, jobNoticeRoutingKey } from '@flansible/contracts';
-import { CancelRequest, JobNoticeBus } from './job-notice-bus';
-import { QueueUnavailableError } from './job-queue';
-import { errorMessage, publishConfirmed } from './amqp-helpers';
+import { JobNoticeBus } from './job-notice-bus';
+import { errorMessage, parseJsonObject, processQueueName } from './amqp-helpers';
 import { BrokerConnection, BrokerConnectionOptions } from './broker-connection';
-import { JobNoticeListeners, tellCancelHandlers } from './job-notice-listeners';
+import { JobNoticeListeners } from './job-notice-listeners';
+import { ManagedChannel } from './managed-channel';
 import { declareNoticeTopology } from './rabbitmq-topology';
 
 export interface RabbitMqJobNoticeBusOptions extends BrokerConnectionOptions {
   /** Shown in the management UI's connection list, e.g. `flansible-gateway-notices@host:1234`. */
   connectionName: string;
-  /** Upper bound for requestCancel(): waiting for a usable channel plus the broker's confirm. */
-  requestTimeoutMs: number;
-  /** `appId` stamped on published notices and cancel requests. Default `flansible`. */
+  /** `appId` stamped on published notices. Default `flansible`. */
   appId?: string;
-  /**
-   * A channel the broker closed while the connection stayed up (exchange deleted under it, consumer
-   * cancelled...) is only reopened on the next reconnect; after this delay we force one. Default 5.
-   */
-  channelRecoverySeconds?: number;
 }
 
 /** Notices a slow listening process may fall behind by before the broker drops the oldest ones. */
 const NOTICE_QUEUE_MAX_LENGTH = 10_000;
 const NOTICE_KINDS: ReadonlySet<JobNotice['what']> = new Set<JobNotice['what']>(['output', 'events', 'status']);
 
-/** The process's queue on one of the signal exchanges while its channel is up. */
+/** The process's queue on the notice exchange, on the channel it was declared on. */
 interface Subscription {
   channel: Channel;
   queue: string;
@@ -37,31 +27,25 @@ interface Subscription {
 
 /**
  * The notice bus over RabbitMQ (distributed deployment): live notices on the `flansible.notices`
- * topic exchange, cancel requests on the `flansible.control` fanout. A connection of its own, so
- * notice traffic never sits in front of job publishes and their confirms.
+ * topic exchange. A connection of its own, so notice traffic never sits in front of job publishes
+ * and their confirms.
  *
- * Channels, each (re)built by a setup function on every (re)connect:
- * - a confirm channel for publishing, opened at once (it declares both exchanges);
- * - after the first listen(), one exclusive, auto-delete queue for this process, bound per job
- *   (routing key `job.<id>`) while that job has listeners, consumed without acks;
- * - after the first onCancel(), one exclusive, auto-delete queue bound to the control fanout.
+ * Two managed channels: one for publishing, opened at once (it declares the exchange), and after
+ * the first listen() one with an exclusive, auto-delete queue for this process, bound per job
+ * (routing key `job.<id>`) while that job has listeners, consumed without acks.
  *
- * Like RabbitMqJobQueue, it publishes on the raw channel captured in the setup function, never
- * through ChannelWrapper.publish(), which would buffer every message while disconnected: notices
- * are dropped instead (the store is the truth), and a cancel request fails at once.
+ * It publishes on the raw channel, never through ChannelWrapper.publish(), which would buffer every
+ * message while disconnected: notices are dropped instead (the store is the truth).
  */
 export class RabbitMqJobNoticeBus extends JobNoticeBus {
   private readonly logger = new Logger(RabbitMqJobNoticeBus.name);
   private readonly connection: BrokerConnection;
-  private noticeWrapper?: ChannelWrapper;
-  private cancelWrapper?: ChannelWrapper;
-
-  /** Set once the exchanges are declared; absent while (re)connecting. */
-  private publishChannel?: ConfirmChannel;
+  private readonly publisher: ManagedChannel;
+  private listenerChannel?: ManagedChannel;
   /** The socket's write buffer is full: notices are dropped until the channel drains. */
   private publisherBackedUp = false;
-  private noticeSubscription?: Subscription;
-  private cancelSubscription?: Subscription;
+  /** Set during the listener channel's setup, as soon as listen() may bind on it. */
+  private subscription?: Subscription;
 
   /** A job is bound on the broker exactly while it has listeners here. */
   private readonly listeners = new JobNoticeListeners(this.logger, {
@@ -70,22 +54,12 @@ export class RabbitMqJobNoticeBus extends JobNoticeBus {
       if (!this.connection.isClosed) this.changeBinding(jobId, 'unbind');
     },
   });
-  private readonly cancelHandlers = new Set<(request: CancelRequest) => void>();
-  /** Cancel requests awaiting their confirm; failed at once by close(). */
-  private readonly pendingRequests = new Set<(error: QueueUnavailableError) => void>();
   private droppedNotices = 0;
   private readonly noticeProperties: Options.Publish;
 
-  constructor(private readonly options: RabbitMqJobNoticeBusOptions) {
+  constructor(options: RabbitMqJobNoticeBusOptions) {
     super();
-    if (!(options.requestTimeoutMs > 0)) {
-      throw new RangeError(`requestTimeoutMs must be a positive number, got ${options.requestTimeoutMs}`);
-    }
-    this.noticeProperties = {
-      persistent: false,
-      contentType: 'application/json',
-      appId: options.appId ?? 'flansible',
-    };
+    this.noticeProperties = { persistent: false, contentType: 'application/json', appId: options.appId ?? 'flansible' };
     this.connection = new BrokerConnection(options, {
       logger: this.logger,
       closedReason: 'the notice bus is closed',
@@ -95,34 +69,29 @@ export class RabbitMqJobNoticeBus extends JobNoticeBus {
           this.droppedNotices = 0;
         }
       },
-      onDisconnect: () => {
-        this.publishChannel = undefined;
-        this.noticeSubscription = undefined;
-        this.cancelSubscription = undefined;
+    });
+    this.publisher = this.connection.channel('notice publishing', {
+      setup: async (channel) => {
+        await declareNoticeTopology(channel);
+        this.publisherBackedUp = false;
       },
     });
-    this.connection.openChannel('publishing', true, (channel) => this.setUpPublisher(channel as ConfirmChannel));
   }
 
   notify(notice: JobNotice): void {
-    const channel = this.publishChannel;
-    if (this.connection.isClosed || !channel || this.publisherBackedUp || this.connection.blockedReason !== null) {
+    const channel = this.publisher.current;
+    if (!channel || !this.canNotify) {
       this.droppedNotices++;
       return;
     }
     const body = Buffer.from(JSON.stringify({ jobId: notice.jobId, what: notice.what }));
     try {
-      const hasRoom = channel.publish(
-        Topology.noticesExchange,
-        jobNoticeRoutingKey(notice.jobId),
-        body,
-        this.noticeProperties,
-      );
+      const hasRoom = channel.publish(Topology.noticesExchange, jobNoticeRoutingKey(notice.jobId), body, this.noticeProperties);
       if (!hasRoom) {
         // amqplib took this one but its buffer is past the high-water mark: drop until it drains.
         this.publisherBackedUp = true;
         channel.once('drain', () => {
-          if (this.publishChannel === channel) this.publisherBackedUp = false;
+          if (this.publisher.current === channel) this.publisherBackedUp = false;
         });
       }
     } catch (err) {
@@ -138,112 +107,38 @@ export class RabbitMqJobNoticeBus extends JobNoticeBus {
       return () => undefined;
     }
     const stopListening = this.listeners.add(jobId, listener);
-    this.noticeWrapper ??= this.connection.openChannel('notice listener', false, (channel) =>
-      this.setUpNoticeQueue(channel),
-    );
+    this.listenerChannel ??= this.connection.channel('notice listener', { setup: (channel) => this.setUpListener(channel) });
     return stopListening;
   }
 
-  async requestCancel(request: CancelRequest): Promise<void> {
-    const deadline = Date.now() + this.options.requestTimeoutMs;
-    const channel = await this.connection.channelBefore({
-      current: () => this.publishChannel,
-      deadline,
-      timeoutMs: this.options.requestTimeoutMs,
-    });
-    await this.publishCancelRequest(channel, request, deadline);
-  }
-
-  /**
-   * Subscribes this process to cancel requests. Resolves once the subscription is live, or at once
-   * if the broker is unreachable (it is made when the broker comes back; requests sent meanwhile are
-   * not seen). Never later than requestTimeoutMs.
-   */
-  async onCancel(handler: (request: CancelRequest) => void): Promise<void> {
-    this.connection.throwIfClosed();
-    this.cancelHandlers.add(handler);
-    this.cancelWrapper ??= this.connection.openChannel('cancel listener', false, (channel) =>
-      this.setUpCancelQueue(channel),
-    );
-    await this.connection.waitUntil(
-      () => this.cancelSubscription !== undefined,
-      Date.now() + this.options.requestTimeoutMs,
-    );
+  /** The publishing channel is up and the broker takes publishes: a notify() now goes out. */
+  get canNotify(): boolean {
+    return this.publisher.current !== undefined && !this.publisherBackedUp && this.connection.blockedReason === null;
   }
 
   close(): Promise<void> {
-    return this.connection.close(() => this.forgetEverything());
+    // The exclusive queue and its bindings go with the connection.
+    return this.connection.close(() => this.listeners.clear());
   }
 
-  // ---------------------------------------------------------------------------------------------
-  // Publishing
-
-  private async setUpPublisher(channel: ConfirmChannel): Promise<void> {
-    this.connection.watchChannel(channel, 'publishing', {
-      current: () => this.publishChannel,
-      clear: () => (this.publishChannel = undefined),
-    });
-    await declareNoticeTopology(channel);
-    if (this.connection.isClosed || this.connection.hasClosed(channel)) return;
-    this.publishChannel = channel;
-    this.publisherBackedUp = false;
-    this.connection.notifyStateChanged();
-  }
-
-  private async publishCancelRequest(channel: ConfirmChannel, request: CancelRequest, deadline: number): Promise<void> {
-    const content = Buffer.from(JSON.stringify({ jobId: request.jobId, reason: request.reason }));
-    const publishing = publishConfirmed(
-      channel,
-      { exchange: Topology.controlExchange, routingKey: '', content, options: this.noticeProperties },
-      {
-        subject: `the cancel request for job ${request.jobId}`,
-        deadline,
-        timeoutMs: this.options.requestTimeoutMs,
-      },
-    );
-    this.pendingRequests.add(publishing.fail);
-    try {
-      await publishing.confirmed;
-    } finally {
-      this.pendingRequests.delete(publishing.fail);
-    }
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Listening
-
-  private async setUpNoticeQueue(channel: Channel): Promise<void> {
-    this.connection.watchChannel(channel, 'notice listener', {
-      current: () => this.noticeSubscription?.channel,
-      clear: () => (this.noticeSubscription = undefined),
-    });
+  private async setUpListener(channel: Channel): Promise<void> {
     await declareNoticeTopology(channel);
     // A fresh name per connection: the broker may not yet have noticed that the last one died.
     const queue = processQueueName(Topology.noticesExchange);
-    await channel.assertQueue(queue, {
-      exclusive: true,
-      autoDelete: true,
-      durable: false,
-      maxLength: NOTICE_QUEUE_MAX_LENGTH,
-    });
+    await channel.assertQueue(queue, { exclusive: true, autoDelete: true, durable: false, maxLength: NOTICE_QUEUE_MAX_LENGTH });
     if (this.connection.isClosed || this.connection.hasClosed(channel)) return;
     // From here on listen() binds and unbinds on this channel itself. The bindings for the jobs
     // listened to so far are issued in one go, so none of its calls can slip in between.
-    this.noticeSubscription = { channel, queue };
+    this.subscription = { channel, queue };
     await Promise.all(
-      this.listeners.jobIds().map((jobId) =>
-        channel.bindQueue(queue, Topology.noticesExchange, jobNoticeRoutingKey(jobId)),
-      ),
+      this.listeners.jobIds().map((jobId) => channel.bindQueue(queue, Topology.noticesExchange, jobNoticeRoutingKey(jobId))),
     );
-    await channel.consume(queue, (message) => this.onNoticeMessage(channel, message), {
-      noAck: true,
-      exclusive: true,
-    });
+    await channel.consume(queue, (message) => this.onMessage(channel, message), { noAck: true, exclusive: true });
     this.logger.log(`Listening for job notices on ${queue}`);
   }
 
   private changeBinding(jobId: string, change: 'bind' | 'unbind'): void {
-    const subscription = this.noticeSubscription;
+    const subscription = this.subscription;
     // Not set up yet (or reconnecting): the setup function binds every job that has listeners then.
     if (!subscription || this.connection.hasClosed(subscription.channel)) return;
     const { channel, queue } = subscription;
@@ -262,9 +157,11 @@ export class RabbitMqJobNoticeBus extends JobNoticeBus {
     }
   }
 
-  private onNoticeMessage(channel: Channel, message: ConsumeMessage | null): void {
+  private onMessage(channel: Channel, message: ConsumeMessage | null): void {
     if (message === null) {
-      this.consumerCancelled(channel, 'notice');
+      // The broker dropped our consumer (queue deleted by hand...): closing the channel lets recovery rebuild it.
+      this.logger.warn('RabbitMQ cancelled the notice consumer; restarting it');
+      channel.close().catch(() => undefined);
       return;
     }
     const notice = parseNotice(message.content);
@@ -274,85 +171,11 @@ export class RabbitMqJobNoticeBus extends JobNoticeBus {
     }
     this.listeners.deliver(notice);
   }
-
-  // ---------------------------------------------------------------------------------------------
-  // Cancel requests
-
-  private async setUpCancelQueue(channel: Channel): Promise<void> {
-    this.connection.watchChannel(channel, 'cancel listener', {
-      current: () => this.cancelSubscription?.channel,
-      clear: () => (this.cancelSubscription = undefined),
-    });
-    await declareNoticeTopology(channel);
-    const queue = processQueueName(Topology.controlExchange);
-    await channel.assertQueue(queue, { exclusive: true, autoDelete: true, durable: false });
-    await channel.bindQueue(queue, Topology.controlExchange, '');
-    await channel.consume(queue, (message) => this.onCancelMessage(channel, message), {
-      noAck: true,
-      exclusive: true,
-    });
-    if (this.connection.isClosed || this.connection.hasClosed(channel)) return;
-    this.cancelSubscription = { channel, queue };
-    this.logger.log(`Listening for cancel requests on ${queue}`);
-    this.connection.notifyStateChanged();
-  }
-
-  private onCancelMessage(channel: Channel, message: ConsumeMessage | null): void {
-    if (message === null) {
-      this.consumerCancelled(channel, 'cancel request');
-      return;
-    }
-    const request = parseCancelRequest(message.content);
-    if (!request) {
-      this.logger.warn('Ignoring an unreadable cancel request');
-      return;
-    }
-    tellCancelHandlers(this.cancelHandlers, request, this.logger);
-  }
-
-  /** The broker dropped our consumer (queue deleted by hand...): closing the channel lets recovery rebuild it. */
-  private consumerCancelled(channel: Channel, what: string): void {
-    this.logger.warn(`RabbitMQ cancelled the ${what} consumer; restarting it`);
-    channel.close().catch(() => undefined);
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Shutdown
-
-  /** The first step of close(): the exclusive queues and their bindings go with the connection. */
-  private forgetEverything(): void {
-    this.publishChannel = undefined;
-    this.noticeSubscription = undefined;
-    this.cancelSubscription = undefined;
-    this.listeners.clear();
-    this.cancelHandlers.clear();
-    for (const fail of [...this.pendingRequests]) fail(new QueueUnavailableError('the notice bus is closed'));
-  }
-}
-
-/** `<exchange>.<host>.<pid>.<random>`: readable in the management UI, unique per connection. */
-function processQueueName(exchange: string): string {
-  return `${exchange}.${hostname()}.${process.pid}.${randomBytes(4).toString('hex')}`;
-}
-
-function parseJson(content: Buffer): Record<string, unknown> | null {
-  try {
-    const value: unknown = JSON.parse(content.toString('utf8'));
-    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
 }
 
 function parseNotice(content: Buffer): JobNotice | null {
-  const value = parseJson(content);
+  const value = parseJsonObject(content);
   if (!value || typeof value.jobId !== 'string' || typeof value.what !== 'string') return null;
   const what = value.what as JobNotice['what'];
   return NOTICE_KINDS.has(what) ? { jobId: value.jobId, what } : null;
-}
-
-function parseCancelRequest(content: Buffer): CancelRequest | null {
-  const value = parseJson(content);
-  if (!value || typeof value.jobId !== 'string' || typeof value.reason !== 'string') return null;
-  return { jobId: value.jobId, reason: value.reason };
 }

@@ -1,8 +1,8 @@
 import { Logger } from '@nestjs/common';
-import { Channel } from 'amqplib';
 import { Topology } from '@flansible/contracts';
 import { errorMessage } from './amqp-helpers';
 import { BrokerConnection, BrokerConnectionOptions } from './broker-connection';
+import { ManagedChannel } from './managed-channel';
 import { HeldDeliveries, JobQueueStats, QueueDepth } from './job-queue-stats';
 import { declareJobTopology } from './rabbitmq-topology';
 
@@ -25,7 +25,7 @@ export class RabbitMqJobQueueStats extends JobQueueStats {
   private readonly readTimeoutMs: number;
   private readonly cacheMs: number;
   private connection?: BrokerConnection;
-  private channel?: Channel;
+  private channel?: ManagedChannel;
   private reading?: { at: number; ready: Promise<Map<string, number> | null> };
   private lastFailure: string | null = null;
 
@@ -70,7 +70,7 @@ export class RabbitMqJobQueueStats extends JobQueueStats {
       timer = setTimeout(() => reject(new Error(`no answer from RabbitMQ within ${this.readTimeoutMs} ms`)), this.readTimeoutMs);
     });
     try {
-      const channel = await this.connect().channelBefore({ current: () => this.channel, deadline, timeoutMs: this.readTimeoutMs });
+      const channel = await this.connect().ready(deadline, this.readTimeoutMs);
       const answers = await Promise.race([
         Promise.all([channel.checkQueue(Topology.jobsQueue), channel.checkQueue(Topology.deadLetterQueue)]),
         timedOut,
@@ -88,23 +88,16 @@ export class RabbitMqJobQueueStats extends JobQueueStats {
     }
   }
 
-  private connect(): BrokerConnection {
-    if (this.connection) return this.connection;
-    const connection = new BrokerConnection(this.options, {
+  /** The statistics channel, connecting at the first call. */
+  private connect(): ManagedChannel {
+    if (this.channel) return this.channel;
+    this.connection = new BrokerConnection(this.options, {
       logger: this.logger,
       closedReason: 'the queue statistics are closed',
-      onDisconnect: () => (this.channel = undefined),
     });
-    connection.openChannel('statistics', false, async (channel) => {
-      connection.watchChannel(channel, 'statistics', { current: () => this.channel, clear: () => (this.channel = undefined) });
-      // Declared like every client does, so a passive check never meets a missing queue (which
-      // would close the channel).
-      await declareJobTopology(channel);
-      if (connection.hasClosed(channel)) return;
-      this.channel = channel;
-      connection.notifyStateChanged();
-    });
-    this.connection = connection;
-    return connection;
+    // Declared like every client does, so a passive check never meets a missing queue (which
+    // would close the channel).
+    this.channel = this.connection.channel('statistics', { setup: (channel) => declareJobTopology(channel) });
+    return this.channel;
   }
 }

@@ -57,10 +57,14 @@ export async function declareRetryTopology(channel: Channel, delaysMs: readonly 
 }
 
 /**
- * Declares the two signal exchanges (live notices, cancel requests). Durable so they outlive any one
- * process; what flows through them is transient. Called from setup functions, so on every (re)connect.
+ * Declares the live-notice exchange. Durable so it outlives any one process; what flows through it
+ * is transient. Called from setup functions, so on every (re)connect.
  */
 export async function declareNoticeTopology(channel: Channel): Promise<void> {
   await channel.assertExchange(Topology.noticesExchange, 'topic', { durable: true });
+}
+
+/** Declares the cancel-request fanout; durable like the notice exchange, its traffic transient. */
+export async function declareControlTopology(channel: Channel): Promise<void> {
   await channel.assertExchange(Topology.controlExchange, 'fanout', { durable: true });
 }

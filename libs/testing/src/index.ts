@@ -2,3 +2,4 @@
 export { eventually } from './eventually';
 export type { EventuallyOptions, Truthy } from './eventually';
 export { FakeClock } from './fake-clock';
+export { recorder } from './recorder';

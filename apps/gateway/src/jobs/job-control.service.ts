@@ -2,7 +2,7 @@ import { ForbiddenException, Injectable, Logger } from '@nestjs/common';
 import { AuthenticatedUser, JobPolicyService } from '@flansible/auth';
 import { JobStatus } from '@flansible/contracts';
 import { FlansibleMetrics } from '@flansible/metrics';
-import { JobNoticeBus } from '@flansible/queue';
+import { JobCancelBus, JobNoticeBus } from '@flansible/queue';
 import { GatewayJobStore } from '@flansible/store';
 import { JobResourceDto } from './dto/job-resource.dto';
 import { JobQueryService } from './job-query.service';
@@ -17,7 +17,8 @@ export class JobControlService {
 
   constructor(
     private readonly store: GatewayJobStore,
-    private readonly bus: JobNoticeBus,
+    private readonly notices: JobNoticeBus,
+    private readonly cancels: JobCancelBus,
     private readonly query: JobQueryService,
     private readonly policy: JobPolicyService,
     private readonly metrics: FlansibleMetrics,
@@ -31,10 +32,10 @@ export class JobControlService {
     const result = await this.store.cancelJob(id, reason, new Date());
     if (result === 'canceled') {
       this.metrics.queuedJobFinished(job.kind, JobStatus.Canceled);
-      this.bus.notify({ jobId: id, what: 'status' });
+      this.notices.notify({ jobId: id, what: 'status' });
     } else if (result === 'requested') {
       // The store keeps the request too, so a runner that misses this message still sees it.
-      await this.bus.requestCancel({ jobId: id, reason }).catch((err: Error) =>
+      await this.cancels.requestCancel({ jobId: id, reason }).catch((err: Error) =>
         this.logger.warn(`Cancel of ${id} not broadcast (${err.message}); its runner will find the request in the store`),
       );
     }
