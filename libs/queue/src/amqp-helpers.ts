@@ -1,7 +1,8 @@
 // Small helpers shared by the RabbitMQ adapters (not part of the library's public face).
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { ConfirmChannel, Options } from 'amqplib';
+import type { Logger } from '@nestjs/common';
+import type { Channel, ConfirmChannel, Options } from 'amqplib';
 import { QueueUnavailableError } from './job-queue';
 
 /** scheme://host:port/vhost, without credentials, for logs and error messages. */
@@ -112,4 +113,13 @@ export function parseJsonObject(content: Buffer): Record<string, unknown> | null
   } catch {
     return null;
   }
+}
+
+/**
+ * A null delivery: the broker dropped the consumer (its queue deleted by hand, a leader moved away).
+ * Closing the channel makes the connection's recovery run the setup again, which consumes anew.
+ */
+export function restartCancelledConsumer(channel: Channel, consumerOf: string, logger: Logger): void {
+  logger.warn(`RabbitMQ cancelled the consumer of ${consumerOf}; restarting it`);
+  channel.close().catch(() => undefined);
 }

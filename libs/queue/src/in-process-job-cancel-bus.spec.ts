@@ -1,13 +1,11 @@
-import { Logger } from '@nestjs/common';
-import { recorder } from '@flansible/testing';
+import { recorder, silenceNestLogs } from '@flansible/testing';
 import { CancelRequest } from './job-cancel-bus';
 import { InProcessJobCancelBus } from './in-process-job-cancel-bus';
 import { QueueUnavailableError } from './job-queue';
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
-beforeAll(() => Logger.overrideLogger(false));
-afterAll(() => Logger.overrideLogger(['log', 'error', 'warn', 'debug', 'verbose']));
+silenceNestLogs();
 
 describe('InProcessJobCancelBus', () => {
   it('hands cancel requests to every onCancel handler, after requestCancel() has resolved', async () => {

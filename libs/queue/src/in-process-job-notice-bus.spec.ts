@@ -1,13 +1,11 @@
-import { Logger } from '@nestjs/common';
-import { recorder } from '@flansible/testing';
+import { recorder, silenceNestLogs } from '@flansible/testing';
 import { JobNotice } from '@flansible/contracts';
 import { InProcessJobNoticeBus } from './in-process-job-notice-bus';
 
 /** Lets queued microtasks run. */
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
-beforeAll(() => Logger.overrideLogger(false));
-afterAll(() => Logger.overrideLogger(['log', 'error', 'warn', 'debug', 'verbose']));
+silenceNestLogs();
 
 describe('InProcessJobNoticeBus', () => {
   it('tells the listeners of a job, after notify() has returned, and no one else', async () => {

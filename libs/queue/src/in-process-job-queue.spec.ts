@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { JOB_MESSAGE_SCHEMA_VERSION, JobKind, JobMessage, Topology } from '@flansible/contracts';
 import { InProcessJobQueue } from './in-process-job-queue';
 import { DeliveryInfo, QueueUnavailableError } from './job-queue';
+import { heldHandler } from '@flansible/testing';
 
 let nextId = 0;
 function job(): JobMessage {
@@ -73,27 +74,18 @@ describe('InProcessJobQueue', () => {
 
   it('runs at most `concurrency` handlers at once', async () => {
     const queue = newQueue();
-    const release = gate();
-    let running = 0;
-    let mostAtOnce = 0;
-    let done = 0;
-    await queue.consume(async () => {
-      running++;
-      mostAtOnce = Math.max(mostAtOnce, running);
-      await release.wait;
-      running--;
-      done++;
-    }, 2);
+    const load = heldHandler();
+    await queue.consume(load.handler, 2);
 
     for (let i = 0; i < 5; i++) await queue.publish(job());
-    await until(() => running === 2, 'two running handlers');
+    await until(() => load.running === 2, 'two running handlers');
     await settle();
-    expect(running).toBe(2);
+    expect(load.running).toBe(2);
     expect(queue.depth).toBe(3);
 
-    release.release();
-    await until(() => done === 5, 'all five jobs');
-    expect(mostAtOnce).toBe(2);
+    load.release();
+    await until(() => load.done === 5, 'all five jobs');
+    expect(load.mostAtOnce).toBe(2);
   });
 
   it('redelivers a job whose handler threw, flagged redelivered', async () => {

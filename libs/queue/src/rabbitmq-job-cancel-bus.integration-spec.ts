@@ -45,14 +45,7 @@ describe('RabbitMqJobCancelBus', () => {
 
   it('publishes small transient requests on a durable fanout', async () => {
     const gateway = openBus('gateway');
-    const channel = await broker.admin().createChannel();
-    await channel.assertExchange(Topology.controlExchange, 'fanout', { durable: true });
-    const { queue } = await channel.assertQueue('', { exclusive: true });
-    broker.onCleanup(async () => {
-      await channel.deleteQueue(queue);
-      await channel.close();
-    });
-    await channel.bindQueue(queue, Topology.controlExchange, '');
+    const { channel, queue } = await broker.tap(Topology.controlExchange, 'fanout', '');
     const request: CancelRequest = { jobId: job(), reason: 'canceled by alice' };
 
     await gateway.requestCancel(request);

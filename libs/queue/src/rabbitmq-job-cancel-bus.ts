@@ -3,7 +3,7 @@ import { Channel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
 import { Topology } from '@flansible/contracts';
 import { CancelRequest, JobCancelBus } from './job-cancel-bus';
 import { QueueUnavailableError } from './job-queue';
-import { parseJsonObject, processQueueName, publishConfirmed } from './amqp-helpers';
+import { parseJsonObject, processQueueName, publishConfirmed, restartCancelledConsumer } from './amqp-helpers';
 import { BrokerConnection, BrokerConnectionOptions } from './broker-connection';
 import { CancelHandlers } from './cancel-handlers';
 import { ManagedChannel } from './managed-channel';
@@ -98,9 +98,7 @@ export class RabbitMqJobCancelBus extends JobCancelBus {
 
   private onMessage(channel: Channel, message: ConsumeMessage | null): void {
     if (message === null) {
-      // The broker dropped our consumer (queue deleted by hand...): closing the channel lets recovery rebuild it.
-      this.logger.warn('RabbitMQ cancelled the cancel request consumer; restarting it');
-      channel.close().catch(() => undefined);
+      restartCancelledConsumer(channel, 'cancel requests', this.logger);
       return;
     }
     const request = parseCancelRequest(message.content);

@@ -117,14 +117,7 @@ describe('RabbitMqJobNoticeBus', () => {
   it('publishes small transient notices routed by job, and declares a durable topic exchange', async () => {
     const runner = openBus('runner');
     const a = job();
-    const channel = await broker.admin().createChannel();
-    await channel.assertExchange(Topology.noticesExchange, 'topic', { durable: true });
-    const { queue } = await channel.assertQueue('', { exclusive: true });
-    broker.onCleanup(async () => {
-      await channel.deleteQueue(queue);
-      await channel.close();
-    });
-    await channel.bindQueue(queue, Topology.noticesExchange, jobNoticeRoutingKey(a));
+    const { channel, queue } = await broker.tap(Topology.noticesExchange, 'topic', jobNoticeRoutingKey(a));
 
     let message: amqplib.GetMessage | undefined;
     await eventually(async () => {

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { Channel, ConsumeMessage, Options } from 'amqplib';
 import { JobNotice, Topology, jobNoticeRoutingKey } from '@flansible/contracts';
 import { JobNoticeBus } from './job-notice-bus';
-import { errorMessage, parseJsonObject, processQueueName } from './amqp-helpers';
+import { errorMessage, parseJsonObject, processQueueName, restartCancelledConsumer } from './amqp-helpers';
 import { BrokerConnection, BrokerConnectionOptions } from './broker-connection';
 import { JobNoticeListeners } from './job-notice-listeners';
 import { ManagedChannel } from './managed-channel';
@@ -159,9 +159,7 @@ export class RabbitMqJobNoticeBus extends JobNoticeBus {
 
   private onMessage(channel: Channel, message: ConsumeMessage | null): void {
     if (message === null) {
-      // The broker dropped our consumer (queue deleted by hand...): closing the channel lets recovery rebuild it.
-      this.logger.warn('RabbitMQ cancelled the notice consumer; restarting it');
-      channel.close().catch(() => undefined);
+      restartCancelledConsumer(channel, 'job notices', this.logger);
       return;
     }
     const notice = parseNotice(message.content);

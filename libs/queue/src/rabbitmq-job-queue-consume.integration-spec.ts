@@ -1,5 +1,5 @@
 import { JobKind, JobMessage, Topology, jobRoutingKey } from '@flansible/contracts';
-import { eventually } from '@flansible/testing';
+import { eventually, heldHandler } from '@flansible/testing';
 import { DeliveryInfo } from './job-queue';
 import { commandJob, gate, sleep, useJobQueueSpecBroker } from './testing/job-queue-spec-helpers';
 
@@ -102,26 +102,17 @@ describe('RabbitMqJobQueue', () => {
 
   it('runs at most `concurrency` handlers at once (prefetch)', async () => {
     const queue = openQueue();
-    const release = gate();
-    let running = 0;
-    let mostAtOnce = 0;
-    let done = 0;
-    await queue.consume(async () => {
-      running++;
-      mostAtOnce = Math.max(mostAtOnce, running);
-      await release.wait;
-      running--;
-      done++;
-    }, 2);
+    const load = heldHandler();
+    await queue.consume(load.handler, 2);
     for (let i = 0; i < 5; i++) await queue.publish(commandJob());
 
-    await eventually(() => running === 2, 'two running handlers');
+    await eventually(() => load.running === 2, 'two running handlers');
     await sleep(300); // room for a third delivery, were prefetch not honoured
-    expect(running).toBe(2);
+    expect(load.running).toBe(2);
     expect(await readyCount(Topology.jobsQueue)).toBe(3);
 
-    release.release();
-    await eventually(() => done === 5, 'all five jobs');
-    expect(mostAtOnce).toBe(2);
+    load.release();
+    await eventually(() => load.done === 5, 'all five jobs');
+    expect(load.mostAtOnce).toBe(2);
   });
 });

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { ConfirmChannel, Message, Options } from 'amqplib';
 import { JobHeaders, JobMessage, Topology, inventoryOf, jobRoutingKey } from '@flansible/contracts';
 import { JobHandler, JobQueue, QueueUnavailableError } from './job-queue';
-import { errorMessage, publishConfirmed, sleep, withTimeout } from './amqp-helpers';
+import { errorMessage, publishConfirmed, sleep, withTimeout, restartCancelledConsumer } from './amqp-helpers';
 import { BrokerConnection, BrokerConnectionOptions } from './broker-connection';
 import { ManagedChannel } from './managed-channel';
 import { RabbitMqJobDeliveries } from './rabbitmq-job-deliveries';
@@ -199,10 +199,7 @@ export class RabbitMqJobQueue extends JobQueue {
       Topology.jobsQueue,
       (delivery) => {
         if (delivery === null) {
-          // The broker cancelled us (queue deleted, leader moved away...). Closing the channel lets
-          // the recovery reconnect redeclare the queue and consume again.
-          this.logger.warn(`RabbitMQ cancelled the consumer of ${Topology.jobsQueue}; restarting it`);
-          channel.close().catch(() => undefined);
+          restartCancelledConsumer(channel, Topology.jobsQueue, this.logger);
           return;
         }
         if (this.consumingStopped) {

@@ -3,3 +3,6 @@ export { eventually } from './eventually';
 export type { EventuallyOptions, Truthy } from './eventually';
 export { FakeClock } from './fake-clock';
 export { recorder } from './recorder';
+export { heldHandler } from './held-handler';
+export type { HeldHandler } from './held-handler';
+export { silenceNestLogs } from './silence-nest-logs';

@@ -21,16 +21,14 @@ export interface QueueInfo {
 
 export interface SignalSpecBroker {
   vhost(): ThrowawayVhost;
-  /** A direct amqplib connection, for reading what the adapters publish. */
-  admin(): amqplib.ChannelModel;
   /** Closed after the test. */
   track<T extends Closable>(bus: T): T;
   /** Closes every bus of this test now. */
   closeAll(): Promise<void>;
-  /** Runs after the test (before the buses close). */
-  onCleanup(cleanup: () => Promise<unknown>): void;
   /** A TCP proxy to the broker, started; stopping it is a broker outage for whoever connects through it. */
   proxy(): Promise<BrokerProxy>;
+  /** A queue of the admin connection bound to `exchange`: what the adapters publish there, for `get`. Removed after the test. */
+  tap(exchange: string, type: 'topic' | 'fanout', routingKey: string): Promise<{ channel: amqplib.Channel; queue: string }>;
   listQueues(): Promise<QueueInfo[]>;
   /** Exchanges of the vhost as rabbitmqctl lists them. */
   listExchanges(): Promise<Array<{ name: string; type: string; durable: boolean }>>;
@@ -63,18 +61,27 @@ export function useSignalSpecBroker(label: string): SignalSpecBroker {
 
   return {
     vhost: () => vhost,
-    admin: () => admin,
     track: (bus) => {
       open.push(bus);
       return bus;
     },
     closeAll,
-    onCleanup: (cleanup) => cleanups.push(cleanup),
     proxy: async () => {
       const broker = await BrokerProxy.onFreePort();
       await broker.start();
       cleanups.push(() => broker.stop());
       return broker;
+    },
+    tap: async (exchange, type, routingKey) => {
+      const channel = await admin.createChannel();
+      await channel.assertExchange(exchange, type, { durable: true });
+      const { queue } = await channel.assertQueue('', { exclusive: true });
+      cleanups.push(async () => {
+        await channel.deleteQueue(queue);
+        await channel.close();
+      });
+      await channel.bindQueue(queue, exchange, routingKey);
+      return { channel, queue };
     },
     listQueues: async () => {
       const { stdout } = await rabbitmqctl('list_queues', '-p', vhost.name, 'name', 'durable', 'auto_delete', 'exclusive', '--formatter', 'json');
