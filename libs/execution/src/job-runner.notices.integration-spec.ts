@@ -12,7 +12,7 @@ import {
 } from '@flansible/contracts';
 import { InProcessJobCancelBus, InProcessJobNoticeBus, InProcessJobQueue, JobCancelBus, JobNoticeBus, JobQueue } from '@flansible/queue';
 import { JobStore, RunnerJobStore } from '@flansible/store';
-import { eventually } from '@flansible/testing';
+import { eventually, gate } from '@flansible/testing';
 import { randomUUID } from 'node:crypto';
 import { ExecutionModule } from './execution.module';
 import { startJobConsumer } from './job-consumer';
@@ -88,11 +88,6 @@ function message(spec: JobSpec, jobId = randomUUID()): JobMessage {
 
 const finished = (store: JobStore, jobId: string) => jobReaching(store, jobId, (job) => isTerminalStatus(job.status));
 
-function gate(): { wait: Promise<void>; release: () => void } {
-  let release!: () => void;
-  const wait = new Promise<void>((resolve) => (release = resolve));
-  return { wait, release };
-}
 
 const until = (condition: () => Promise<boolean> | boolean) => eventually(condition, 'the condition', { timeoutMs: 20_000, intervalMs: 25 });
 

@@ -1,8 +1,7 @@
-import { Logger } from '@nestjs/common';
 import { JOB_MESSAGE_SCHEMA_VERSION, JobKind, JobMessage, Topology } from '@flansible/contracts';
 import { InProcessJobQueue } from './in-process-job-queue';
 import { DeliveryInfo, QueueUnavailableError } from './job-queue';
-import { heldHandler } from '@flansible/testing';
+import { eventually, gate, heldHandler, silenceNestLogs } from '@flansible/testing';
 
 let nextId = 0;
 function job(): JobMessage {
@@ -15,11 +14,6 @@ function job(): JobMessage {
   };
 }
 
-function gate(): { wait: Promise<void>; release: () => void } {
-  let release!: () => void;
-  const wait = new Promise<void>((resolve) => (release = resolve));
-  return { wait, release };
-}
 
 /** Lets queued microtasks and handler continuations run. */
 const settle = () => new Promise((resolve) => setImmediate(resolve));
@@ -28,17 +22,11 @@ const settle = () => new Promise((resolve) => setImmediate(resolve));
 const FAST_RETRIES = [5, 10, 20, 40, 80];
 const newQueue = () => new InProcessJobQueue({ retryDelaysMs: FAST_RETRIES });
 
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while (Date.now() < deadline) {
-    if (condition()) return;
-    await new Promise((resolve) => setTimeout(resolve, 1));
-  }
-  throw new Error(`never reached: ${what}`);
-}
 
-beforeAll(() => Logger.overrideLogger(false));
-afterAll(() => Logger.overrideLogger(['log', 'error', 'warn', 'debug', 'verbose']));
+silenceNestLogs();
+
+/** In-process deliveries take microseconds: look every millisecond, so a test sees each step in time. */
+const POLL = { intervalMs: 1, timeoutMs: 5_000 };
 
 describe('InProcessJobQueue', () => {
   it('delivers jobs in the order they were published, including those published before consume()', async () => {
@@ -53,7 +41,7 @@ describe('InProcessJobQueue', () => {
     await queue.publish(jobs[1]);
     await queue.publish(jobs[2]);
 
-    await until(() => handled.length === 3, 'three deliveries');
+    await eventually(() => handled.length === 3, 'three deliveries', POLL);
     expect(handled).toEqual(jobs.map((j) => j.jobId));
   });
 
@@ -66,7 +54,7 @@ describe('InProcessJobQueue', () => {
     }, 1);
 
     await queue.publish(published);
-    await until(() => received !== undefined, 'the delivery');
+    await eventually(() => received !== undefined, 'the delivery', POLL);
 
     expect(received).toEqual(published);
     expect(received).not.toBe(published);
@@ -78,13 +66,13 @@ describe('InProcessJobQueue', () => {
     await queue.consume(load.handler, 2);
 
     for (let i = 0; i < 5; i++) await queue.publish(job());
-    await until(() => load.running === 2, 'two running handlers');
+    await eventually(() => load.running === 2, 'two running handlers', POLL);
     await settle();
     expect(load.running).toBe(2);
     expect(queue.depth).toBe(3);
 
     load.release();
-    await until(() => load.done === 5, 'all five jobs');
+    await eventually(() => load.done === 5, 'all five jobs', POLL);
     expect(load.mostAtOnce).toBe(2);
   });
 
@@ -98,7 +86,7 @@ describe('InProcessJobQueue', () => {
     }, 1);
 
     await queue.publish(published);
-    await until(() => deliveries.length === 2, 'the redelivery');
+    await eventually(() => deliveries.length === 2, 'the redelivery', POLL);
 
     expect(deliveries).toEqual([
       { jobId: published.jobId, delivery: { redelivered: false } },
@@ -118,8 +106,8 @@ describe('InProcessJobQueue', () => {
 
     await queue.publish(failing);
     await queue.publish(healthy);
-    await until(() => attempts.has(healthy.jobId), 'the healthy job');
-    await until(() => attempts.get(failing.jobId) === Topology.deliveryLimit + 1 && queue.depth === 0, 'the last retry');
+    await eventually(() => attempts.has(healthy.jobId), 'the healthy job', POLL);
+    await eventually(() => attempts.get(failing.jobId) === Topology.deliveryLimit + 1 && queue.depth === 0, 'the last retry', POLL);
     // Longer than any retry delay: nothing comes back after the last one.
     await new Promise((resolve) => setTimeout(resolve, 2 * Math.max(...FAST_RETRIES)));
 
@@ -142,9 +130,9 @@ describe('InProcessJobQueue', () => {
     }, 1);
 
     await queue.publish(failing);
-    await until(() => deliveredAt.length === 1, 'the first delivery');
+    await eventually(() => deliveredAt.length === 1, 'the first delivery', POLL);
     await queue.publish(healthy);
-    await until(() => deliveredAt.length === 4, 'the fourth delivery');
+    await eventually(() => deliveredAt.length === 4, 'the fourth delivery', POLL);
 
     // Never sooner than its delay (a timer may fire a millisecond early); the third waits the last one.
     const gaps = deliveredAt.slice(1).map((at, i) => at - deliveredAt[i]);
@@ -162,7 +150,7 @@ describe('InProcessJobQueue', () => {
       throw new Error('store unavailable');
     }, 1);
     await queue.publish(job());
-    await until(() => calls === 1 && queue.depth === 1, 'the job to wait for its retry');
+    await eventually(() => calls === 1 && queue.depth === 1, 'the job to wait for its retry', POLL);
     await queue.close();
     expect(queue.depth).toBe(0);
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -179,7 +167,7 @@ describe('InProcessJobQueue', () => {
     }), 1);
 
     await queue.publish(job());
-    await until(() => calls === 2, 'the retry');
+    await eventually(() => calls === 2, 'the retry', POLL);
   });
 
   it('stops taking work once closed, letting running handlers finish', async () => {
@@ -195,13 +183,13 @@ describe('InProcessJobQueue', () => {
     const first = job();
     await queue.publish(first);
     await queue.publish(job());
-    await until(() => started.length === 1, 'the first job');
+    await eventually(() => started.length === 1, 'the first job', POLL);
 
     await queue.close();
     await queue.close(); // idempotent
     await expect(queue.publish(job())).rejects.toBeInstanceOf(QueueUnavailableError);
     release.release();
-    await until(() => finished === 1, 'the running job to finish');
+    await eventually(() => finished === 1, 'the running job to finish', POLL);
     for (let i = 0; i < 10; i++) await settle();
 
     expect(started).toEqual([first.jobId]);

@@ -8,6 +8,7 @@ import { JOB_MESSAGE_SCHEMA_VERSION, JobKind, JobMessage, JobPatterns, Topology,
 import { JobDeliveryContext, JobQueueServer } from './job-queue.server';
 import { RabbitMqJobQueue } from './rabbitmq-job-queue';
 import { ThrowawayVhost, createThrowawayVhost } from './testing/throwaway-vhost';
+import { eventually } from '@flansible/testing';
 
 // JobQueueServer against the real broker: a Nest @EventPattern handler with an interceptor and an
 // exception filter, fed by the RabbitMQ adapter in a throwaway vhost.
@@ -69,15 +70,6 @@ const job = (): JobMessage => ({
   spec: { kind: JobKind.Command, hostPattern: 'all', module: 'ping', inventoryPath: '/srv/inventories/hosts' },
 });
 
-async function waitFor<T>(probe: () => T | Promise<T>, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 const messagesIn = async (name: string) => (await channel.checkQueue(name)).messageCount;
 
 beforeAll(async () => {
@@ -113,10 +105,10 @@ describe('JobQueueServer', () => {
     const held = new Promise<void>((resolve) => (release = resolve));
     behaviour = () => held;
     await queue.publish(message);
-    await waitFor(() => seen.length === 1, 'the delivery');
+    await eventually(() => seen.length === 1, 'the delivery');
     expect(intercepted).toEqual([]);
     release();
-    await waitFor(() => intercepted.length === 1, 'the interceptor');
+    await eventually(() => intercepted.length === 1, 'the interceptor');
     expect(seen).toEqual([{ jobId: message.jobId, redelivered: false }]);
     expect(intercepted).toEqual([message.jobId]);
     expect(filtered).toEqual([]);
@@ -129,7 +121,7 @@ describe('JobQueueServer', () => {
       if (!delivery.redelivered) throw new Error('store unavailable');
     };
     await queue.publish(message);
-    await waitFor(() => intercepted.length === 1, 'the second, successful delivery');
+    await eventually(() => intercepted.length === 1, 'the second, successful delivery');
     expect(seen).toEqual([
       { jobId: message.jobId, redelivered: false },
       { jobId: message.jobId, redelivered: true },
@@ -140,7 +132,7 @@ describe('JobQueueServer', () => {
 
   it('dead-letters an unreadable message without calling the handler', async () => {
     channel.publish(Topology.jobsExchange, jobRoutingKey(JobKind.Command), Buffer.from('{not json'), { messageId: 'garbage', persistent: true });
-    const dead = await waitFor(() => channel.get(Topology.deadLetterQueue, { noAck: true }), 'the dead letter');
+    const dead = await eventually(() => channel.get(Topology.deadLetterQueue, { noAck: true }), 'the dead letter');
     expect(dead && dead.properties.messageId).toBe('garbage');
     expect(seen).toEqual([]);
   });
@@ -150,11 +142,11 @@ describe('JobQueueServer', () => {
     const held = new Promise<void>((resolve) => (release = resolve));
     behaviour = () => held;
     for (let i = 0; i < 4; i++) await queue.publish(job());
-    await waitFor(() => seen.length === 2, 'two deliveries');
+    await eventually(() => seen.length === 2, 'two deliveries');
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(seen).toHaveLength(2);
     release();
-    await waitFor(() => intercepted.length === 4, 'all four');
+    await eventually(() => intercepted.length === 4, 'all four');
     expect(mostRunning).toBe(2);
   });
 });

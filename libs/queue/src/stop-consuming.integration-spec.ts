@@ -6,6 +6,7 @@ import { JobQueue } from './job-queue';
 import { RabbitMqJobQueue } from './rabbitmq-job-queue';
 import { BrokerProxy } from './testing/broker-proxy';
 import { ThrowawayVhost, createThrowawayVhost } from './testing/throwaway-vhost';
+import { eventually, gate } from '@flansible/testing';
 
 // A draining runner's queue: stopConsuming() hands nothing more to its handler, while the handlers
 // already running settle their messages as usual. RabbitMQ runs for real, in a throwaway vhost.
@@ -19,19 +20,7 @@ const job = (): JobMessage => ({
   spec: { kind: JobKind.Command, hostPattern: 'all', module: 'ping', inventoryPath: '/srv/inventories/hosts.yml' },
 });
 
-function gate(): { wait: Promise<void>; release: () => void } {
-  let release!: () => void;
-  const wait = new Promise<void>((resolve) => (release = resolve));
-  return { wait, release };
-}
 
-async function until(probe: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /** A consumer that records what it got and holds each handler until released. */
 function holdingConsumer(queue: JobQueue, concurrency: number) {
@@ -52,7 +41,7 @@ describe('InProcessJobQueue.stopConsuming', () => {
     await consumer.start();
     const [first, second, third] = [job(), job(), job()];
     await queue.publish(first);
-    await until(() => consumer.got.length === 1, 'the first delivery');
+    await eventually(() => consumer.got.length === 1, 'the first delivery');
     // Handed out (its delivery is a tick away) but not started when the drain begins.
     await queue.publish(second);
     await queue.stopConsuming();
@@ -99,10 +88,10 @@ describe('RabbitMqJobQueue.stopConsuming', () => {
     const draining = open(proxy.port);
     const consumer = holdingConsumer(draining, 2);
     await consumer.start();
-    await until(() => draining.consuming && draining.canPublish, 'the consumer to start');
+    await eventually(() => draining.consuming && draining.canPublish, 'the consumer to start');
     const running = job();
     await draining.publish(running);
-    await until(() => consumer.got.length === 1, 'the running job');
+    await eventually(() => consumer.got.length === 1, 'the running job');
 
     await draining.stopConsuming();
     expect(draining.consuming).toBe(false);
@@ -110,16 +99,16 @@ describe('RabbitMqJobQueue.stopConsuming', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     // A reconnect runs the consumer's setup again: it must not consume again.
     await proxy.stop();
-    await until(() => !draining.canPublish, 'the broker to be unreachable');
+    await eventually(() => !draining.canPublish, 'the broker to be unreachable');
     await proxy.start();
-    await until(() => draining.canPublish, 'the reconnect');
+    await eventually(() => draining.canPublish, 'the reconnect');
 
     const other = open();
     const taken: string[] = [];
     await other.consume(async (message) => void taken.push(message.jobId), 1);
     const queued = [job(), job()];
     for (const message of queued) await draining.publish(message);
-    await until(() => taken.length === 2, 'the other runner to take the queued jobs');
+    await eventually(() => taken.length === 2, 'the other runner to take the queued jobs');
     expect(taken.sort()).toEqual(queued.map((m) => m.jobId).sort());
     expect(consumer.got).toEqual([running.jobId]);
     await proxy.stop();
@@ -129,10 +118,10 @@ describe('RabbitMqJobQueue.stopConsuming', () => {
     const draining = open();
     const consumer = holdingConsumer(draining, 1);
     await consumer.start();
-    await until(() => draining.consuming && draining.canPublish, 'the consumer to start');
+    await eventually(() => draining.consuming && draining.canPublish, 'the consumer to start');
     const running = job();
     await draining.publish(running);
-    await until(() => consumer.got.length === 1, 'the running job');
+    await eventually(() => consumer.got.length === 1, 'the running job');
     await draining.stopConsuming();
     consumer.release();
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -143,7 +132,7 @@ describe('RabbitMqJobQueue.stopConsuming', () => {
     await other.consume(async (message) => void taken.push(message.jobId), 1);
     const probe = job();
     await other.publish(probe);
-    await until(() => taken.includes(probe.jobId), 'the probe job');
+    await eventually(() => taken.includes(probe.jobId), 'the probe job');
     expect(taken).toEqual([probe.jobId]);
   });
 });

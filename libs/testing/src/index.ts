@@ -6,3 +6,4 @@ export { recorder } from './recorder';
 export { heldHandler } from './held-handler';
 export type { HeldHandler } from './held-handler';
 export { silenceNestLogs } from './silence-nest-logs';
+export { gate } from './gate';

@@ -156,12 +156,8 @@ export function commandJob(overrides: Partial<JobMessage> = {}): JobMessage {
 export const publishes = (queue: RabbitMqJobQueue, job: JobMessage): Promise<boolean> =>
   queue.publish(job).then(() => true, () => false);
 
-/** Resolves when released; lets a test hold handlers "running" as long as it likes. */
-export function gate(): { wait: Promise<void>; release: () => void } {
-  let release!: () => void;
-  const wait = new Promise<void>((resolve) => (release = resolve));
-  return { wait, release };
-}
 
 /** A fixed pause, for room in which something must not happen. */
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export { gate } from '@flansible/testing';
