@@ -20,6 +20,7 @@ import { OutboxModule } from './outbox/outbox.module';
 import { PlaybooksModule } from './playbooks/playbooks.module';
 import { RetentionModule } from './retention/retention.module';
 import { SecurityAuditModule } from './security/security-audit.module';
+import { ApiTokensModule } from './tokens/api-tokens.module';
 
 @Module({})
 export class GatewayModule implements NestModule {
@@ -32,8 +33,9 @@ export class GatewayModule implements NestModule {
         ConfigModule.forRoot(config),
         StoreModule.forRoot(),
         QueueModule.forRoot({ role: embedded ? 'embedded' : 'gateway' }),
-        // Basic auth on every route of this app (its global guard), @Public() routes excepted.
+        // Basic auth or an API token on every route of this app (its global guard), @Public() routes excepted.
         AuthModule,
+        ApiTokensModule,
         HealthModule,
         MetricsModule,
         MetricsHttpModule.forRoot(config),

@@ -7,6 +7,12 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setDescription('Run Ansible ad-hoc commands and playbooks over a REST API. Compatible with the original Flansible.')
     .setVersion('1.0.0')
     .addBasicAuth()
+    .addBearerAuth({
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: 'flt_ API token',
+      description: 'An API token from POST /api/v1/tokens. Scope `read` only reads; `run` may also submit, cancel, update git and manage tokens.',
+    })
     .build();
   return SwaggerModule.createDocument(app, config, {
     operationIdFactory: (_controllerKey, methodKey) => methodKey,

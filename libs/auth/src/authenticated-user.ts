@@ -1,3 +1,5 @@
+import { ApiTokenScope } from '@flansible/contracts';
+
 /**
  * Optional per-user limits from rbac.json. An absent limit means "no limit beyond the global
  * policy", so rbac.json files written for the original Flansible keep working; the one
@@ -28,6 +30,12 @@ export interface UserLimits {
   tags?: readonly string[];
 }
 
+/** The API token a request came with: its user's rights, narrowed by the scope. */
+export interface AuthenticatingToken {
+  id: string;
+  scope: ApiTokenScope;
+}
+
 /** Who made a request, as the guard leaves it on the request. */
 export interface AuthenticatedUser {
   name: string;
@@ -36,4 +44,6 @@ export interface AuthenticatedUser {
   /** Inventories as listed in rbac.json (names or paths), for non-admins. */
   inventories: readonly string[];
   limits: UserLimits;
+  /** Set when the request came with an API token rather than a password. */
+  token?: AuthenticatingToken;
 }

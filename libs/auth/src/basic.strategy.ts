@@ -1,10 +1,10 @@
-import { HttpException, HttpStatus, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import type { Request } from 'express';
 import { createHash } from 'node:crypto';
 import { BasicStrategy as PassportBasicStrategy } from 'passport-http';
 import { AuthenticatedUser } from './authenticated-user';
-import { LoginThrottle } from './login-throttle';
+import { LoginThrottle, loginAddress, tooManyFailedLogins } from './login-throttle';
 import { RbacService } from './rbac.service';
 
 export const BASIC_STRATEGY = 'basic';
@@ -36,18 +36,13 @@ export class BasicStrategy extends PassportStrategy(PassportBasicStrategy, BASIC
   private readonly inFlight = new Map<string, Promise<AuthenticatedUser | null>>();
 
   async validate(request: Request, username: string, password: string): Promise<AuthenticatedUser | false> {
-    // req.ip follows Express's "trust proxy" setting when the gateway sits behind a proxy.
-    const address = request.ip ?? request.socket.remoteAddress ?? 'unknown';
+    const address = loginAddress(request);
     const key = createHash('sha256').update(`${address}\0${username}\0${password}`).digest('base64');
     const pending = this.inFlight.get(key);
     if (pending) return (await pending) ?? false;
     // Before the slow password check, and counted at once, so parallel guesses cannot slip through.
     const waitMs = this.throttle.attempt(username, address);
-    if (waitMs > 0) {
-      const seconds = Math.max(1, Math.ceil(waitMs / 1000));
-      request.res?.setHeader('Retry-After', String(seconds));
-      throw new HttpException(`Too many failed logins; try again in ${seconds} s`, HttpStatus.TOO_MANY_REQUESTS);
-    }
+    if (waitMs > 0) throw tooManyFailedLogins(request, waitMs);
     const check = this.rbac
       .authenticate(username, password)
       .then((user) => {

@@ -6,6 +6,8 @@ export * from './default-credentials';
 export * from './login-throttle';
 export * from './job-policy.service';
 export * from './public.decorator';
+export * from './api-token';
+export * from './api-token-scope';
 export * from './current-user.decorator';
 export * from './auth.module';
 export * from './rights.module';

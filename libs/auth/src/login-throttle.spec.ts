@@ -29,6 +29,17 @@ describe('LoginThrottle', () => {
     expect(throttle.attempt('alice', '10.0.0.1', 1_010)).toBe(0);
   });
 
+  it('counts only failures when asked whether a login is blocked (blockedFor) and told of a failure (failed)', () => {
+    const throttle = new LoginThrottle(OPTIONS);
+    // Asking counts nothing: any number of good logins in a row.
+    for (let i = 0; i < 10; i++) expect(throttle.blockedFor('bearer:abc', '10.0.0.1', 0)).toBe(0);
+    for (let i = 0; i < 3; i++) throttle.failed('bearer:abc', '10.0.0.1', 0);
+    expect(throttle.blockedFor('bearer:abc', '10.0.0.1', 10)).toBe(1_000);
+    // The same counters as attempt(): the address has 3 of its 5, so two more attempts by anyone block it.
+    fail(throttle, 'bob', '10.0.0.1', 2, 20);
+    expect(throttle.attempt('carol', '10.0.0.1', 30)).toBe(1_000);
+  });
+
   it('logs the block once, naming user and address', () => {
     const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     warn.mockClear();

@@ -1,4 +1,5 @@
-import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { HttpException, HttpStatus, Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import type { Request } from 'express';
 import { Clock, SYSTEM_CLOCK } from '@flansible/config';
 
 export interface LoginThrottleOptions {
@@ -66,10 +67,20 @@ export class LoginThrottle {
    * `succeeded` says otherwise, or the milliseconds the client must wait.
    */
   attempt(user: string, address: string, now = this.clock.now()): number {
+    const waitMs = this.blockedFor(user, address, now);
+    if (waitMs === 0) this.failed(user, address, now);
+    return waitMs;
+  }
+
+  /**
+   * The milliseconds this user+address (or address) must still wait, 0 when none; counts nothing.
+   * For credentials checked so quickly that counting only their failures (`failed`) is enough: API
+   * tokens, where a burst of good requests must not count as attempts until each has been checked.
+   */
+  blockedFor(user: string, address: string, now = this.clock.now()): number {
     this.sweep(now);
-    const checks = this.checks(user, address);
     let waitMs = 0;
-    for (const { key, limit, who } of checks) {
+    for (const { key, limit, who } of this.checks(user, address)) {
       const counter = this.counter(key, now);
       if (counter.blockedUntil > now) {
         waitMs = Math.max(waitMs, counter.blockedUntil - now);
@@ -77,13 +88,16 @@ export class LoginThrottle {
         waitMs = Math.max(waitMs, this.block(counter, now, who));
       }
     }
-    if (waitMs > 0) return waitMs;
-    for (const { key } of checks) {
+    return waitMs;
+  }
+
+  /** Counts a failed login for this user+address and this address. */
+  failed(user: string, address: string, now = this.clock.now()): void {
+    for (const { key } of this.checks(user, address)) {
       const counter = this.counter(key, now);
       counter.failures.push(now);
       counter.lastActivity = now;
     }
-    return 0;
   }
 
   /** The attempt's password was right: forget this user+address's failures, and refund the address. */
@@ -137,4 +151,16 @@ export class LoginThrottle {
     this.lastSweep = now;
     for (const [key, counter] of this.counters) if (this.isStale(counter, now)) this.counters.delete(key);
   }
+}
+
+/** Where a login comes from, as the throttle counts it (req.ip follows Express's "trust proxy" setting). */
+export function loginAddress(request: Request): string {
+  return request.ip ?? request.socket.remoteAddress ?? 'unknown';
+}
+
+/** The 429 answer to a login while the throttle blocks it, with Retry-After. */
+export function tooManyFailedLogins(request: Request, waitMs: number): HttpException {
+  const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+  request.res?.setHeader('Retry-After', String(seconds));
+  return new HttpException(`Too many failed logins; try again in ${seconds} s`, HttpStatus.TOO_MANY_REQUESTS);
 }

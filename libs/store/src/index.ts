@@ -1,5 +1,7 @@
 export { GatewayJobStore } from './gateway-job-store';
 export { RunnerJobStore } from './runner-job-store';
+export { ApiTokenStore } from './api-token-store';
+export type { ApiTokenFilter, ApiTokenRecord, NewApiToken } from './api-token-records';
 export type { JobStore } from './job-store';
 export type {
   CancelResult,

@@ -1,7 +1,9 @@
 import { HostSummary, JobEvent, JobOutcome, JobStatus, NewJobEvent } from '@flansible/contracts';
 import { Kysely, sql } from 'kysely';
+import { ApiTokenFilter, ApiTokenRecord, NewApiToken } from './api-token-records';
 import { CancelResult, CreatedJob, EventQuery, JobListCursor, JobListFilter, JobRecord, NewJob, OutputLines } from './job-records';
 import { JobStore } from './job-store';
+import { ApiTokenRepository } from './repositories/api-token.repository';
 import { JobEventRepository } from './repositories/job-event.repository';
 import { JobHistoryRepository } from './repositories/job-history.repository';
 import { JobOutputRepository } from './repositories/job-output.repository';
@@ -12,7 +14,7 @@ import { StoreDatabase, StoreDialect } from './store-database';
 import { migrateToLatest } from './store-migrations';
 
 /**
- * Both faces of the store (GatewayJobStore, RunnerJobStore) over one Kysely instance: the same SQL
+ * Every face of the store (GatewayJobStore, RunnerJobStore, ApiTokenStore) over one Kysely instance: the same SQL
  * for SQLite and PostgreSQL, only the dialect given to the constructor differs (see
  * createJobStore). Each method hands over to the repository of its aggregate.
  */
@@ -23,6 +25,7 @@ export class KyselyJobStore implements JobStore {
   private readonly output: JobOutputRepository;
   private readonly events: JobEventRepository;
   private readonly runners: RunnerRepository;
+  private readonly apiTokens: ApiTokenRepository;
   private closed?: Promise<void>;
 
   constructor(
@@ -35,6 +38,7 @@ export class KyselyJobStore implements JobStore {
     this.output = new JobOutputRepository(db);
     this.events = new JobEventRepository(db);
     this.runners = new RunnerRepository(db);
+    this.apiTokens = new ApiTokenRepository(db);
   }
 
   async migrate(): Promise<void> {
@@ -123,6 +127,22 @@ export class KyselyJobStore implements JobStore {
   }
   forgetSilentRunners(before: Date): Promise<number> {
     return this.runners.forgetSilent(before);
+  }
+
+  createApiToken(token: NewApiToken): Promise<void> {
+    return this.apiTokens.create(token);
+  }
+  findApiTokenByHash(secretHash: string): Promise<ApiTokenRecord | undefined> {
+    return this.apiTokens.findByHash(secretHash);
+  }
+  listApiTokens(filter: ApiTokenFilter): Promise<ApiTokenRecord[]> {
+    return this.apiTokens.list(filter);
+  }
+  revokeApiToken(id: string, user?: string): Promise<boolean> {
+    return this.apiTokens.revoke(id, user);
+  }
+  recordApiTokenUse(id: string, at: Date, recordedSince: Date): Promise<void> {
+    return this.apiTokens.recordUse(id, at, recordedSince);
   }
 
   /** Releases the connection(s); safe to call more than once. */

@@ -79,12 +79,26 @@ export interface JobPublicationsTable {
   published_at: EpochMs;
 }
 
+/** Migration 0008: API tokens, by the hash of the token. */
+export interface ApiTokensTable {
+  id: string;
+  user_name: string;
+  name: string;
+  scope: string;
+  /** SHA-256 of the token, hex; unique. */
+  secret_hash: string;
+  created_at: EpochMs;
+  expires_at: EpochMs;
+  last_used_at: NullableEpochMs;
+}
+
 export interface StoreDatabase {
   jobs: JobsTable;
   job_publications: JobPublicationsTable;
   job_output: JobOutputTable;
   job_events: JobEventsTable;
   runners: RunnersTable;
+  api_tokens: ApiTokensTable;
 }
 
 /** The two SQL engines the store runs on. Only connection setup and one column type differ. */

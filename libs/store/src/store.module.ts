@@ -1,5 +1,6 @@
 import { FlansibleConfig } from '@flansible/config';
 import { DynamicModule, Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
+import { ApiTokenStore } from './api-token-store';
 import { createJobStore } from './create-job-store';
 import { GatewayJobStore } from './gateway-job-store';
 import { JobStore } from './job-store';
@@ -34,7 +35,7 @@ class JobStoreCloser implements OnApplicationShutdown {
 }
 
 /**
- * Provides GatewayJobStore and RunnerJobStore everywhere, both the same migrated store: SQLite
+ * Provides GatewayJobStore, RunnerJobStore and ApiTokenStore everywhere, all the same migrated store: SQLite
  * under dataDir when no databaseUrl is configured, PostgreSQL otherwise. Needs FlansibleConfig in
  * scope (ConfigModule.forRoot, which is global).
  */
@@ -48,9 +49,10 @@ export class StoreModule {
         { provide: OPENED_JOB_STORE, inject: [FlansibleConfig], useFactory: openMigratedJobStore },
         { provide: GatewayJobStore, useExisting: OPENED_JOB_STORE },
         { provide: RunnerJobStore, useExisting: OPENED_JOB_STORE },
+        { provide: ApiTokenStore, useExisting: OPENED_JOB_STORE },
         JobStoreCloser,
       ],
-      exports: [GatewayJobStore, RunnerJobStore],
+      exports: [GatewayJobStore, RunnerJobStore, ApiTokenStore],
     };
   }
 }

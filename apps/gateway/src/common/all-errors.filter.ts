@@ -6,6 +6,9 @@ import { QueueUnavailableError } from '@flansible/queue';
 import { PathNotFoundError, PathOutsideRootError } from '@flansible/workspace';
 import { RetryLaterError } from './retry-later.error';
 
+/** What a 401 offers: a password (Basic) or an API token (Bearer). */
+const AUTHENTICATION_CHALLENGES = ['Basic realm="flansible", charset="UTF-8"', 'Bearer realm="flansible"'];
+
 /** Domain errors and the HTTP status each one answers with. */
 function statusOf(err: unknown): number {
   if (err instanceof HttpException) return err.getStatus();
@@ -63,7 +66,7 @@ export class AllErrorsFilter implements ExceptionFilter {
       message: messages.join('; '),
       ...(messages.length > 1 ? { details: messages } : {}),
     };
-    if (status === HttpStatus.UNAUTHORIZED) response.setHeader('WWW-Authenticate', 'Basic realm="flansible", charset="UTF-8"');
+    if (status === HttpStatus.UNAUTHORIZED) response.setHeader('WWW-Authenticate', AUTHENTICATION_CHALLENGES);
     if (status === HttpStatus.SERVICE_UNAVAILABLE) response.setHeader('Retry-After', '5');
     if (err instanceof RetryLaterError) response.setHeader('Retry-After', String(err.retryAfterSeconds));
     // A route may have set another type (text/plain output) before failing.

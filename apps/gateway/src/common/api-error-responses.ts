@@ -2,6 +2,7 @@ import { applyDecorators } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBasicAuth,
+  ApiBearerAuth,
   ApiPayloadTooLargeResponse,
   ApiServiceUnavailableResponse,
   ApiTooManyRequestsResponse,
@@ -10,11 +11,12 @@ import {
 } from '@nestjs/swagger';
 import { ErrorBodyDto } from './error-body.dto';
 
-/** Basic auth and the answers any authenticated route may give. */
+/** Basic auth or an API token, and the answers any authenticated route may give. */
 export const ApiAuthenticated = () =>
   applyDecorators(
     ApiBasicAuth(),
-    ApiUnauthorizedResponse({ type: ErrorBodyDto, description: 'Missing or wrong credentials' }),
+    ApiBearerAuth(),
+    ApiUnauthorizedResponse({ type: ErrorBodyDto, description: 'Missing or wrong credentials, or an unknown, revoked or expired API token' }),
     ApiTooManyRequestsResponse({ type: ErrorBodyDto, description: 'Too many failed logins; see Retry-After' }),
   );
 

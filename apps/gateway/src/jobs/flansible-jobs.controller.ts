@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Header, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
 import { ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { AuthenticatedUser, CurrentUser } from '@flansible/auth';
+import { AuthenticatedUser, CurrentUser, RequiresScope } from '@flansible/auth';
+import { ApiTokenScope } from '@flansible/contracts';
 import { ApiAuthenticated, ApiSubmissionErrors } from '../common/api-error-responses';
 import { ErrorBodyDto } from '../common/error-body.dto';
 import { AnsibleCommandDto } from './dto/ansible-command.dto';
@@ -22,6 +23,7 @@ export class FlansibleJobsController {
 
   /** Run an ad-hoc command. */
   @Post('ansiblecommand')
+  @RequiresScope(ApiTokenScope.Run)
   @HttpCode(HttpStatus.OK)
   @ApiOkResponse({ type: TaskIdDto })
   @ApiSubmissionErrors()
@@ -33,6 +35,7 @@ export class FlansibleJobsController {
 
   /** Run a playbook from the playbook root. */
   @Post('ansibleplaybook')
+  @RequiresScope(ApiTokenScope.Run)
   @HttpCode(HttpStatus.OK)
   @ApiOkResponse({ type: TaskIdDto })
   @ApiSubmissionErrors()
@@ -44,6 +47,7 @@ export class FlansibleJobsController {
 
   /** Update a playbook repository (`git pull`, optionally after fetch and hard reset). */
   @Post('git')
+  @RequiresScope(ApiTokenScope.Run)
   @HttpCode(HttpStatus.OK)
   @ApiOkResponse({ type: TaskIdDto })
   @ApiSubmissionErrors()

@@ -15,8 +15,8 @@ import {
   getSchemaPath,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { AuthenticatedUser, CurrentUser } from '@flansible/auth';
-import { StoreRange } from '@flansible/contracts';
+import { AuthenticatedUser, CurrentUser, RequiresScope } from '@flansible/auth';
+import { ApiTokenScope, StoreRange } from '@flansible/contracts';
 import { ApiAuthenticated, ApiSubmissionErrors } from '../common/api-error-responses';
 import { ErrorBodyDto } from '../common/error-body.dto';
 import { EventPageDto, EventsQueryDto, JobSummaryDto } from './dto/job-events.dto';
@@ -64,6 +64,7 @@ export class JobsController {
 
   /** Run an ad-hoc command. */
   @Post('command')
+  @RequiresScope(ApiTokenScope.Run)
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiIdempotency()
   @ApiAcceptedResponse({ type: JobResourceDto, description: 'Queued', headers: LOCATION_HEADER })
@@ -81,6 +82,7 @@ export class JobsController {
 
   /** Run a playbook from the playbook root. */
   @Post('playbook')
+  @RequiresScope(ApiTokenScope.Run)
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiIdempotency()
   @ApiAcceptedResponse({ type: JobResourceDto, description: 'Queued', headers: LOCATION_HEADER })
@@ -191,6 +193,7 @@ export class JobsController {
 
   /** Cancel: a queued job never starts; a running one's process tree is stopped. */
   @Post(':id/cancel')
+  @RequiresScope(ApiTokenScope.Run)
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiAcceptedResponse({ type: JobResourceDto })
   @ApiForbiddenResponse({ type: ErrorBodyDto, description: 'Only the submitter or an admin may cancel a job others may read' })

@@ -17,6 +17,10 @@ export interface TestGateway {
   http: ReturnType<typeof request>;
   /** How many jobs the SQLite store holds: what a refused request must leave unchanged. */
   countJobs(): number;
+  /** Runs SQL on the SQLite store from another connection (`?` parameters); the rows of a query. */
+  storeSql<T = Record<string, unknown>>(sql: string, ...params: unknown[]): T[];
+  /** The rbac.json the gateway reads (RbacService.reload() applies an edit at once). */
+  rbacFile: string;
   close(): Promise<void>;
 }
 
@@ -68,17 +72,24 @@ export async function createTestGateway(options: TestGatewayOptions = {}): Promi
   const app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: false });
   configureGatewayApp(app, config);
   await app.init();
+  function storeSql<T>(sql: string, ...params: unknown[]): T[] {
+    const db = new Database(join(config.dataDir, SQLITE_FILE_NAME), { fileMustExist: true });
+    try {
+      db.pragma('busy_timeout = 5000');
+      const statement = db.prepare(sql);
+      return (statement.reader ? statement.all(...params) : (statement.run(...params), [])) as T[];
+    } finally {
+      db.close();
+    }
+  }
   return {
     app,
     http: request(app.getHttpServer()),
     countJobs() {
-      const db = new Database(join(config.dataDir, SQLITE_FILE_NAME), { readonly: true, fileMustExist: true });
-      try {
-        return (db.prepare('SELECT count(*) AS n FROM jobs').get() as { n: number }).n;
-      } finally {
-        db.close();
-      }
+      return storeSql<{ n: number }>('SELECT count(*) AS n FROM jobs')[0].n;
     },
+    storeSql,
+    rbacFile: config.rbacFile,
     async close() {
       await app.close();
       rmSync(root, { recursive: true, force: true });

@@ -1,0 +1,6 @@
+import { POSTGRES_BACKEND } from '../testing/store-backends';
+import { describeApiTokenRepository } from './api-token.repository.scenarios';
+
+jest.setTimeout(30_000);
+
+describeApiTokenRepository(POSTGRES_BACKEND);
