@@ -42,6 +42,38 @@ describe('FlansibleClient', () => {
     expect(server.requests[0].headers.authorization).toBeUndefined();
   });
 
+  it('sends an API token as Bearer instead, and refuses to be given both', async () => {
+    answers['GET /api/health'] = () => ({ status: 200, body: { status: 'ok', deployment: 'embedded' } });
+    await createFlansibleClient({ baseUrl: server.baseUrl, token: 'flt_abc' }).getHealth();
+    expect(server.requests[0].headers.authorization).toBe('Bearer flt_abc');
+    expect(() => createFlansibleClient({ baseUrl: server.baseUrl, token: 'flt_abc', username: 'admin', password: 'admin' })).toThrow(
+      'Give the Flansible client either a token or a username and password, not both',
+    );
+  });
+
+  it('issues, lists and revokes API tokens', async () => {
+    const listed = { id: 'tok-1', name: 'ops portal', user: 'ädmin', scope: 'run', created_at: '2026-01-01T00:00:00.000Z', expires_at: '2026-04-01T00:00:00.000Z', last_used_at: null };
+    answers['POST /api/v1/tokens'] = () => ({ status: 201, body: { ...listed, token: 'flt_secret' } });
+    answers['GET /api/v1/tokens'] = () => ({ status: 200, body: { items: [listed] } });
+    answers['DELETE /api/v1/tokens/tok%201'] = () => ({ status: 204, body: '' });
+
+    expect(await client().createToken({ name: 'ops portal', scope: 'run', expires_in_days: 30 })).toEqual({ ...listed, token: 'flt_secret' });
+    expect(await client().listTokens()).toEqual({ items: [listed] });
+    await client().listTokens({ user: 'bob' });
+    await client().listTokens({ all: true });
+    await expect(client().revokeToken('tok 1')).resolves.toBeUndefined();
+    expect(server.requests.map((r) => `${r.method} ${r.url} ${r.body}`)).toEqual([
+      'POST /api/v1/tokens {"name":"ops portal","scope":"run","expires_in_days":30}',
+      'GET /api/v1/tokens ',
+      'GET /api/v1/tokens?user=bob ',
+      'GET /api/v1/tokens?all=true ',
+      'DELETE /api/v1/tokens/tok%201 ',
+    ]);
+
+    answers['DELETE /api/v1/tokens/gone'] = () => ({ status: 404, body: { statusCode: 404, error: 'Not Found', message: 'Unknown API token gone' } });
+    await expect(client().revokeToken('gone')).rejects.toMatchObject({ status: 404, body: { message: 'Unknown API token gone' } });
+  });
+
   it('submits Flansible-style and answers the task id; module_args may be a key=value string', async () => {
     answers['POST /api/ansiblecommand'] = () => ({ status: 200, body: { task_id: 'task-1' } });
     answers['POST /api/ansibleplaybook'] = () => ({ status: 200, body: { task_id: 'task-2' } });

@@ -6,6 +6,9 @@ import { delay } from './delay';
 import type { components, paths } from './generated/openapi';
 import {
   isTerminalJobStatus,
+  type ApiTokenList,
+  type CreateApiTokenRequest,
+  type CreatedApiToken,
   type EventPage,
   type FollowJobOptions,
   type GitUpdateRequest,
@@ -15,6 +18,7 @@ import {
   type JobResource,
   type JobStreamMessage,
   type JobSummary,
+  type ListApiTokensQuery,
   type ListJobsQuery,
   type ListedPlaybook,
   type OutputPage,
@@ -34,6 +38,8 @@ export interface FlansibleClientOptions {
   /** HTTP Basic credentials (a user in the server's rbac.json), sent with every request. */
   username?: string;
   password?: string;
+  /** Or an API token (`flt_...`, from createToken), sent as `Authorization: Bearer`. */
+  token?: string;
   /** A fetch to use instead of the global one (for proxies, tests, instrumentation). */
   fetch?: (input: Request) => Promise<Response>;
   /** Headers added to every request. */
@@ -69,9 +75,13 @@ export class FlansibleClient {
   constructor(options: FlansibleClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     const headers: Record<string, string> = { ...options.headers };
+    if (options.token !== undefined && options.username !== undefined) {
+      throw new TypeError('Give the Flansible client either a token or a username and password, not both');
+    }
     if (options.username !== undefined) {
       headers.Authorization = basicAuthorization(options.username, options.password ?? '');
     }
+    if (options.token !== undefined) headers.Authorization = `Bearer ${options.token}`;
     this.raw = createClient<paths>({ baseUrl: this.baseUrl, headers, ...(options.fetch ? { fetch: options.fetch } : {}) });
   }
 
@@ -260,6 +270,26 @@ export class FlansibleClient {
       if (!body) throw new Error('the stream answered without a body');
       return body as ReadableStream<Uint8Array>;
     }, options);
+  }
+
+  // API tokens.
+
+  /**
+   * Issues an API token for the caller (`POST /api/v1/tokens`). The answer's `token` is shown this
+   * once: keep it, then `createFlansibleClient({ baseUrl, token })`.
+   */
+  createToken(body: CreateApiTokenRequest, options: CallOptions = {}): Promise<CreatedApiToken> {
+    return ok('POST /api/v1/tokens', this.raw.POST('/api/v1/tokens', { body, signal: options.signal }));
+  }
+
+  /** The caller's tokens, newest first, without the tokens themselves; admins may pass `user` or `all`. */
+  listTokens(query: ListApiTokensQuery = {}, options: CallOptions = {}): Promise<ApiTokenList> {
+    return ok('GET /api/v1/tokens', this.raw.GET('/api/v1/tokens', { params: { query }, signal: options.signal }));
+  }
+
+  /** Revokes a token: every gateway refuses it from then on. */
+  async revokeToken(id: string, options: CallOptions = {}): Promise<void> {
+    await ok(`DELETE /api/v1/tokens/${id}`, this.raw.DELETE('/api/v1/tokens/{id}', { params: { path: { id } }, signal: options.signal }));
   }
 }
 

@@ -35,6 +35,22 @@ export type EventPage = Schemas['EventPageDto'];
 export type JobSummary = Schemas['JobSummaryDto'];
 export type HostSummary = Schemas['HostSummaryDto'];
 
+// API tokens.
+
+export type CreateApiTokenRequest = Schemas['CreateApiTokenDto'];
+export type ApiToken = Schemas['ApiTokenDto'];
+/** A new token: `token` is shown this once. */
+export type CreatedApiToken = Schemas['CreatedApiTokenDto'];
+export type ApiTokenList = Schemas['ApiTokenListDto'];
+export type ApiTokenScope = ApiToken['scope'];
+
+export interface ListApiTokensQuery {
+  /** This user's tokens (admins only, unless it is the caller). */
+  user?: string;
+  /** Every user's tokens (admins only). */
+  all?: boolean;
+}
+
 /** States nothing moves a job out of. */
 export const TERMINAL_JOB_STATUSES: readonly JobStatus[] = ['successful', 'failed', 'canceled', 'timed_out', 'error'];
 

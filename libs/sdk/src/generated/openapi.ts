@@ -301,6 +301,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's tokens, newest first, without the tokens themselves; admins may ask for another user's or everyone's. */
+        get: operations["listTokens"];
+        put?: never;
+        /** Issue a token for the caller; the answer is the only time it is shown. */
+        post: operations["createToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tokens/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke a token: every gateway refuses it from the next request on. */
+        delete: operations["revokeToken"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -358,6 +393,54 @@ export interface components {
             vault_file?: string;
             /** @description Verbosity: `-v` repeated this many times. */
             verbose_level?: number;
+        };
+        ApiTokenDto: {
+            /** @description ISO 8601, as the other times. */
+            created_at: string;
+            /** @description From then on the token is refused (401). */
+            expires_at: string;
+            id: string;
+            /** @description When it last authenticated a request, to the minute; null when never. */
+            last_used_at: string | null;
+            name: string;
+            /** @enum {string} */
+            scope: "read" | "run";
+            /** @description The user it acts as. */
+            user: string;
+        };
+        ApiTokenListDto: {
+            items: components["schemas"]["ApiTokenDto"][];
+        };
+        CreateApiTokenDto: {
+            /**
+             * @description Days until the token expires, 1-365; default 90.
+             * @default 90
+             */
+            expires_in_days?: number;
+            /** @description A label to tell the token by, e.g. what uses it ("ops portal"): 1-100 characters, no control characters. */
+            name: string;
+            /**
+             * @description `read`: only reads (jobs, output, events, streams, tokens). `run`: also submits, cancels,
+             *     updates git and issues or revokes tokens. Either way within what the user may do now.
+             * @enum {string}
+             */
+            scope: "read" | "run";
+        };
+        CreatedApiTokenDto: {
+            /** @description ISO 8601, as the other times. */
+            created_at: string;
+            /** @description From then on the token is refused (401). */
+            expires_at: string;
+            id: string;
+            /** @description When it last authenticated a request, to the minute; null when never. */
+            last_used_at: string | null;
+            name: string;
+            /** @enum {string} */
+            scope: "read" | "run";
+            /** @description `Authorization: Bearer <token>`. Shown once: only its hash is stored. */
+            token: string;
+            /** @description The user it acts as. */
+            user: string;
         };
         ErrorBodyDto: {
             /** @description Every problem, when there were several (e.g. each invalid field). */
@@ -660,7 +743,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description Missing or wrong credentials */
+            /** @description Missing or wrong credentials, or an unknown, revoked or expired API token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -755,7 +838,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description Missing or wrong credentials */
+            /** @description Missing or wrong credentials, or an unknown, revoked or expired API token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -840,7 +923,7 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description Missing or wrong credentials */
+            /** @description Missing or wrong credentials, or an unknown, revoked or expired API token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -888,7 +971,7 @@ export interface operations {
                     "application/json": components["schemas"]["TaskStatusDto"];
                 };
             };
-            /** @description Missing or wrong credentials */
+            /** @description Missing or wrong credentials, or an unknown, revoked or expired API token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -947,7 +1030,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description Missing or wrong credentials */
+            /** @description Missing or wrong credentials, or an unknown, revoked or expired API token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1077,7 +1160,7 @@ export interface operations {
                     "application/json": components["schemas"]["ListedPlaybookDto"][];
                 };
             };
-            /** @description Missing or wrong credentials */
+            /** @description Missing or wrong credentials, or an unknown, revoked or expired API token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1138,7 +1221,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description Missing or wrong credentials */
+            /** @description Missing or wrong credentials, or an unknown, revoked or expired API token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1214,7 +1297,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description Missing or wrong credentials */
+            /** @description Missing or wrong credentials, or an unknown, revoked or expired API token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1344,7 +1427,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description Missing or wrong credentials */
+            /** @description Missing or wrong credentials, or an unknown, revoked or expired API token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1446,7 +1529,7 @@ export interface operations {
                     "application/json": components["schemas"]["JobResourceDto"];
                 };
             };
-            /** @description Missing or wrong credentials */
+            /** @description Missing or wrong credentials, or an unknown, revoked or expired API token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1494,7 +1577,7 @@ export interface operations {
                     "application/json": components["schemas"]["JobResourceDto"];
                 };
             };
-            /** @description Missing or wrong credentials */
+            /** @description Missing or wrong credentials, or an unknown, revoked or expired API token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1576,7 +1659,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description Missing or wrong credentials */
+            /** @description Missing or wrong credentials, or an unknown, revoked or expired API token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1641,7 +1724,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description Missing or wrong credentials */
+            /** @description Missing or wrong credentials, or an unknown, revoked or expired API token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1702,7 +1785,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"];
                 };
             };
-            /** @description Missing or wrong credentials */
+            /** @description Missing or wrong credentials, or an unknown, revoked or expired API token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1750,7 +1833,7 @@ export interface operations {
                     "application/json": components["schemas"]["JobSummaryDto"];
                 };
             };
-            /** @description Missing or wrong credentials */
+            /** @description Missing or wrong credentials, or an unknown, revoked or expired API token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1760,6 +1843,180 @@ export interface operations {
                 };
             };
             /** @description Unknown job, or one this user may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Too many failed logins; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    listTokens: {
+        parameters: {
+            query?: {
+                /** @description This user's tokens (admins only, unless it is the caller). */
+                user?: string;
+                /** @description Every user's tokens (admins only). */
+                all?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiTokenListDto"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Missing or wrong credentials, or an unknown, revoked or expired API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Only an admin may list other users' tokens */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Too many failed logins; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    createToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateApiTokenDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedApiTokenDto"];
+                };
+            };
+            /** @description Missing, mistyped or unknown field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Missing or wrong credentials, or an unknown, revoked or expired API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description A read token may not issue tokens */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Too many failed logins; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    revokeToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing or wrong credentials, or an unknown, revoked or expired API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description A read token may not revoke tokens */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Unknown token, or another user's (for non-admins) */
             404: {
                 headers: {
                     [name: string]: unknown;

@@ -9,8 +9,9 @@ export class ApiTokenDto {
   user!: string;
   @ApiProperty({ enum: API_TOKEN_SCOPES })
   scope!: ApiTokenScope;
-  /** ISO 8601 times. */
+  /** ISO 8601, as the other times. */
   created_at!: string;
+  /** From then on the token is refused (401). */
   expires_at!: string;
   /** When it last authenticated a request, to the minute; null when never. */
   @ApiProperty({ type: String, nullable: true })

@@ -10,7 +10,7 @@ export const DEFAULT_API_TOKEN_LIFETIME_DAYS = 90;
 /** POST /api/v1/tokens: a new API token for the caller. */
 export class CreateApiTokenDto {
   /** A label to tell the token by, e.g. what uses it ("ops portal"): 1-100 characters, no control characters. */
-  @Matches(/^[^\p{Cc}]{1,100}$/u, { message: 'name must be 1 to 100 characters without control characters' })
+  @Matches(/^[^\x00-\x1f\x7f-\x9f]{1,100}$/, { message: 'name must be 1 to 100 characters without control characters' })
   @IsString()
   @IsDefined({ message: '$property is required' })
   name!: string;
