@@ -26,14 +26,17 @@ describe.each<[DeploymentKind]>([['embedded'], ['distributed']])('fair schedulin
       const job = await hog.submitPlaybook({ playbook_dir: 'app', playbook: 'slow.yml', inventory: 'dev', extra_vars: { slow_seconds: LONG_SECONDS } });
       backlog.push(job.id);
     }
-    const submitted = Date.now();
     const ping = await deployment.api.sdk.submitCommand({ host_pattern: 'localhost', module: 'ping' });
     const done = await deployment.api.sdk.waitForJob(ping.id, { timeoutMs: 120_000, intervalMs: 100 });
-    const waited = (Date.now() - submitted) / 1000;
     expect(done.status).toBe('successful');
-    expect(waited).toBeLessThan(LONG_SECONDS + 8);
+    // Within one long job's duration, counted in jobs rather than seconds (a loaded machine stretches
+    // seconds): the ping took the first slot that freed, so only the first wave of the hog's jobs
+    // (the two running, and at most one per slot already handed out) started before it.
+    const hogJobs = await Promise.all(backlog.map((id) => hog.getJob(id)));
+    const startedFirst = hogJobs.filter((j) => j.started_at !== null && Date.parse(j.started_at) <= Date.parse(done.started_at!));
+    expect(startedFirst.length).toBeLessThanOrEqual(4);
     // The hog's jobs were not all run first: most are still waiting.
-    const queued = (await Promise.all(backlog.map((id) => hog.getJob(id)))).filter((j) => j.status === 'queued');
+    const queued = hogJobs.filter((j) => j.status === 'queued');
     expect(queued.length).toBeGreaterThan(50);
   });
 });

@@ -6,6 +6,7 @@ import { findCallbackPluginDir } from './callback-plugin';
 import { ExecuteJobOptions } from './job-executor';
 import { Invocation } from './invocation';
 import { useJobExecutor } from './testing/job-executor-harness';
+import { PING_EVENT_TYPES } from './testing/runner-job-specs';
 
 jest.setTimeout(30_000);
 
@@ -121,13 +122,7 @@ describe('structured events from the callback plugin', () => {
     const { status, output, events } = await execute(command());
     expect(status).toBe('successful');
     expect(output).toMatch(/^localhost \| SUCCESS => \{/);
-    expect(events.map((e) => e.type)).toEqual([
-      JobEventType.PlaybookStart,
-      JobEventType.PlayStart,
-      JobEventType.TaskStart,
-      JobEventType.HostOk,
-      JobEventType.Stats,
-    ]);
+    expect(events.map((e) => e.type)).toEqual(PING_EVENT_TYPES);
     expect(events[0].data).toEqual({ playbook: null });
     expect(events[3]).toMatchObject({ host: 'localhost', task: 'ping', data: { changed: false } });
     expect(events[4].data).toEqual({

@@ -3,7 +3,6 @@ import { Test } from '@nestjs/testing';
 import { ConfigModule } from '@flansible/config';
 import {
   JOB_MESSAGE_SCHEMA_VERSION,
-  JobEventType,
   JobMessage,
   JobNotice,
   JobSpec,
@@ -24,7 +23,7 @@ import { RUNNER_HEARTBEAT_OPTIONS, RunnerHeartbeatOptions } from './runner-liven
 import { AnsibleSandbox, createAnsibleSandbox } from './testing/ansible-sandbox';
 import { GlobalProvidersModule } from './testing/global-providers';
 import { InMemoryJobStore } from './testing/in-memory-output-store';
-import { pingSpec, sleeperSpec } from './testing/runner-job-specs';
+import { PING_EVENT_TYPES, pingSpec, sleeperSpec } from './testing/runner-job-specs';
 import { jobReaching } from './testing/job-waits';
 
 jest.setTimeout(30_000);
@@ -140,13 +139,7 @@ describe('JobRunnerService with the notice bus', () => {
     for (const s of seen.filter((s) => s.what === 'output')) expect(s.output).toBeGreaterThan(0);
     for (const s of seen.filter((s) => s.what === 'events')) expect(s.events).toBeGreaterThan(0);
     const events = await r.store.readEvents(jobId, { limit: 100 });
-    expect(events.map((e) => e.type)).toEqual([
-      JobEventType.PlaybookStart,
-      JobEventType.PlayStart,
-      JobEventType.TaskStart,
-      JobEventType.HostOk,
-      JobEventType.Stats,
-    ]);
+    expect(events.map((e) => e.type)).toEqual(PING_EVENT_TYPES);
     expect(events.map((e) => e.counter)).toEqual([1, 2, 3, 4, 5]);
     // Everything was stored before the outcome: the last notice saw all of it.
     expect(seen.at(-1)).toMatchObject({ output: (await r.store.readOutput(jobId)).length, events: 5 });

@@ -22,6 +22,17 @@ const job = (): JobMessage => ({
 
 
 
+/** Starts a holding consumer on `draining` and publishes one job to it, which it then holds running. */
+async function startOneJob(draining: RabbitMqJobQueue, concurrency: number) {
+  const consumer = holdingConsumer(draining, concurrency);
+  await consumer.start();
+  await eventually(() => draining.consuming && draining.canPublish, 'the consumer to start');
+  const running = job();
+  await draining.publish(running);
+  await eventually(() => consumer.got.length === 1, 'the running job');
+  return { consumer, running };
+}
+
 /** A consumer that records what it got and holds each handler until released. */
 function holdingConsumer(queue: JobQueue, concurrency: number) {
   const got: string[] = [];
@@ -86,12 +97,7 @@ describe('RabbitMqJobQueue.stopConsuming', () => {
     const proxy = await BrokerProxy.onFreePort();
     await proxy.start();
     const draining = open(proxy.port);
-    const consumer = holdingConsumer(draining, 2);
-    await consumer.start();
-    await eventually(() => draining.consuming && draining.canPublish, 'the consumer to start');
-    const running = job();
-    await draining.publish(running);
-    await eventually(() => consumer.got.length === 1, 'the running job');
+    const { consumer, running } = await startOneJob(draining, 2);
 
     await draining.stopConsuming();
     expect(draining.consuming).toBe(false);
@@ -116,12 +122,7 @@ describe('RabbitMqJobQueue.stopConsuming', () => {
 
   it('acks the messages its running handlers finish after stopConsuming, on their own channel', async () => {
     const draining = open();
-    const consumer = holdingConsumer(draining, 1);
-    await consumer.start();
-    await eventually(() => draining.consuming && draining.canPublish, 'the consumer to start');
-    const running = job();
-    await draining.publish(running);
-    await eventually(() => consumer.got.length === 1, 'the running job');
+    const { consumer, running } = await startOneJob(draining, 1);
     await draining.stopConsuming();
     consumer.release();
     await new Promise((resolve) => setTimeout(resolve, 200));

@@ -1,4 +1,4 @@
-import { JobKind, JobSpec } from '@flansible/contracts';
+import { JobEventType, JobKind, JobSpec } from '@flansible/contracts';
 import { AnsibleSandbox } from './ansible-sandbox';
 
 /** For the runner specs: an ad-hoc ping of localhost in the sandbox. */
@@ -8,6 +8,15 @@ export const pingSpec = (sandbox: AnsibleSandbox): JobSpec => ({
   hostPattern: 'localhost',
   module: 'ping',
 });
+
+/** The structured events of an ad-hoc ping of one host, in order, as the callback plugin records them. */
+export const PING_EVENT_TYPES = [
+  JobEventType.PlaybookStart,
+  JobEventType.PlayStart,
+  JobEventType.TaskStart,
+  JobEventType.HostOk,
+  JobEventType.Stats,
+];
 
 /** For the runner specs: a playbook that logs `sleeping-<marker>` and then sleeps `marker` seconds. */
 export const sleeperSpec = async (sandbox: AnsibleSandbox, marker: string): Promise<JobSpec> => ({
