@@ -22,8 +22,8 @@ export const TOKEN_USE_PRECISION_MS = 60_000;
  * has no tokens left), narrowed by its scope (the guard's check, api-token-scope.ts).
  *
  * Failures count towards the login throttle for the address, and for the address with the token
- * presented (its hash's first characters, as a pseudo-user no Basic user name can equal: it has a
- * colon), so a client repeating a revoked token is slowed without blocking every other token
+ * presented (its hash's first characters, as a pseudo-user no Basic login can name: passport-http
+ * splits at colons, and it has one), so a client repeating a revoked token is slowed without blocking every other token
  * from the same address. Only failures count: a token check is one indexed read, so there is no
  * slow check for parallel guesses to slip through, and a burst of good requests counts nothing.
  */
