@@ -1,6 +1,7 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { FlansibleConfig } from '@flansible/config';
 import { installHttpMetrics } from '@flansible/metrics';
+import { corsPolicy } from './common/cors-policy';
 import { buildOpenApiDocument, serveOpenApi } from './openapi';
 
 /**
@@ -10,6 +11,9 @@ import { buildOpenApiDocument, serveOpenApi } from './openapi';
  */
 export function configureGatewayApp(app: NestExpressApplication, config: FlansibleConfig): void {
   installHttpMetrics(app); // first, so what the body parser refuses is timed too
+  // Before the routes and their guard: a preflight carries no credentials and is answered here.
+  const cors = corsPolicy(config.corsOrigins);
+  if (cors) app.enableCors(cors);
   app.useBodyParser('json', { limit: config.bodyLimitBytes });
   serveOpenApi(app, buildOpenApiDocument(app));
 }

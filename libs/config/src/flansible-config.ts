@@ -54,6 +54,8 @@ export class FlansibleConfig {
   readonly metricsPublic!: boolean;
   /** Seconds a stopping runner lets its running jobs finish before it stops them (0: at once). */
   readonly shutdownGraceSeconds!: number;
+  /** Browser origins that may call the API with credentials (CORS); none by default. */
+  readonly corsOrigins!: readonly string[];
 
   constructor(values: Omit<FlansibleConfig, 'deployment'>) {
     Object.assign(this, values);

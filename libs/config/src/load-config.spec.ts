@@ -36,6 +36,15 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...noFile, FLANSIBLE_METRICS: 'false', FLANSIBLE_METRICS_PUBLIC: 'TRUE' })).toMatchObject({ metrics: false, metricsPublic: true });
   });
 
+  it('allows no browser origin by default, and only exact origins when listed', () => {
+    expect(loadConfig(noFile).corsOrigins).toEqual([]);
+    const listed = loadConfig({ ...noFile, FLANSIBLE_CORS_ORIGINS: 'https://portal.example.com, http://127.0.0.1:8080' });
+    expect(listed.corsOrigins).toEqual(['https://portal.example.com', 'http://127.0.0.1:8080']);
+    for (const bad of ['*', 'https://portal.example.com/', 'https://portal.example.com/app', 'portal.example.com', 'ftp://x.example', 'https://a.example:443', 'null']) {
+      expect(() => loadConfig({ ...noFile, FLANSIBLE_CORS_ORIGINS: bad })).toThrow(/^FLANSIBLE_CORS_ORIGINS must list origins like/);
+    }
+  });
+
   it('lets the environment override the file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'flansible-config-'));
     const file = join(dir, 'flansible.yml');

@@ -62,6 +62,21 @@ const list = (value: RawValue, name: string): string[] => {
   }
   return items;
 };
+/**
+ * Browser origins, comma-separated, each exactly as a browser sends it in `Origin`
+ * (`https://portal.example.com`, `http://127.0.0.1:8080`): scheme, host and a port only when it is
+ * not the default. No wildcard: credentials are allowed, and `*` with credentials is what CORS forbids.
+ */
+const origins = (value: RawValue, name: string): string[] => {
+  const items = (optionalText(value, name) ?? '').split(',').map((item) => item.trim()).filter(Boolean);
+  for (const item of items) {
+    const parsed = URL.canParse(item) ? new URL(item) : null;
+    if (!parsed || parsed.origin !== item || !['http:', 'https:'].includes(parsed.protocol)) {
+      throw new ConfigError(`${name} must list origins like https://portal.example.com (no path, no wildcard; got "${item}")`);
+    }
+  }
+  return items;
+};
 /** A size in MiB, fractions allowed (0.5 = 512 KiB), as whole bytes. */
 const mebibytes =
   (min: number, max: number) =>
@@ -132,6 +147,7 @@ const KEYS: { [K in keyof Parsed]: KeySpec<K> } = {
   metrics: { file: 'metrics', parse: boolean, default: true },
   metricsPublic: { file: 'metrics_public', parse: boolean, default: false },
   shutdownGraceSeconds: { file: 'shutdown_grace', parse: integer(0, 7 * 24 * 3600), default: 600 },
+  corsOrigins: { file: 'cors_origins', parse: origins, default: null },
 };
 
 export const DEFAULT_CONFIG_FILE = 'config/flansible.yml';
