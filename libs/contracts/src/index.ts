@@ -8,3 +8,4 @@ export * from './error-body';
 export * from './module-argument-rules';
 export * from './store-limits';
 export * from './readiness';
+export * from './webhook-event';
