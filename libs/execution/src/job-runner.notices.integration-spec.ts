@@ -11,7 +11,7 @@ import {
   isTerminalStatus,
 } from '@flansible/contracts';
 import { InProcessJobCancelBus, InProcessJobNoticeBus, InProcessJobQueue, JobCancelBus, JobNoticeBus, JobQueue } from '@flansible/queue';
-import { JobStore, RunnerJobStore } from '@flansible/store';
+import { RunnerJobStore } from '@flansible/store';
 import { eventually, gate } from '@flansible/testing';
 import { randomUUID } from 'node:crypto';
 import { ExecutionModule } from './execution.module';
@@ -86,7 +86,7 @@ function message(spec: JobSpec, jobId = randomUUID()): JobMessage {
   return { schemaVersion: JOB_MESSAGE_SCHEMA_VERSION, jobId, submittedBy: 'tester', submittedAt: new Date().toISOString(), spec };
 }
 
-const finished = (store: JobStore, jobId: string) => jobReaching(store, jobId, (job) => isTerminalStatus(job.status));
+const finished = (store: RunnerJobStore, jobId: string) => jobReaching(store, jobId, (job) => isTerminalStatus(job.status));
 
 
 const until = (condition: () => Promise<boolean> | boolean) => eventually(condition, 'the condition', { timeoutMs: 20_000, intervalMs: 25 });

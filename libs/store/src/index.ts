@@ -1,5 +1,7 @@
 export { GatewayJobStore } from './gateway-job-store';
 export { RunnerJobStore } from './runner-job-store';
+export { WebhookStore } from './webhook-store';
+export type { NewWebhook, WebhookAttemptRecord, WebhookAttemptResult, WebhookDelivery, WebhookDeliveryNext, WebhookRecord } from './webhook-records';
 export type { JobStore } from './job-store';
 export type {
   CancelResult,

@@ -8,11 +8,14 @@ import { JobOutputRepository } from './repositories/job-output.repository';
 import { JobPublicationRepository } from './repositories/job-publication.repository';
 import { JobRepository } from './repositories/job.repository';
 import { RunnerRepository } from './repositories/runner.repository';
+import { WebhookDeliveryRepository } from './repositories/webhook-delivery.repository';
+import { WebhookSubscriptionRepository } from './repositories/webhook-subscription.repository';
 import { StoreDatabase, StoreDialect } from './store-database';
 import { migrateToLatest } from './store-migrations';
+import { NewWebhook, WebhookAttemptRecord, WebhookAttemptResult, WebhookDelivery, WebhookDeliveryNext, WebhookRecord } from './webhook-records';
 
 /**
- * Both faces of the store (GatewayJobStore, RunnerJobStore) over one Kysely instance: the same SQL
+ * Every face of the store (GatewayJobStore, RunnerJobStore, WebhookStore) over one Kysely instance: the same SQL
  * for SQLite and PostgreSQL, only the dialect given to the constructor differs (see
  * createJobStore). Each method hands over to the repository of its aggregate.
  */
@@ -23,6 +26,8 @@ export class KyselyJobStore implements JobStore {
   private readonly output: JobOutputRepository;
   private readonly events: JobEventRepository;
   private readonly runners: RunnerRepository;
+  private readonly webhooks: WebhookSubscriptionRepository;
+  private readonly deliveries: WebhookDeliveryRepository;
   private closed?: Promise<void>;
 
   constructor(
@@ -35,6 +40,8 @@ export class KyselyJobStore implements JobStore {
     this.output = new JobOutputRepository(db);
     this.events = new JobEventRepository(db);
     this.runners = new RunnerRepository(db);
+    this.webhooks = new WebhookSubscriptionRepository(db);
+    this.deliveries = new WebhookDeliveryRepository(db, dialect);
   }
 
   async migrate(): Promise<void> {
@@ -123,6 +130,38 @@ export class KyselyJobStore implements JobStore {
   }
   forgetSilentRunners(before: Date): Promise<number> {
     return this.runners.forgetSilent(before);
+  }
+
+  createWebhook(webhook: NewWebhook, maxPerOwner: number): Promise<boolean> {
+    return this.webhooks.create(webhook, maxPerOwner);
+  }
+  findWebhook(id: string): Promise<WebhookRecord | undefined> {
+    return this.webhooks.find(id);
+  }
+  listWebhooks(owner?: string): Promise<WebhookRecord[]> {
+    return this.webhooks.list(owner);
+  }
+  deleteWebhook(id: string): Promise<boolean> {
+    return this.webhooks.delete(id);
+  }
+
+  claimWebhookDeliveries(now: Date, leaseMs: number, leaseToken: string, limit: number): Promise<WebhookDelivery[]> {
+    return this.deliveries.claim(now, leaseMs, leaseToken, limit);
+  }
+  saveWebhookPayload(id: string, leaseToken: string, payload: string): Promise<void> {
+    return this.deliveries.savePayload(id, leaseToken, payload);
+  }
+  recordWebhookAttempt(id: string, leaseToken: string, result: WebhookAttemptResult, next: WebhookDeliveryNext): Promise<boolean> {
+    return this.deliveries.recordAttempt(id, leaseToken, result, next);
+  }
+  skipWebhookDelivery(id: string, leaseToken: string): Promise<void> {
+    return this.deliveries.skip(id, leaseToken);
+  }
+  releaseWebhookDeliveries(ids: string[], leaseToken: string, at: Date): Promise<void> {
+    return this.deliveries.release(ids, leaseToken, at);
+  }
+  listWebhookAttempts(subscriptionId: string, limit: number): Promise<WebhookAttemptRecord[]> {
+    return this.deliveries.listAttempts(subscriptionId, limit);
   }
 
   /** Releases the connection(s); safe to call more than once. */

@@ -4,6 +4,7 @@ import { createJobStore } from './create-job-store';
 import { GatewayJobStore } from './gateway-job-store';
 import { JobStore } from './job-store';
 import { RunnerJobStore } from './runner-job-store';
+import { WebhookStore } from './webhook-store';
 
 /** The one opened store both faces are; internal to this module. */
 const OPENED_JOB_STORE = Symbol('OPENED_JOB_STORE');
@@ -34,7 +35,7 @@ class JobStoreCloser implements OnApplicationShutdown {
 }
 
 /**
- * Provides GatewayJobStore and RunnerJobStore everywhere, both the same migrated store: SQLite
+ * Provides GatewayJobStore, RunnerJobStore and WebhookStore everywhere, all the same migrated store: SQLite
  * under dataDir when no databaseUrl is configured, PostgreSQL otherwise. Needs FlansibleConfig in
  * scope (ConfigModule.forRoot, which is global).
  */
@@ -48,9 +49,10 @@ export class StoreModule {
         { provide: OPENED_JOB_STORE, inject: [FlansibleConfig], useFactory: openMigratedJobStore },
         { provide: GatewayJobStore, useExisting: OPENED_JOB_STORE },
         { provide: RunnerJobStore, useExisting: OPENED_JOB_STORE },
+        { provide: WebhookStore, useExisting: OPENED_JOB_STORE },
         JobStoreCloser,
       ],
-      exports: [GatewayJobStore, RunnerJobStore],
+      exports: [GatewayJobStore, RunnerJobStore, WebhookStore],
     };
   }
 }
