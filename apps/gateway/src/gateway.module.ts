@@ -20,6 +20,7 @@ import { OutboxModule } from './outbox/outbox.module';
 import { PlaybooksModule } from './playbooks/playbooks.module';
 import { RetentionModule } from './retention/retention.module';
 import { SecurityAuditModule } from './security/security-audit.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
 export class GatewayModule implements NestModule {
@@ -42,6 +43,7 @@ export class GatewayModule implements NestModule {
         PlaybooksModule,
         RetentionModule,
         SecurityAuditModule,
+        WebhooksModule,
         ...(embedded ? [ExecutionModule.withStartupRecovery(EmbeddedCrashRecovery)] : []),
       ],
       providers: [
