@@ -41,7 +41,7 @@ export class WebhooksController {
   @ApiUnprocessableEntityResponse({ type: ErrorBodyDto, description: 'The user already has the most webhooks a user may have' })
   @ApiPayloadTooLargeResponse({ type: ErrorBodyDto, description: 'Body larger than body_limit' })
   @ApiUnsupportedMediaTypeResponse({ type: ErrorBodyDto, description: 'Body is not application/json' })
-  async create(
+  async createWebhook(
     @CurrentUser() user: AuthenticatedUser,
     @Body() dto: CreateWebhookDto,
     @Res({ passthrough: true }) res: Response,
@@ -54,14 +54,14 @@ export class WebhooksController {
   /** The caller's webhooks; an admin's: everyone's. */
   @Get()
   @ApiOkResponse({ type: WebhookListDto })
-  list(@CurrentUser() user: AuthenticatedUser): Promise<WebhookListDto> {
+  listWebhooks(@CurrentUser() user: AuthenticatedUser): Promise<WebhookListDto> {
     return this.webhooks.list(user);
   }
 
   @Get(':id')
   @ApiOkResponse({ type: WebhookDto })
   @ApiNotFoundResponse(NOT_FOUND)
-  get(@CurrentUser() user: AuthenticatedUser, @Param('id') id: string): Promise<WebhookDto> {
+  getWebhook(@CurrentUser() user: AuthenticatedUser, @Param('id') id: string): Promise<WebhookDto> {
     return this.webhooks.get(user, id);
   }
 
@@ -70,7 +70,7 @@ export class WebhooksController {
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiNotFoundResponse(NOT_FOUND)
-  delete(@CurrentUser() user: AuthenticatedUser, @Param('id') id: string): Promise<void> {
+  deleteWebhook(@CurrentUser() user: AuthenticatedUser, @Param('id') id: string): Promise<void> {
     return this.webhooks.delete(user, id);
   }
 
@@ -79,7 +79,7 @@ export class WebhooksController {
   @ApiOkResponse({ type: WebhookAttemptPageDto })
   @ApiBadRequestResponse({ type: ErrorBodyDto })
   @ApiNotFoundResponse(NOT_FOUND)
-  attempts(@CurrentUser() user: AuthenticatedUser, @Param('id') id: string, @Query() query: WebhookAttemptsQueryDto): Promise<WebhookAttemptPageDto> {
+  listWebhookDeliveries(@CurrentUser() user: AuthenticatedUser, @Param('id') id: string, @Query() query: WebhookAttemptsQueryDto): Promise<WebhookAttemptPageDto> {
     return this.webhooks.attempts(user, id, query.limit);
   }
 }

@@ -70,11 +70,6 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     return this.polling;
   }
 
-  /** Resolves once every attempt started so far has ended (specs and the bench). */
-  async idle(): Promise<void> {
-    while (this.polling || this.inFlight.size > 0) await Promise.allSettled([this.polling, ...this.inFlight]);
-  }
-
   private async claimAndStart(): Promise<void> {
     const free = MAX_IN_FLIGHT - this.inFlight.size;
     if (free <= 0 || this.stopping.signal.aborted) return;
