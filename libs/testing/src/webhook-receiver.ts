@@ -76,7 +76,8 @@ export class WebhookReceiver {
     const request: ReceivedWebhook = { path, headers, body, payload, verifyError, status: 0, receivedAt: Date.now() };
     this.received.push(request);
     request.status = this.answer(request);
-    if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
+    // unref: an answer still held back must not keep a finished spec's process alive.
+    if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs).unref());
     return request.status;
   }
 }

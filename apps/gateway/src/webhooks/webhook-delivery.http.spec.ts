@@ -1,6 +1,9 @@
+import Database from 'better-sqlite3';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { FlansibleConfig } from '@flansible/config';
+import { SQLITE_FILE_NAME } from '@flansible/store';
 import { eventually, ReceivedWebhook, WebhookReceiver } from '@flansible/testing';
 import { createTestGateway, TestGateway, TEST_USERS } from '../testing/create-test-gateway';
 import { ResolvedAddress, WebhookResolver } from './target/webhook-resolver';
@@ -197,5 +200,39 @@ describe('webhook delivery (in-process, a real receiver on loopback)', () => {
     expect((await gateway.http.delete(`/api/v1/webhooks/${webhook.id}`).auth(admin.user, admin.password)).status).toBe(204);
     await settle();
     expect(receiver.on('/deleted')).toHaveLength(1);
+  });
+});
+
+describe('a stopping gateway and its webhook attempts in flight', () => {
+  it('aborts them and hands their deliveries back, due at once, for the next gateway', async () => {
+    const receiver = await WebhookReceiver.start();
+    receiver.delayMs = 20_000;
+    const gateway = await createTestGateway({ env: { FLANSIBLE_WEBHOOK_ALLOWED_HOSTS: '127.0.0.1', FLANSIBLE_WEBHOOK_POLL_INTERVAL_MS: '50' } });
+    const { dataDir } = gateway.app.get(FlansibleConfig);
+    try {
+      const webhook = await gateway.http.post('/api/v1/webhooks').auth(admin.user, admin.password).send({ url: `${receiver.url}/held`, events: ['job.finished'] });
+      const job = await gateway.http.post('/api/v1/jobs/command').auth(admin.user, admin.password).send({ host_pattern: 'all', module: 'ping' });
+      await gateway.http.post(`/api/v1/jobs/${job.body.id}/cancel`).auth(admin.user, admin.password);
+      await eventually(() => receiver.on('/held').length === 1, 'the attempt to reach the receiver');
+      const stopping = Date.now();
+      await gateway.app.close();
+      expect(Date.now() - stopping).toBeLessThan(5_000);
+      const db = new Database(join(dataDir, SQLITE_FILE_NAME), { readonly: true });
+      try {
+        const row = db.prepare('SELECT state, attempts, lease_token, next_attempt_at FROM webhook_deliveries WHERE subscription_id = ?').get(webhook.body.id) as {
+          state: string;
+          attempts: number;
+          lease_token: string | null;
+          next_attempt_at: number;
+        };
+        expect(row).toMatchObject({ state: 'pending', attempts: 0, lease_token: null });
+        expect(row.next_attempt_at).toBeLessThanOrEqual(Date.now());
+      } finally {
+        db.close();
+      }
+    } finally {
+      await gateway.close();
+      await receiver.stop();
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { FlansibleConfig } from '@flansible/config';
 import { WebhookDelivery, WebhookStore } from '@flansible/store';
@@ -21,7 +21,7 @@ const LEASE_MARGIN_MS = 15_000;
  * aborts its attempts and hands their deliveries back at once.
  */
 @Injectable()
-export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationShutdown {
+export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(WebhookDispatcher.name);
   private readonly leaseMs: number;
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -46,7 +46,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     void this.poll();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before the store closes (its onApplicationShutdown): the aborted attempts hand their deliveries back. */
+  async beforeApplicationShutdown(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.stopping.abort();
