@@ -32,6 +32,7 @@ function pinnedLookup(target: WebhookTarget): LookupFunction {
     if (candidates.length === 0) {
       callback(Object.assign(new Error(`no checked address of family ${options.family}`), { code: 'ENOTFOUND' }), '', 4);
     } else if (options.all) {
+      // Node's typing names the one-address form only; with `all` (happy eyeballs) it expects the list.
       (callback as unknown as (err: null, addresses: { address: string; family: number }[]) => void)(null, candidates);
     } else {
       callback(null, candidates[0].address, candidates[0].family);
