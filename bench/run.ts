@@ -14,6 +14,7 @@ import { hashPassword } from '@flansible/auth';
 import { Deployment, DeploymentKind } from '../test/support/deployment';
 import { readJobStream } from '../test/support/sse-client';
 import { benchStoreHistory } from './store-history';
+import { benchWebhooks } from './webhooks';
 
 const run = promisify(execFile);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
@@ -279,13 +280,14 @@ async function benchRunnerDeath(): Promise<void> {
 
 async function main(): Promise<void> {
   console.log(`Flansible bench: ${ROUNDS} rounds per deployment, node ${process.version}`);
-  // BENCH_ONLY=runner-death (or deployments, auth, metrics, store-history) runs one part.
+  // BENCH_ONLY=runner-death (or deployments, auth, metrics, store-history, webhooks) runs one part.
   const only = process.env.BENCH_ONLY;
   if (!only || only === 'deployments') for (const kind of ['embedded', 'distributed'] as const) await benchDeployment(kind);
   if (!only || only === 'auth') await benchPasswordHashing();
   if (!only || only === 'metrics') await benchMetrics();
   if (!only || only === 'runner-death') await benchRunnerDeath();
   if (!only || only === 'store-history') await benchStoreHistory();
+  if (!only || only === 'webhooks') await benchWebhooks();
 }
 
 main().catch((err) => {

@@ -29,6 +29,7 @@ describe('OpenAPI document', () => {
   it('documents a response schema for every success and the shared error body for every error', () => {
     for (const { path, method, op } of operations) {
       for (const [code, response] of Object.entries(op.responses)) {
+        if (code === '204') continue; // No Content: a body would be wrong (DELETE /api/v1/webhooks/{id})
         const where = `${method.toUpperCase()} ${path} ${code}`;
         const content = response.content ?? {};
         // 204 No Content is the one answer without a body.

@@ -21,6 +21,7 @@ import { PlaybooksModule } from './playbooks/playbooks.module';
 import { RetentionModule } from './retention/retention.module';
 import { SecurityAuditModule } from './security/security-audit.module';
 import { ApiTokensModule } from './tokens/api-tokens.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
 export class GatewayModule implements NestModule {
@@ -44,6 +45,7 @@ export class GatewayModule implements NestModule {
         PlaybooksModule,
         RetentionModule,
         SecurityAuditModule,
+        WebhooksModule,
         ...(embedded ? [ExecutionModule.withStartupRecovery(EmbeddedCrashRecovery)] : []),
       ],
       providers: [

@@ -1,3 +1,5 @@
+import { WebhookHostRule } from './webhook-allowed-hosts';
+
 export type Deployment = 'embedded' | 'distributed';
 
 /** The validated configuration, read once at boot. Also the DI token for it. */
@@ -56,6 +58,16 @@ export class FlansibleConfig {
   readonly shutdownGraceSeconds!: number;
   /** Browser origins that may call the API with credentials (CORS); none by default. */
   readonly corsOrigins!: readonly string[];
+  /** Hosts and address ranges a webhook may reach although the SSRF rules refuse them (loopback, private, ...). */
+  readonly webhookAllowedHosts!: readonly WebhookHostRule[];
+  /** Attempts per webhook delivery, the first included, before it is given up. */
+  readonly webhookMaxAttempts!: number;
+  /** Waits before the second, third, ... attempt; the last one repeats when there are more attempts than waits. */
+  readonly webhookRetryDelaysMs!: readonly number[];
+  /** How long one attempt (resolving, connecting, the answer's headers) may take before it counts as failed. */
+  readonly webhookTimeoutMs!: number;
+  /** How often each gateway looks for webhook deliveries that are due. */
+  readonly webhookPollIntervalMs!: number;
 
   constructor(values: Omit<FlansibleConfig, 'deployment'>) {
     Object.assign(this, values);

@@ -3,3 +3,4 @@ export * from './load-config';
 export * from './config.module';
 export * from './load-config-or-exit';
 export * from './clock';
+export * from './webhook-allowed-hosts';

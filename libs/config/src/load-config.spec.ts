@@ -89,4 +89,41 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...noFile, FLANSIBLE_SHUTDOWN_GRACE: '0' }).shutdownGraceSeconds).toBe(0);
     expect(() => loadConfig({ ...noFile, FLANSIBLE_SHUTDOWN_GRACE: '-1' })).toThrow(/^FLANSIBLE_SHUTDOWN_GRACE must be a whole number/);
   });
+
+  it('sends webhooks with 8 attempts, growing waits and a 10 s timeout by default, to no host the SSRF rules refuse', () => {
+    expect(loadConfig(noFile)).toMatchObject({
+      webhookAllowedHosts: [],
+      webhookMaxAttempts: 8,
+      webhookRetryDelaysMs: [5000, 30000, 120000, 600000, 1800000, 7200000, 21600000],
+      webhookTimeoutMs: 10_000,
+      webhookPollIntervalMs: 500,
+    });
+    const config = loadConfig({
+      ...noFile,
+      FLANSIBLE_WEBHOOK_ALLOWED_HOSTS: ' 127.0.0.1, Hooks.Internal., 10.0.0.0/8,[::1],fd00::/8 ',
+      FLANSIBLE_WEBHOOK_MAX_ATTEMPTS: '3',
+      FLANSIBLE_WEBHOOK_RETRY_DELAYS_MS: '100, 200',
+    });
+    expect(config.webhookAllowedHosts).toEqual([
+      { kind: 'subnet', address: '127.0.0.1', prefix: 32, family: 'ipv4' },
+      { kind: 'host', host: 'hooks.internal' },
+      { kind: 'subnet', address: '10.0.0.0', prefix: 8, family: 'ipv4' },
+      { kind: 'subnet', address: '::1', prefix: 128, family: 'ipv6' },
+      { kind: 'subnet', address: 'fd00::', prefix: 8, family: 'ipv6' },
+    ]);
+    expect(config).toMatchObject({ webhookMaxAttempts: 3, webhookRetryDelaysMs: [100, 200] });
+  });
+
+  it.each([
+    [{ FLANSIBLE_WEBHOOK_ALLOWED_HOSTS: '10.0.0.0/33' }, /^FLANSIBLE_WEBHOOK_ALLOWED_HOSTS has "10.0.0.0\/33", which is neither/],
+    [{ FLANSIBLE_WEBHOOK_ALLOWED_HOSTS: 'http://hooks.internal' }, /^FLANSIBLE_WEBHOOK_ALLOWED_HOSTS has "http:/],
+    [{ FLANSIBLE_WEBHOOK_ALLOWED_HOSTS: 'hooks.internal/8' }, /^FLANSIBLE_WEBHOOK_ALLOWED_HOSTS/],
+    [{ FLANSIBLE_WEBHOOK_ALLOWED_HOSTS: '-bad-.example' }, /^FLANSIBLE_WEBHOOK_ALLOWED_HOSTS/],
+    [{ FLANSIBLE_WEBHOOK_MAX_ATTEMPTS: '0' }, /^FLANSIBLE_WEBHOOK_MAX_ATTEMPTS must be a whole number from 1/],
+    [{ FLANSIBLE_WEBHOOK_RETRY_DELAYS_MS: '100,soon' }, /^FLANSIBLE_WEBHOOK_RETRY_DELAYS_MS must be comma-separated whole numbers/],
+    [{ FLANSIBLE_WEBHOOK_RETRY_DELAYS_MS: ',' }, /^FLANSIBLE_WEBHOOK_RETRY_DELAYS_MS/],
+    [{ FLANSIBLE_WEBHOOK_TIMEOUT_MS: '10' }, /^FLANSIBLE_WEBHOOK_TIMEOUT_MS must be a whole number from 100/],
+  ])('refuses the webhook setting %j naming the key', (env, message) => {
+    expect(() => loadConfig({ ...noFile, ...env })).toThrow(message);
+  });
 });

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { FieldGrammar, MAX_JOB_SECONDS } from '@flansible/contracts';
 import { FlansibleConfig } from './flansible-config';
+import { parseWebhookHostRule, WebhookHostRule } from './webhook-allowed-hosts';
 
 /** A bad configuration value; the message names the key and is printed as the one line at boot. */
 export class ConfigError extends Error {}
@@ -52,15 +53,18 @@ const url =
     return s;
   };
 
-const list = (value: RawValue, name: string): string[] => {
-  const items = text(value, name)
+/** The non-empty items of a comma-separated value; none when it is empty or unset. */
+const items = (value: RawValue): string[] =>
+  (value === null || value === undefined ? '' : String(value))
     .split(',')
     .map((item) => item.trim())
     .filter(Boolean);
-  for (const item of items) {
+const list = (value: RawValue, name: string): string[] => {
+  const modules = items(text(value, name));
+  for (const item of modules) {
     if (item !== '*' && !FieldGrammar.module.test(item)) throw new ConfigError(`${name} has an invalid module name "${item}"`);
   }
-  return items;
+  return modules;
 };
 /**
  * Browser origins, comma-separated, each exactly as a browser sends it in `Origin`
@@ -77,6 +81,21 @@ const origins = (value: RawValue, name: string): string[] => {
   }
   return items;
 };
+const hostRules = (value: RawValue, name: string): WebhookHostRule[] =>
+  items(value).map((item) => {
+    const rule = parseWebhookHostRule(item);
+    if (!rule) throw new ConfigError(`${name} has "${item}", which is neither a host name nor an address or CIDR range (10.0.0.0/8, fd00::/8)`);
+    return rule;
+  });
+const integers =
+  (min: number, max: number) =>
+  (value: RawValue, name: string): number[] => {
+    const values = items(text(value, name));
+    if (values.length === 0 || values.some((v) => !/^\d+$/.test(v) || Number(v) < min || Number(v) > max)) {
+      throw new ConfigError(`${name} must be comma-separated whole numbers from ${min} to ${max} (got "${value}")`);
+    }
+    return values.map(Number);
+  };
 /** A size in MiB, fractions allowed (0.5 = 512 KiB), as whole bytes. */
 const mebibytes =
   (min: number, max: number) =>
@@ -148,6 +167,16 @@ const KEYS: { [K in keyof Parsed]: KeySpec<K> } = {
   metricsPublic: { file: 'metrics_public', parse: boolean, default: false },
   shutdownGraceSeconds: { file: 'shutdown_grace', parse: integer(0, 7 * 24 * 3600), default: 600 },
   corsOrigins: { file: 'cors_origins', parse: origins, default: null },
+  webhookAllowedHosts: { file: 'webhook_allowed_hosts', parse: hostRules, default: '' },
+  webhookMaxAttempts: { file: 'webhook_max_attempts', parse: integer(1, 100), default: 8 },
+  // 5 s, 30 s, 2 min, 10 min, 30 min, 2 h, 6 h: about nine hours from the first attempt to the eighth.
+  webhookRetryDelaysMs: {
+    file: 'webhook_retry_delays_ms',
+    parse: integers(0, 7 * 24 * 3600 * 1000),
+    default: '5000,30000,120000,600000,1800000,7200000,21600000',
+  },
+  webhookTimeoutMs: { file: 'webhook_timeout_ms', parse: integer(100, 120_000), default: 10_000 },
+  webhookPollIntervalMs: { file: 'webhook_poll_interval_ms', parse: integer(10, 60_000), default: 500 },
 };
 
 export const DEFAULT_CONFIG_FILE = 'config/flansible.yml';

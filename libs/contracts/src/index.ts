@@ -9,3 +9,4 @@ export * from './module-argument-rules';
 export * from './store-limits';
 export * from './readiness';
 export * from './api-token';
+export * from './webhook-event';

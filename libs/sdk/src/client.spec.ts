@@ -197,4 +197,30 @@ describe('FlansibleClient', () => {
     expect(seen).toEqual(['GET /api/v1/jobs/nope']);
     expect(server.requests).toHaveLength(0);
   });
+
+  it('subscribes, lists, reads, deletes webhooks and reads their delivery attempts', async () => {
+    const webhook = { id: 'w1', url: 'https://hooks.example.com/f', events: ['job.finished'], owner: 'ädmin', created_at: '2026-01-01T00:00:00.000Z' };
+    const attempt = { webhook_id: 'msg_x', type: 'job.finished', job_id: 'j1', attempt: 1, attempted_at: '2026-01-01T00:00:01.000Z', status_code: 500, error: 'HTTP 500', duration_ms: 12 };
+    answers['POST /api/v1/webhooks'] = () => ({ status: 201, body: { ...webhook, secret: 'whsec_c2VjcmV0' }, headers: { location: '/api/v1/webhooks/w1' } });
+    answers['GET /api/v1/webhooks'] = () => ({ status: 200, body: { items: [webhook] } });
+    answers['GET /api/v1/webhooks/w1'] = () => ({ status: 200, body: webhook });
+    answers['GET /api/v1/webhooks/w1/deliveries'] = () => ({ status: 200, body: { items: [attempt] } });
+    answers['DELETE /api/v1/webhooks/w1'] = () => ({ status: 204, body: '' });
+
+    expect(await client().createWebhook({ url: webhook.url, events: ['job.finished'] })).toEqual({ ...webhook, secret: 'whsec_c2VjcmV0' });
+    expect(await client().listWebhooks()).toEqual([webhook]);
+    expect(await client().getWebhook('w1')).toEqual(webhook);
+    expect(await client().listWebhookDeliveries('w1', { limit: 5 })).toEqual([attempt]);
+    expect(await client().deleteWebhook('w1')).toBeUndefined();
+    const [create, , , deliveries, remove] = server.requests;
+    expect([create.method, JSON.parse(create.body)]).toEqual(['POST', { url: webhook.url, events: ['job.finished'] }]);
+    expect(deliveries.url).toBe('/api/v1/webhooks/w1/deliveries?limit=5');
+    expect([remove.method, remove.url]).toEqual(['DELETE', '/api/v1/webhooks/w1']);
+
+    answers['POST /api/v1/webhooks'] = () => ({ status: 400, body: { statusCode: 400, error: 'Bad Request', message: 'url host 10.0.0.1 is a private address' } });
+    await expect(client().createWebhook({ url: 'http://10.0.0.1/', events: ['job.finished'] })).rejects.toMatchObject({
+      status: 400,
+      body: { message: 'url host 10.0.0.1 is a private address' },
+    });
+  });
 });

@@ -9,6 +9,8 @@ import {
   type ApiTokenList,
   type CreateApiTokenRequest,
   type CreatedApiToken,
+  type CreatedWebhook,
+  type CreateWebhookRequest,
   type EventPage,
   type FollowJobOptions,
   type GitUpdateRequest,
@@ -30,6 +32,9 @@ import {
   type SubmitPlaybookRequest,
   type TaskStatus,
   type WaitOptions,
+  type Webhook,
+  type WebhookAttempt,
+  type WebhookDeliveriesQuery,
 } from './types';
 
 export interface FlansibleClientOptions {
@@ -246,6 +251,39 @@ export class FlansibleClient {
   /** Polls the job until it has ended (successful, failed, canceled, timed_out or error). */
   waitForJob(id: string, options: WaitOptions = {}): Promise<JobResource> {
     return poll(`job ${id}`, () => this.getJob(id, options), (job) => isTerminalJobStatus(job.status), options);
+  }
+
+  // Webhooks.
+
+  /**
+   * Subscribes to job.started / job.finished of the jobs this user may read. The answer carries
+   * the signing secret (`whsec_...`) this once: keep it to verify each delivery's signature.
+   */
+  createWebhook(body: CreateWebhookRequest, options: CallOptions = {}): Promise<CreatedWebhook> {
+    return ok('POST /api/v1/webhooks', this.raw.POST('/api/v1/webhooks', { body, signal: options.signal }));
+  }
+
+  /** This user's webhooks (an admin's: everyone's), oldest first, without their secrets. */
+  async listWebhooks(options: CallOptions = {}): Promise<Webhook[]> {
+    return (await ok('GET /api/v1/webhooks', this.raw.GET('/api/v1/webhooks', { signal: options.signal }))).items;
+  }
+
+  getWebhook(id: string, options: CallOptions = {}): Promise<Webhook> {
+    return ok(`GET /api/v1/webhooks/${id}`, this.raw.GET('/api/v1/webhooks/{id}', { params: { path: { id } }, signal: options.signal }));
+  }
+
+  /** Unsubscribes: nothing more is sent, pending retries included. */
+  async deleteWebhook(id: string, options: CallOptions = {}): Promise<void> {
+    await ok(`DELETE /api/v1/webhooks/${id}`, this.raw.DELETE('/api/v1/webhooks/{id}', { params: { path: { id } }, signal: options.signal }));
+  }
+
+  /** The latest delivery attempts, newest first: status code, time, error. */
+  async listWebhookDeliveries(id: string, query: WebhookDeliveriesQuery = {}, options: CallOptions = {}): Promise<WebhookAttempt[]> {
+    const page = await ok(
+      `GET /api/v1/webhooks/${id}/deliveries`,
+      this.raw.GET('/api/v1/webhooks/{id}/deliveries', { params: { path: { id }, query }, signal: options.signal }),
+    );
+    return page.items;
   }
 
   /**

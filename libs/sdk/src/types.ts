@@ -51,6 +51,29 @@ export interface ListApiTokensQuery {
   all?: boolean;
 }
 
+// Webhooks (POST /api/v1/webhooks): signed Standard Webhooks deliveries of job.started / job.finished.
+
+export type CreateWebhookRequest = Schemas['CreateWebhookDto'];
+export type WebhookEventType = CreateWebhookRequest['events'][number];
+export type Webhook = Schemas['WebhookDto'];
+/** The answer to createWebhook: the subscription and, this once, its `whsec_` signing secret. */
+export type CreatedWebhook = Schemas['CreatedWebhookDto'];
+export type WebhookAttempt = Schemas['WebhookAttemptDto'];
+
+export interface WebhookDeliveriesQuery {
+  /** How many of the latest attempts, 1-100; default 50. */
+  limit?: number;
+}
+
+/** What a receiver gets in each delivery's body (verify the signature before trusting it). */
+export interface WebhookPayload {
+  type: WebhookEventType;
+  /** When the job started or ended, ISO 8601. */
+  timestamp: string;
+  /** The job, as GET /api/v1/jobs/{id} answers the webhook's owner. */
+  data: JobResource;
+}
+
 /** States nothing moves a job out of. */
 export const TERMINAL_JOB_STATUSES: readonly JobStatus[] = ['successful', 'failed', 'canceled', 'timed_out', 'error'];
 

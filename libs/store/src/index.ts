@@ -2,6 +2,8 @@ export { GatewayJobStore } from './gateway-job-store';
 export { RunnerJobStore } from './runner-job-store';
 export { ApiTokenStore } from './api-token-store';
 export type { ApiTokenFilter, ApiTokenRecord, NewApiToken } from './api-token-records';
+export { WebhookStore } from './webhook-store';
+export type { NewWebhook, WebhookAttemptRecord, WebhookAttemptResult, WebhookDelivery, WebhookDeliveryNext, WebhookRecord } from './webhook-records';
 export type { JobStore } from './job-store';
 export type {
   CancelResult,

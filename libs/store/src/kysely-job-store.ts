@@ -10,11 +10,14 @@ import { JobOutputRepository } from './repositories/job-output.repository';
 import { JobPublicationRepository } from './repositories/job-publication.repository';
 import { JobRepository } from './repositories/job.repository';
 import { RunnerRepository } from './repositories/runner.repository';
+import { WebhookDeliveryRepository } from './repositories/webhook-delivery.repository';
+import { WebhookSubscriptionRepository } from './repositories/webhook-subscription.repository';
 import { StoreDatabase, StoreDialect } from './store-database';
 import { migrateToLatest } from './store-migrations';
+import { NewWebhook, WebhookAttemptRecord, WebhookAttemptResult, WebhookDelivery, WebhookDeliveryNext, WebhookRecord } from './webhook-records';
 
 /**
- * Every face of the store (GatewayJobStore, RunnerJobStore, ApiTokenStore) over one Kysely instance: the same SQL
+ * Every face of the store (GatewayJobStore, RunnerJobStore, ApiTokenStore, WebhookStore) over one Kysely instance: the same SQL
  * for SQLite and PostgreSQL, only the dialect given to the constructor differs (see
  * createJobStore). Each method hands over to the repository of its aggregate.
  */
@@ -26,6 +29,8 @@ export class KyselyJobStore implements JobStore {
   private readonly events: JobEventRepository;
   private readonly runners: RunnerRepository;
   private readonly apiTokens: ApiTokenRepository;
+  private readonly webhooks: WebhookSubscriptionRepository;
+  private readonly deliveries: WebhookDeliveryRepository;
   private closed?: Promise<void>;
 
   constructor(
@@ -39,6 +44,8 @@ export class KyselyJobStore implements JobStore {
     this.events = new JobEventRepository(db);
     this.runners = new RunnerRepository(db);
     this.apiTokens = new ApiTokenRepository(db);
+    this.webhooks = new WebhookSubscriptionRepository(db);
+    this.deliveries = new WebhookDeliveryRepository(db, dialect);
   }
 
   async migrate(): Promise<void> {
@@ -143,6 +150,38 @@ export class KyselyJobStore implements JobStore {
   }
   recordApiTokenUse(id: string, at: Date, recordedSince: Date): Promise<void> {
     return this.apiTokens.recordUse(id, at, recordedSince);
+  }
+
+  createWebhook(webhook: NewWebhook, maxPerOwner: number): Promise<boolean> {
+    return this.webhooks.create(webhook, maxPerOwner);
+  }
+  findWebhook(id: string): Promise<WebhookRecord | undefined> {
+    return this.webhooks.find(id);
+  }
+  listWebhooks(owner?: string): Promise<WebhookRecord[]> {
+    return this.webhooks.list(owner);
+  }
+  deleteWebhook(id: string): Promise<boolean> {
+    return this.webhooks.delete(id);
+  }
+
+  claimWebhookDeliveries(now: Date, leaseMs: number, leaseToken: string, limit: number): Promise<WebhookDelivery[]> {
+    return this.deliveries.claim(now, leaseMs, leaseToken, limit);
+  }
+  saveWebhookPayload(id: string, leaseToken: string, payload: string): Promise<void> {
+    return this.deliveries.savePayload(id, leaseToken, payload);
+  }
+  recordWebhookAttempt(id: string, leaseToken: string, result: WebhookAttemptResult, next: WebhookDeliveryNext): Promise<boolean> {
+    return this.deliveries.recordAttempt(id, leaseToken, result, next);
+  }
+  skipWebhookDelivery(id: string, leaseToken: string): Promise<void> {
+    return this.deliveries.skip(id, leaseToken);
+  }
+  releaseWebhookDeliveries(ids: string[], leaseToken: string, at: Date): Promise<void> {
+    return this.deliveries.release(ids, leaseToken, at);
+  }
+  listWebhookAttempts(subscriptionId: string, limit: number): Promise<WebhookAttemptRecord[]> {
+    return this.deliveries.listAttempts(subscriptionId, limit);
   }
 
   /** Releases the connection(s); safe to call more than once. */

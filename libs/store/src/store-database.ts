@@ -92,6 +92,52 @@ export interface ApiTokensTable {
   last_used_at: NullableEpochMs;
 }
 
+/** Migration 0009: who subscribed which URL, with the secret its deliveries are signed with. */
+export interface WebhookSubscriptionsTable {
+  id: string;
+  owner: string;
+  url: string;
+  /** whsec_<base64>: the signing key, which the API shows only once, when it is created. */
+  secret: string;
+  created_at: EpochMs;
+}
+
+/** Migration 0009: the event types each subscription asked for, one row each. */
+export interface WebhookSubscriptionEventsTable {
+  event_type: string;
+  subscription_id: string;
+}
+
+/** Migration 0009: one event of one job for one subscription, and where its delivery stands. */
+export interface WebhookDeliveriesTable {
+  id: Generated<number | string>;
+  subscription_id: string;
+  job_id: string;
+  event_type: string;
+  occurred_at: EpochMs;
+  /** pending (to be attempted at next_attempt_at), delivered, failed (attempts used up) or skipped. */
+  state: string;
+  attempts: ColumnType<number, number | undefined, number>;
+  /** When it is due; while a dispatcher holds it, when its lease runs out. */
+  next_attempt_at: EpochMs;
+  /** The claim of the dispatcher that holds it; its updates are guarded by it. */
+  lease_token: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The body, fixed at the first attempt so that every retry sends the same bytes. */
+  payload: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** Migration 0009: each attempt's answer, for GET /api/v1/webhooks/{id}/deliveries. */
+export interface WebhookAttemptsTable {
+  id: Generated<number | string>;
+  delivery_id: number | string;
+  subscription_id: string;
+  attempt: number;
+  attempted_at: EpochMs;
+  duration_ms: number;
+  status_code: number | null;
+  error: string | null;
+}
+
 export interface StoreDatabase {
   jobs: JobsTable;
   job_publications: JobPublicationsTable;
@@ -99,6 +145,10 @@ export interface StoreDatabase {
   job_events: JobEventsTable;
   runners: RunnersTable;
   api_tokens: ApiTokensTable;
+  webhook_subscriptions: WebhookSubscriptionsTable;
+  webhook_subscription_events: WebhookSubscriptionEventsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
 }
 
 /** The two SQL engines the store runs on. Only connection setup and one column type differ. */

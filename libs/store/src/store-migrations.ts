@@ -7,6 +7,7 @@ import { jobOutbox } from './migrations/0005-job-outbox';
 import { idempotencyFingerprint } from './migrations/0006-idempotency-fingerprint';
 import { requestId } from './migrations/0007-request-id';
 import { apiTokens } from './migrations/0008-api-tokens';
+import { webhooks } from './migrations/0009-webhooks';
 import { StoreDialect } from './store-database';
 
 /** Named so an operator sharing a PostgreSQL database can tell whose bookkeeping tables these are. */
@@ -31,6 +32,7 @@ export const STORE_MIGRATIONS = [
   '0006_idempotency_fingerprint',
   '0007_request_id',
   '0008_api_tokens',
+  '0009_webhooks',
 ] as const;
 export type StoreMigrationName = (typeof STORE_MIGRATIONS)[number];
 
@@ -48,6 +50,7 @@ export class StoreMigrationProvider implements MigrationProvider {
       '0006_idempotency_fingerprint': idempotencyFingerprint(),
       '0007_request_id': requestId(),
       '0008_api_tokens': apiTokens(),
+      '0009_webhooks': webhooks(this.dialect),
     };
   }
 }

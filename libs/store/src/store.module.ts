@@ -5,6 +5,7 @@ import { createJobStore } from './create-job-store';
 import { GatewayJobStore } from './gateway-job-store';
 import { JobStore } from './job-store';
 import { RunnerJobStore } from './runner-job-store';
+import { WebhookStore } from './webhook-store';
 
 /** The one opened store both faces are; internal to this module. */
 const OPENED_JOB_STORE = Symbol('OPENED_JOB_STORE');
@@ -35,7 +36,7 @@ class JobStoreCloser implements OnApplicationShutdown {
 }
 
 /**
- * Provides GatewayJobStore, RunnerJobStore and ApiTokenStore everywhere, all the same migrated store: SQLite
+ * Provides GatewayJobStore, RunnerJobStore, ApiTokenStore and WebhookStore everywhere, all the same migrated store: SQLite
  * under dataDir when no databaseUrl is configured, PostgreSQL otherwise. Needs FlansibleConfig in
  * scope (ConfigModule.forRoot, which is global).
  */
@@ -50,9 +51,10 @@ export class StoreModule {
         { provide: GatewayJobStore, useExisting: OPENED_JOB_STORE },
         { provide: RunnerJobStore, useExisting: OPENED_JOB_STORE },
         { provide: ApiTokenStore, useExisting: OPENED_JOB_STORE },
+        { provide: WebhookStore, useExisting: OPENED_JOB_STORE },
         JobStoreCloser,
       ],
-      exports: [GatewayJobStore, RunnerJobStore, ApiTokenStore],
+      exports: [GatewayJobStore, RunnerJobStore, ApiTokenStore, WebhookStore],
     };
   }
 }

@@ -7,3 +7,5 @@ export { heldHandler } from './held-handler';
 export type { HeldHandler } from './held-handler';
 export { silenceNestLogs } from './silence-nest-logs';
 export { gate } from './gate';
+export { WebhookReceiver } from './webhook-receiver';
+export type { ReceivedWebhook } from './webhook-receiver';

@@ -16,7 +16,7 @@ import { JobSubmissionService } from './job-submission.service';
   imports: [RightsModule, WorkspaceModule, MetricsModule],
   controllers: [FlansibleJobsController, JobsController],
   providers: [JobSubmissionService, JobQuotaService, IdempotencyService, JobQueryService, JobControlService, JobStreamService, LiveStreams],
-  // The gateway's shutdown ends the live streams.
-  exports: [LiveStreams],
+  // The gateway's shutdown ends the live streams; webhooks send the job resource as its reader sees it.
+  exports: [LiveStreams, JobQueryService],
 })
 export class JobsModule {}

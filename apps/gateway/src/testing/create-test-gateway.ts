@@ -27,6 +27,8 @@ export interface TestGateway {
 export interface TestGatewayOptions {
   /** FLANSIBLE_* settings over those of the generated workspace (an e2e fixture's env(), say). */
   env?: Record<string, string>;
+  /** Providers to replace, each by a value (a resolver that answers what the spec needs, say). */
+  overrides?: { provide: unknown; useValue: unknown }[];
 }
 
 const LOCAL_INVENTORY = '[local]\nlocalhost ansible_connection=local\n';
@@ -65,10 +67,11 @@ export async function createTestGateway(options: TestGatewayOptions = {}): Promi
   const root = mkdtempSync(join(tmpdir(), 'flansible-http-'));
   const env = { ...writeWorkspace(root), ...options.env };
   const config = loadConfig({ ...env, FLANSIBLE_CONFIG_FILE: join(root, 'no-config-file.yml'), FLANSIBLE_SHUTDOWN_GRACE: '0' });
-  const moduleRef = await Test.createTestingModule({ imports: [GatewayModule.forRoot(config)] })
+  let builder = Test.createTestingModule({ imports: [GatewayModule.forRoot(config)] })
     .overrideProvider(LocalHostExposureAudit)
-    .useValue({})
-    .compile();
+    .useValue({});
+  for (const { provide, useValue } of options.overrides ?? []) builder = builder.overrideProvider(provide).useValue(useValue);
+  const moduleRef = await builder.compile();
   const app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: false });
   configureGatewayApp(app, config);
   await app.init();

@@ -1,5 +1,5 @@
 import { HostSummary, JobEvent, JobEventType, JobOutcome, JobStatus, NewJobEvent, isTerminalStatus } from '@flansible/contracts';
-import { ApiTokenStore, JobRecord, JobStore, NewJob } from '@flansible/store';
+import { GatewayJobStore, JobRecord, JobStore, NewJob, RunnerJobStore } from '@flansible/store';
 
 // The store's index may not re-export every type of the port yet: derived from its signatures.
 type CreatedJob = Awaited<ReturnType<JobStore['createJob']>>;
@@ -11,9 +11,9 @@ type EventQuery = Parameters<JobStore['readEvents']>[1];
  * A tiny in-memory JobStore for the execution specs only (the real adapters have their own specs
  * against SQLite and PostgreSQL). Records every append, checks they never overlap, and can be
  * made slow or failing. Enough of the port for the runner: jobs, output, events, cancel requests,
- * heartbeats and lost runners; no API tokens.
+ * heartbeats and lost runners; not the faces the runner never uses (API tokens, webhooks).
  */
-export class InMemoryOutputStore implements Omit<JobStore, keyof ApiTokenStore> {
+export class InMemoryOutputStore implements GatewayJobStore, RunnerJobStore {
   readonly appends: { jobId: string; chunk: string; at: number }[] = [];
   /** Every appendEvents call, in order. */
   readonly eventAppends: { jobId: string; events: NewJobEvent[]; at: number }[] = [];

@@ -336,6 +336,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's webhooks; an admin's: everyone's. */
+        get: operations["listWebhooks"];
+        put?: never;
+        /** Subscribe: the answer carries the signing secret, this once. */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["getWebhook"];
+        put?: never;
+        post?: never;
+        /** Unsubscribe: nothing more is sent, pending retries included. */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The latest delivery attempts, newest first: status code, time, error. */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -426,6 +478,17 @@ export interface components {
              */
             scope: "read" | "run";
         };
+        CreateWebhookDto: {
+            /** @description The events to receive: job.started (a runner started it), job.finished (it reached a terminal status). */
+            events: ("job.started" | "job.finished")[];
+            /**
+             * @description An absolute http:// or https:// URL, without credentials; it must not reach a loopback,
+             *     private, link-local, unique-local, CGNAT or metadata address unless webhook_allowed_hosts
+             *     allows it. Redirects are not followed.
+             * @example https://hooks.example.com/flansible
+             */
+            url: string;
+        };
         CreatedApiTokenDto: {
             /** @description ISO 8601, as the other times. */
             created_at: string;
@@ -441,6 +504,20 @@ export interface components {
             token: string;
             /** @description The user it acts as. */
             user: string;
+        };
+        CreatedWebhookDto: {
+            /** @description ISO 8601. */
+            created_at: string;
+            events: ("job.started" | "job.finished")[];
+            id: string;
+            /** @description The user it belongs to: it receives events of the jobs this user may read, as rbac.json says at each delivery. */
+            owner: string;
+            /**
+             * @description The Standard Webhooks signing secret (`whsec_<base64>`): verify each delivery's
+             *     `webhook-signature` with it. Shown only in this answer; store it now.
+             */
+            secret: string;
+            url: string;
         };
         ErrorBodyDto: {
             /** @description Every problem, when there were several (e.g. each invalid field). */
@@ -703,6 +780,39 @@ export interface components {
             description: string;
             /** @description Ansible's exit code once it has exited, else null. */
             returncode: number | null;
+        };
+        WebhookAttemptDto: {
+            /** @description 1 for the first attempt of this event. */
+            attempt: number;
+            /** @description When it was made, ISO 8601. */
+            attempted_at: string;
+            duration_ms: number;
+            /** @description Why it failed (a non-2xx status, a timeout, a refused connection, a refused address), or null for a 2xx. */
+            error: string | null;
+            job_id: string;
+            /** @description The receiver's status code, or null when there was no answer. */
+            status_code: number | null;
+            /** @enum {string} */
+            type: "job.started" | "job.finished";
+            /** @description The webhook-id header: the same for every attempt of one event. */
+            webhook_id: string;
+        };
+        WebhookAttemptPageDto: {
+            /** @description Newest first. */
+            items: components["schemas"]["WebhookAttemptDto"][];
+        };
+        WebhookDto: {
+            /** @description ISO 8601. */
+            created_at: string;
+            events: ("job.started" | "job.finished")[];
+            id: string;
+            /** @description The user it belongs to: it receives events of the jobs this user may read, as rbac.json says at each delivery. */
+            owner: string;
+            url: string;
+        };
+        WebhookListDto: {
+            /** @description The caller's subscriptions (an admin's: everyone's), oldest first. */
+            items: components["schemas"]["WebhookDto"][];
         };
     };
     responses: never;
@@ -2017,6 +2127,276 @@ export interface operations {
                 };
             };
             /** @description Unknown token, or another user's (for non-admins) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Too many failed logins; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookListDto"];
+                };
+            };
+            /** @description Missing or wrong credentials, or an unknown, revoked or expired API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Too many failed logins; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateWebhookDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    /** @description The webhook's URL */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedWebhookDto"];
+                };
+            };
+            /** @description Missing, mistyped or unknown field; a URL that is not http(s), carries credentials, does not resolve or reaches an address webhooks may not reach */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Missing or wrong credentials, or an unknown, revoked or expired API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Body larger than body_limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description The user already has the most webhooks a user may have */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Too many failed logins; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    getWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDto"];
+                };
+            };
+            /** @description Missing or wrong credentials, or an unknown, revoked or expired API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Unknown webhook, or another user's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Too many failed logins; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing or wrong credentials, or an unknown, revoked or expired API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Unknown webhook, or another user's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Too many failed logins; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /** @description How many of the latest attempts, 1-100; default 50. */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookAttemptPageDto"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Missing or wrong credentials, or an unknown, revoked or expired API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Unknown webhook, or another user's */
             404: {
                 headers: {
                     [name: string]: unknown;
