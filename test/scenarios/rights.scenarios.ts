@@ -1,8 +1,6 @@
-import { join } from 'node:path';
 import { eventually } from '../support/api-client';
 import { Deployment, DeploymentKind } from '../support/deployment';
-import { LIMITED_USERS } from '../support/fixture';
-import { ADMIN, DEVADMIN } from './hostile-input.cases';
+import { DEVADMIN } from './hostile-input.cases';
 
 /** rbac.json rights: granted per user, and held for the whole life of a job, the same in both deployments. */
 export function describeRights(kind: DeploymentKind): void {
@@ -22,11 +20,7 @@ export function describeRights(kind: DeploymentKind): void {
         checkers().map((p, i) => p.waitForLog(new RegExp(`(Reloaded .*rbac\\.json[^]*){${reloads[i] + 1}}`), 15_000)),
       );
     }
-    const defaultUsers = () => [
-      { user: ADMIN.user, password: ADMIN.password, inventories: [] },
-      { user: DEVADMIN.user, password: DEVADMIN.password, inventories: ['dev', join(deployment.fixture.inventoryRoot, 'staging')] },
-      ...Object.values(LIMITED_USERS),
-    ];
+    const defaultUsers = () => deployment.fixture.defaultRbac() as { user: string }[];
     afterEach(() => replaceRbac(defaultUsers()));
 
     it('ends a queued job whose submitter lost the inventory meanwhile as error, running nothing', async () => {

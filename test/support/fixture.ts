@@ -194,16 +194,7 @@ export class Fixture {
     symlinkSync(this.rbacFile, join(this.vaultRoot, 'escape'));
     mkdirSync(this.canaryDir, { recursive: true });
     mkdirSync(this.dataDir, { recursive: true });
-    this.write(
-      this.rbacFile,
-      JSON.stringify({
-        rbac: [
-          { user: 'admin', password: 'admin', inventories: [] },
-          { user: 'devadmin', password: 'devpassword', inventories: ['dev', join(this.inventoryRoot, 'staging')] },
-          ...Object.values(LIMITED_USERS),
-        ],
-      }),
-    );
+    this.write(this.rbacFile, JSON.stringify({ rbac: this.defaultRbac() }));
     this.createGitRepository();
     this.createEnclosingRepository();
   }
@@ -211,6 +202,15 @@ export class Fixture {
   /** The enclosing repository's tracked file still holds its uncommitted change. */
   enclosingRepositoryUntouched(): boolean {
     return readFileSync(this.enclosingTracked, 'utf8') === ENCLOSING_ROTATED;
+  }
+
+  /** The users rbac.json starts with: admin, devadmin (dev and staging, git) and LIMITED_USERS. */
+  defaultRbac(): object[] {
+    return [
+      { user: 'admin', password: 'admin', inventories: [] },
+      { user: 'devadmin', password: 'devpassword', inventories: ['dev', join(this.inventoryRoot, 'staging')], git: true },
+      ...Object.values(LIMITED_USERS),
+    ];
   }
 
   /** The entries rbac.json holds now. */
