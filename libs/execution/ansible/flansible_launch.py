@@ -18,7 +18,8 @@
 #   target must be declared by the job's inventory (as parsed by Ansible's own inventory
 #   manager when the job started). Ansible's implicit localhost and hosts added at run time
 #   (add_host) are not declared, whatever spelling reached them (`::1`, `localhost[0]`,
-#   `{{ target }}`, `delegate_to`, unions, subscripts).
+#   `{{ target }}`, `delegate_to`, unions, subscripts). An inventory that lists localhost (or
+#   127.0.0.1, ::1) declares it, and Ansible then resolves all three names to that host.
 # - ad-hoc module arguments: the module Ansible resolved and the arguments its own parser read
 #   are held to the rules the gateway applies (libs/contracts module-argument-rules.ts), so a
 #   `key=value` spelling the gateway did not foresee is still refused.
@@ -41,6 +42,9 @@ _policy = json.loads(os.environ.pop(GUARD_ENV, '') or 'null')
 _report_path = os.environ.pop(REPORT_ENV, None)
 # Hosts the job's inventory declares: name -> its ansible_host (or None).
 _declared = {}
+# Whether the inventory lists a localhost-like host (localhost, 127.0.0.1 or ::1): Ansible then
+# resolves each of those names to it instead of creating its implicit localhost.
+_localhost = {'listed': False, 'names': frozenset()}
 # Ansible's main process (workers are forked from it and share its process group); the forked
 # child when supervised.
 _launcher_pid = os.getpid()
@@ -133,8 +137,15 @@ def check_host(host, what):
 def check_delegation(name):
     if name in _declared:
         return
+    # Ansible resolves a localhost name to the inventory's own localhost when it lists one, else
+    # to its implicit localhost (connection local: the Flansible host, as the service user). It
+    # never looks at addresses for these names, so a declared host whose ansible_host is
+    # 127.0.0.1 does not make a delegation to 127.0.0.1 reach that host.
+    if name in _localhost['names']:
+        if _localhost['listed']:
+            return
     # A declared host may be named by its address.
-    if any(address is not None and address == name for address in _declared.values()):
+    elif any(address is not None and address == name for address in _declared.values()):
         return
     refuse('delegation target %s is not declared in the job\'s inventory' % name)
 
@@ -170,11 +181,13 @@ def check_module_args(task):
 
 
 def install_guard():
+    from ansible import constants
     from ansible.executor.play_iterator import PlayIterator
     from ansible.executor.task_executor import TaskExecutor
     from ansible.inventory.manager import InventoryManager
     from ansible.plugins.strategy import StrategyBase
 
+    _localhost['names'] = frozenset(constants.LOCALHOST)
     parse_sources = InventoryManager.parse_sources
 
     def guarded_parse_sources(self, *args, **kwargs):
@@ -183,6 +196,8 @@ def install_guard():
         for name, host in self._inventory.hosts.items():
             if not getattr(host, 'implicit', False):
                 _declared[name] = host.vars.get('ansible_host')
+        localhost = self._inventory.localhost
+        _localhost['listed'] = localhost is not None and not getattr(localhost, 'implicit', False)
         return result
 
     InventoryManager.parse_sources = guarded_parse_sources
