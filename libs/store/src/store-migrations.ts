@@ -6,6 +6,7 @@ import { cancelReason } from './migrations/0004-cancel-reason';
 import { jobOutbox } from './migrations/0005-job-outbox';
 import { idempotencyFingerprint } from './migrations/0006-idempotency-fingerprint';
 import { requestId } from './migrations/0007-request-id';
+import { relaunchOf } from './migrations/0010-relaunch-of';
 import { StoreDialect } from './store-database';
 
 /** Named so an operator sharing a PostgreSQL database can tell whose bookkeeping tables these are. */
@@ -29,6 +30,7 @@ export const STORE_MIGRATIONS = [
   '0005_job_outbox',
   '0006_idempotency_fingerprint',
   '0007_request_id',
+  '0010_relaunch_of',
 ] as const;
 export type StoreMigrationName = (typeof STORE_MIGRATIONS)[number];
 
@@ -45,6 +47,7 @@ export class StoreMigrationProvider implements MigrationProvider {
       '0005_job_outbox': jobOutbox(),
       '0006_idempotency_fingerprint': idempotencyFingerprint(),
       '0007_request_id': requestId(),
+      '0010_relaunch_of': relaunchOf(),
     };
   }
 }

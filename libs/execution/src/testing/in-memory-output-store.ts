@@ -49,6 +49,7 @@ export class InMemoryOutputStore implements JobStore {
       cancelRequestedAt: null,
       cancelReason: null,
       requestId: job.requestId ?? null,
+      relaunchOf: job.relaunchOf ?? null,
       outputLines: 0,
       eventCount: 0,
     });
