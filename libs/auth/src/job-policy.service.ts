@@ -172,6 +172,16 @@ export class JobPolicyService {
   }
 
   /**
+   * Relaunching runs the job's stored request again under the caller's name: its extra vars
+   * (shown to nobody) and module arguments (shown to other readers by name only) included. So
+   * only the submitter and admins may, as with cancel; the caller's rights are checked again
+   * as for any submission.
+   */
+  canRelaunch(user: AuthenticatedUser, job: JobOwnership): boolean {
+    return isSubmitterOrAdmin(user, job);
+  }
+
+  /**
    * Whether the user may see the values of a job's module arguments (which may hold passwords):
    * the submitter and admins only; other readers see the argument names.
    */
