@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { createJobStore, openStoreDatabase } from '../create-job-store';
 import { JobStore } from '../job-store';
 import { migrateTo } from '../store-migrations';
-import { commandSpec, failed, gitSpec, newJob, successful } from '../testing/job-fixtures';
+import { commandSpec, failed, gitSpec, newJob, oldSchemaJobRow, successful } from '../testing/job-fixtures';
 import { StoreBackend, StoreLocation, withMigratedStores } from '../testing/store-backends';
 
 /** JobRepository: create, find, count, claim and complete, and the fair claim of the next job. */
@@ -261,17 +261,7 @@ export function describeJobRepository(backend: StoreBackend): void {
       const { db, dialect } = openStoreDatabase(location.config);
       try {
         await migrateTo(db, dialect, '0007_request_id');
-        await db
-          .insertInto('jobs')
-          .values({
-            id: before.id,
-            kind: before.spec.kind,
-            status: JobStatus.Queued,
-            submitted_by: before.submittedBy,
-            spec: JSON.stringify(before.spec),
-            created_at: before.createdAt.getTime(),
-          } as never)
-          .execute();
+        await db.insertInto('jobs').values(oldSchemaJobRow(before)).execute();
         await migrateTo(db, dialect, '0010_relaunch_of');
         await migrateTo(db, dialect, '0007_request_id');
       } finally {
