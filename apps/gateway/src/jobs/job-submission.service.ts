@@ -71,11 +71,22 @@ export class JobSubmissionService {
     return this.enqueue(user, this.playbookSpec(user, dto), options);
   }
 
+  submitGitUpdate(user: AuthenticatedUser, dto: GitUpdateDto): Promise<SubmittedJob> {
+    this.policy.authorizeGit(user);
+    return this.enqueue(user, {
+      kind: JobKind.Git,
+      repoDir: this.workspace.resolveRepoDir(dto.playbook_dir),
+      remote: dto.remote_name ?? 'origin',
+      branch: dto.branch_name ?? 'master',
+      reset: dto.reset ?? false,
+    });
+  }
+
   /**
    * Submits a stored job again for `user`, narrowed to `relaunch.hosts`: as the request that
    * would submit it (stored-request.ts), through every check a fresh submission goes through,
-   * with the user's rights of now. A token scope, when tokens come, applies here as to any
-   * submission (enqueue).
+   * with the user's rights of now. A relaunch runs a job: whatever else a submission must pass
+   * (a token's `run` scope, say) it must pass too.
    */
   resubmit(user: AuthenticatedUser, original: CommandJobSpec | PlaybookJobSpec, relaunch: Relaunch, options: SubmitOptions = {}): Promise<SubmittedJob> {
     const spec = original.kind === JobKind.Command ? this.commandSpec(user, commandRequestOf(original)) : this.playbookSpec(user, playbookRequestOf(original));
@@ -116,17 +127,6 @@ export class JobSubmissionService {
       skipTags: dto.skip_tags,
       ...this.runOptions(user, dto),
     };
-  }
-
-  submitGitUpdate(user: AuthenticatedUser, dto: GitUpdateDto): Promise<SubmittedJob> {
-    this.policy.authorizeGit(user);
-    return this.enqueue(user, {
-      kind: JobKind.Git,
-      repoDir: this.workspace.resolveRepoDir(dto.playbook_dir),
-      remote: dto.remote_name ?? 'origin',
-      branch: dto.branch_name ?? 'master',
-      reset: dto.reset ?? false,
-    });
   }
 
   private runOptions(user: AuthenticatedUser, dto: RunRequest): AnsibleRunOptions {

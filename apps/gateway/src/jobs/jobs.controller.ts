@@ -210,6 +210,8 @@ export class JobsController {
     @IdempotencyKey() idempotency: IdempotentRequest | undefined,
     @Res({ passthrough: true }) res: Response,
   ): Promise<JobResourceDto> {
+    // Runs a job as the launch routes do: a credential that may only read (a `read`-scoped
+    // token, once there are tokens) must be refused here as there.
     return this.accepted(user, await this.relaunches.relaunch(user, id, dto.hosts, { idempotency }), res);
   }
 
