@@ -5,6 +5,7 @@ import { LIMITED_USERS } from '../support/fixture';
 
 const WEBDEV: Credentials = { user: LIMITED_USERS.webdev.user, password: LIMITED_USERS.webdev.password };
 const ADMIN: Credentials = { user: 'admin', password: 'admin' };
+const DEVADMIN: Credentials = { user: 'devadmin', password: 'devpassword' };
 
 /** A job that reaches a host its inventory does not declare, and the reason it must end with. */
 export interface GuardCase {
@@ -81,6 +82,16 @@ export function describeHostGuard(kind: DeploymentKind, sample: (cases: GuardCas
       const remote = await api.submit('/api/ansiblecommand', { host_pattern: 'web', inventory: 'webdev', module: 'ping' });
       expect(await api.waitForTask(remote)).toMatchObject({ Status: 'FLANSIBLE_TASK_FAILURE', returncode: 4 });
       expect((await api.get(`/api/v1/jobs/${remote}`)).body).toMatchObject({ status: 'failed' });
+    });
+
+    it('lets a non-admin whose inventory lists localhost target it by name', async () => {
+      // dev lists localhost (connection local); Ansible resolves 127.0.0.1 to that host too.
+      const api = deployment.api.as(DEVADMIN);
+      for (const host_pattern of ['localhost', '127.0.0.1']) {
+        const id = await api.submit('/api/ansiblecommand', { host_pattern, inventory: 'dev', module: 'ping' });
+        expect(await api.waitForTask(id)).toMatchObject({ Status: 'SUCCESS' });
+        expect(await api.sdk.getJobSummary(id)).toMatchObject({ hosts: [expect.objectContaining({ host: 'localhost', ok: 1 })] });
+      }
     });
 
     it("leaves an admin's jobs unrestricted", async () => {

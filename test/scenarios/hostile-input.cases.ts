@@ -126,8 +126,10 @@ export function hostileCases(fixture: Fixture): HostileCase[] {
   add('permission limits', 'become_user refused', CMD, { ...all('dev'), become_user: 'root' }, 403, NARROW);
   add('permission limits', 'git refused', GIT, { playbook_dir: 'repo' }, 403, NARROW);
   add('permission limits', 'update_git_repo refused', BOOK, book({ inventory: 'dev', update_git_repo: true }), 403, NARROW);
-  add('permission limits', 'implicit localhost by name', CMD, ping({ inventory: 'dev' }), 403, DEVADMIN);
-  add('permission limits', 'implicit localhost as 127.0.0.1', CMD, ping({ host_pattern: 'all:127.0.0.1', inventory: 'dev' }), 403, DEVADMIN);
+  // git needs "git": true in the user's entry; produser's says nothing.
+  add('permission limits', 'git without a git grant', GIT, { playbook_dir: 'repo' }, 403, PRODUSER);
+  add('permission limits', 'update_git_repo without a git grant', BOOK, book({ inventory: 'prod', update_git_repo: true }), 403, PRODUSER);
+  add('permission limits', 'v1 update_git_repo without a git grant', V1_BOOK, book({ inventory: 'prod', update_git_repo: true }), 403, PRODUSER);
   add('permission limits', 'module outside the global allow-list', CMD, ping({ module: 'raw', module_args: 'id' }), 403, ADMIN);
   add('permission limits', 'fqcn module outside the global allow-list', CMD, ping({ module: 'ansible.builtin.script' }), 403, ADMIN);
 

@@ -190,7 +190,6 @@ export function describeJobPipeline(kind: DeploymentKind): void {
 
       it('lets a user run on an inventory listed for them', async () => {
         const devadmin = api().as({ user: 'devadmin', password: 'devpassword' });
-        // Through the inventory (`all`): non-admins may not name localhost, Ansible's implicit host.
         const id = await devadmin.submit('/api/ansiblecommand', { host_pattern: 'all', module: 'ping', inventory: 'dev' });
         expect(await devadmin.waitForTask(id)).toMatchObject({ Status: 'SUCCESS' });
       });

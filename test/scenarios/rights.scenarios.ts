@@ -1,8 +1,7 @@
-import { join } from 'node:path';
 import { eventually } from '../support/api-client';
 import { Deployment, DeploymentKind } from '../support/deployment';
 import { LIMITED_USERS } from '../support/fixture';
-import { ADMIN, DEVADMIN } from './hostile-input.cases';
+import { DEVADMIN } from './hostile-input.cases';
 
 /** rbac.json rights: granted per user, and held for the whole life of a job, the same in both deployments. */
 export function describeRights(kind: DeploymentKind): void {
@@ -22,11 +21,7 @@ export function describeRights(kind: DeploymentKind): void {
         checkers().map((p, i) => p.waitForLog(new RegExp(`(Reloaded .*rbac\\.json[^]*){${reloads[i] + 1}}`), 15_000)),
       );
     }
-    const defaultUsers = () => [
-      { user: ADMIN.user, password: ADMIN.password, inventories: [] },
-      { user: DEVADMIN.user, password: DEVADMIN.password, inventories: ['dev', join(deployment.fixture.inventoryRoot, 'staging')] },
-      ...Object.values(LIMITED_USERS),
-    ];
+    const defaultUsers = () => deployment.fixture.defaultRbac() as { user: string }[];
     afterEach(() => replaceRbac(defaultUsers()));
 
     it('ends a queued job whose submitter lost the inventory meanwhile as error, running nothing', async () => {
@@ -46,6 +41,20 @@ export function describeRights(kind: DeploymentKind): void {
         reason: `submitter no longer allowed: inventory ${deployment.fixture.inventoryRoot}/dev`,
       });
       expect(await admin.getJobOutputText(queued)).toBe('');
+    });
+
+    it('lets a non-admin update git repositories only once their entry says "git": true', async () => {
+      const produser = LIMITED_USERS.produser;
+      const as = deployment.api.as(produser);
+      const pull = { playbook_dir: 'repo' };
+      const refused = await as.post<{ message: string }>('/api/git', pull);
+      expect([refused.status, refused.body.message]).toEqual([403, 'User may not update git repositories']);
+      const update = { playbook_dir: 'repo', playbook: 'site.yml', inventory: 'prod', update_git_repo: true };
+      expect((await as.post('/api/ansibleplaybook', update)).status).toBe(403);
+
+      await replaceRbac([...defaultUsers().filter((u) => u.user !== produser.user), { ...produser, git: true }]);
+      const granted = await as.submit('/api/git', pull);
+      expect(await as.waitForTask(granted)).toMatchObject({ Status: 'SUCCESS' });
     });
 
     it('lets a user have more output detail and special tags only as rbac.json grants', async () => {

@@ -114,6 +114,16 @@ const PLAYBOOKS: Record<string, string> = {
         path: "{{ touch_path }}"
         state: touch
 `,
+  'app/flaky.yml': `
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: flaky-greeting
+      ansible.builtin.debug:
+        msg: "greeting={{ greeting | default('none') }}"
+    - name: flaky-task
+      ansible.builtin.command: "{{ 'false' if should_fail | default(false) else 'true' }}"
+`,
   'app/group_vars/all.yml': 'unused: true\n',
   'app/roles/web/tasks/main.yml': '- ansible.builtin.debug: msg=role\n',
   'other/site.yaml': '- hosts: all\n  gather_facts: false\n  tasks: []\n',
@@ -121,11 +131,29 @@ const PLAYBOOKS: Record<string, string> = {
 
 /**
  * Remote hosts (nothing listens on 127.0.0.2:1: unreachable) and one declared host over the local
- * connection; no localhost: Ansible's implicit localhost must stay out of reach.
+ * connection; no localhost: Ansible's implicit localhost must stay out of reach. `loopback` has
+ * 127.0.0.1 as its address, which must not make a delegation to 127.0.0.1 count as declared
+ * (Ansible delegates that name to its implicit localhost).
  */
 const WEBDEV_INVENTORY =
   '[web]\nweb1 ansible_host=127.0.0.2 ansible_port=1\nweb2 ansible_host=127.0.0.3 ansible_port=1\n' +
-  '[box]\ndevbox ansible_connection=local ansible_python_interpreter="{{ ansible_playbook_python }}"\n';
+  '[box]\ndevbox ansible_connection=local ansible_python_interpreter="{{ ansible_playbook_python }}"\n' +
+  '[alias]\nloopback ansible_host=127.0.0.1 ansible_port=1\n';
+
+/**
+ * For relaunches (YAML, so a host name may be pattern syntax): okbox succeeds, badbox and `ok*`
+ * fail app/flaky.yml, deadbox is unreachable (nothing listens on 127.0.0.9:1). As a pattern,
+ * `ok*` would also match okbox.
+ */
+const RELAUNCH_INVENTORY = `all:
+  vars:
+    ansible_python_interpreter: "{{ ansible_playbook_python }}"
+  hosts:
+    okbox: { ansible_connection: local }
+    "ok*": { ansible_connection: local, should_fail: true }
+    badbox: { ansible_connection: local, should_fail: true }
+    deadbox: { ansible_host: 127.0.0.9, ansible_port: 1 }
+`;
 
 /** Non-admin users with per-user limits, for access-policy tests. */
 export const LIMITED_USERS = {
@@ -145,6 +173,8 @@ export const LIMITED_USERS = {
   webdev: { user: 'webdev', password: 'webdevpassword', inventories: ['webdev'] },
   /** Only `prod`: must not see jobs that ran on `dev`. */
   produser: { user: 'produser', password: 'prodpassword', inventories: ['prod'] },
+  /** Only `relaunch.yml`: hosts that succeed, fail and are unreachable. */
+  relauncher: { user: 'relauncher', password: 'relauncherpassword', inventories: ['relaunch.yml'] },
   /** `dev`, and only the vault files under team/ (pass.txt is not theirs). */
   vaultuser: { user: 'vaultuser', password: 'vaultpassword', inventories: ['dev'], vault_files: ['team/*.pass'] },
 } as const;
@@ -180,6 +210,7 @@ export class Fixture {
     for (const [path, content] of Object.entries(PLAYBOOKS)) this.write(join(this.playbookRoot, path), content);
     for (const name of ['localhost', 'dev', 'prod']) this.write(join(this.inventoryRoot, name), LOCAL_INVENTORY);
     this.write(join(this.inventoryRoot, 'webdev'), WEBDEV_INVENTORY);
+    this.write(join(this.inventoryRoot, 'relaunch.yml'), RELAUNCH_INVENTORY);
     this.write(join(this.outside, 'inventory'), LOCAL_INVENTORY);
     this.write(join(this.outside, 'evil.yml'), PLAYBOOKS['app/ok.yml']);
     this.write(join(this.vaultRoot, 'pass.txt'), 'vault-secret\n');
@@ -194,16 +225,7 @@ export class Fixture {
     symlinkSync(this.rbacFile, join(this.vaultRoot, 'escape'));
     mkdirSync(this.canaryDir, { recursive: true });
     mkdirSync(this.dataDir, { recursive: true });
-    this.write(
-      this.rbacFile,
-      JSON.stringify({
-        rbac: [
-          { user: 'admin', password: 'admin', inventories: [] },
-          { user: 'devadmin', password: 'devpassword', inventories: ['dev', join(this.inventoryRoot, 'staging')] },
-          ...Object.values(LIMITED_USERS),
-        ],
-      }),
-    );
+    this.write(this.rbacFile, JSON.stringify({ rbac: this.defaultRbac() }));
     this.createGitRepository();
     this.createEnclosingRepository();
   }
@@ -211,6 +233,15 @@ export class Fixture {
   /** The enclosing repository's tracked file still holds its uncommitted change. */
   enclosingRepositoryUntouched(): boolean {
     return readFileSync(this.enclosingTracked, 'utf8') === ENCLOSING_ROTATED;
+  }
+
+  /** The users rbac.json starts with: admin, devadmin (dev and staging, git) and LIMITED_USERS. */
+  defaultRbac(): object[] {
+    return [
+      { user: 'admin', password: 'admin', inventories: [] },
+      { user: 'devadmin', password: 'devpassword', inventories: ['dev', join(this.inventoryRoot, 'staging')], git: true },
+      ...Object.values(LIMITED_USERS),
+    ];
   }
 
   /** The entries rbac.json holds now. */

@@ -59,6 +59,15 @@ describe('gateway authentication and authorisation (in-process HTTP)', () => {
     expect(gateway.countJobs()).toBe(before);
   });
 
+  it.each(['localhost', '127.0.0.1', '::1', 'localhost[0]', 'all:localhost'])(
+    "queues a non-admin's job on %s: whether it reaches a listed host or the implicit localhost is the guard's to say",
+    async (host_pattern) => {
+      const { devadmin } = TEST_USERS;
+      const res = await gateway.http.post('/api/ansiblecommand').auth(devadmin.user, devadmin.password).send({ host_pattern, module: 'ping', inventory: 'dev' });
+      expect({ status: res.status, body: res.body }).toEqual({ status: 200, body: { task_id: expect.any(String) } });
+    },
+  );
+
   it('answers 404 with the error body for a job the user may not see', async () => {
     const res = await gateway.http.get(`/api/v1/jobs/${UNKNOWN_JOB}`).auth(produser.user, produser.password);
     expect({ status: res.status, body: res.body }).toEqual({ status: 404, body: errorBody(404, 'Not Found') });

@@ -2,8 +2,8 @@ import { ApiTokenScope } from '@flansible/contracts';
 
 /**
  * Optional per-user limits from rbac.json. An absent limit means "no limit beyond the global
- * policy", so rbac.json files written for the original Flansible keep working; the one
- * exception is vault files, which a non-admin may use only when listed.
+ * policy", so rbac.json files written for the original Flansible keep working; the exceptions
+ * are vault files, which a non-admin may use only when listed, and git, only when granted.
  */
 export interface UserLimits {
   /** Ad-hoc modules this user may run (short or fully qualified names); absent: any the global allow-list allows. */
@@ -17,7 +17,10 @@ export interface UserLimits {
   vaultFiles?: readonly string[];
   /** May use become (privilege escalation). Default true. */
   become: boolean;
-  /** May update git repositories (POST /api/git and update_git_repo). Default true. */
+  /**
+   * May update git repositories (POST /api/git and update_git_repo). Default false: a pull
+   * changes the shared playbook root, so what every user runs (unlike the original Flansible).
+   */
   git: boolean;
   /**
    * Highest verbose_level this user may ask for. Default 1: from -vv on, Ansible prints task

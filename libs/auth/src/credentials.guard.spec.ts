@@ -159,7 +159,7 @@ describe('CredentialsGuard over HTTP', () => {
   it('accepts the right password and leaves the user on the request', async () => {
     const res = await get('/me', basic('alice', 'pass-word'));
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ name: 'alice', isAdmin: false, inventories: ['dev'], limits: { become: true, git: true } });
+    expect(await res.json()).toMatchObject({ name: 'alice', isAdmin: false, inventories: ['dev'], limits: { become: true, git: false } });
     expect((await get('/me', basic('alice', 'pa'))).status).toBe(401);
   });
 

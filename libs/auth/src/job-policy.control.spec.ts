@@ -47,6 +47,16 @@ describe('JobPolicyService host patterns', () => {
     }
     expect(() => policy.authorizeLimit(alice, undefined)).not.toThrow();
   });
+
+  // Whether these reach a listed host or Ansible's implicit localhost depends on the inventory:
+  // the guard inside Ansible decides (ansible-guard.integration-spec.ts), not the gateway.
+  it.each(['localhost', '127.0.0.1', '::1', 'localhost[0]', 'box,localhost', 'all:!localhost', 'LOCALHOST'])(
+    'leaves %s to the guard inside Ansible, in host_pattern and in a stored job',
+    (pattern) => {
+      expect(() => policy.authorizeHostPattern(alice, pattern)).not.toThrow();
+      expect(policy.reauthorize(alice, { kind: 'command', inventoryPath: join(inventoryRoot, 'dev'), hostPattern: pattern, module: 'ping' })).toBeNull();
+    },
+  );
 });
 
 describe('JobPolicyService on a shared inventory', () => {

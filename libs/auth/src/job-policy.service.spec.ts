@@ -177,7 +177,6 @@ describe('JobPolicyService.reauthorize', () => {
   it.each<[string, AuthenticatedUser, JobSpec, string]>([
     ['a lost inventory', ops({}, ['prod']), command(), `inventory ${join(root, 'inventories', 'dev')}`],
     ['a module no longer listed', ops({ modules: ['setup'] }), command(), 'module ping'],
-    ['implicit localhost after losing admin', ops(), command({ hostPattern: 'localhost' }), 'host localhost'],
     ['an ansible_* variable after losing admin', ops(), command({ extraVars: { ansible_connection: 'local' } }), 'extra_vars ansible_connection'],
     ['a controller-side argument after losing admin', ops(), command({ module: 'copy', moduleArgs: { src: '/etc/passwd', dest: '/tmp/x' } }), 'module arguments'],
     ['an unrestricted run after losing admin', ops(), command({ unrestricted: true }), 'unrestricted (admin) run'],

@@ -6,8 +6,6 @@ import { controllerSideUse, JobKind, JobSpec, moduleArgumentKeys, moduleRuleKey 
 import { PathOutsideRootError, WorkspaceService } from '@flansible/workspace';
 import { AuthenticatedUser } from './authenticated-user';
 
-/** Host names Ansible runs on the Flansible host itself (implicit localhost, connection local). */
-const LOCALHOST_NAMES = new Set(['localhost', '127.0.0.1', '::1']);
 /** Variables Ansible reads as connection and behaviour settings (ansible_connection=local, ...). */
 const ANSIBLE_VARIABLE = /^ansible_/i;
 
@@ -89,12 +87,14 @@ export class JobPolicyService {
   }
 
   /**
-   * A non-admin may not aim at the Flansible host through Ansible's implicit localhost (which
-   * exists whatever the inventory says): target it through a group or `all` instead.
+   * Which hosts a pattern reaches depends on the inventory, which only Ansible reads exactly: the
+   * guard inside Ansible (flansible_launch.py) is the one rule on hosts. It lets a non-admin name
+   * `localhost` (or 127.0.0.1, ::1) when the job's inventory lists it, and ends the job before
+   * anything runs when the name would reach Ansible's implicit localhost instead. So the gateway
+   * does not judge host names; it refuses only what costs the Flansible host itself (regexes).
    */
   authorizeHostPattern(user: AuthenticatedUser, hostPattern: string): void {
     if (!user.isAdmin) refuseRegexPattern('host_pattern', hostPattern);
-    enforce(this.hostPatternRefusal(user, hostPattern));
   }
 
   /**
@@ -172,6 +172,16 @@ export class JobPolicyService {
   }
 
   /**
+   * Relaunching runs the job's stored request again under the caller's name: its extra vars
+   * (shown to nobody) and module arguments (shown to other readers by name only) included. So
+   * only the submitter and admins may, as with cancel; the caller's rights are checked again
+   * as for any submission.
+   */
+  canRelaunch(user: AuthenticatedUser, job: JobOwnership): boolean {
+    return isSubmitterOrAdmin(user, job);
+  }
+
+  /**
    * Whether the user may see the values of a job's module arguments (which may hold passwords):
    * the submitter and admins only; other readers see the argument names.
    */
@@ -197,7 +207,6 @@ export class JobPolicyService {
     if (spec.kind === JobKind.Command) {
       return [
         this.moduleRefusal(user, spec.module),
-        this.hostPatternRefusal(user, spec.hostPattern),
         this.variablesRefusal(user, 'module_args', spec.moduleArgs),
         this.moduleArgumentsRefusal(user, spec.module, spec.moduleArgs),
         ...run,
@@ -231,13 +240,6 @@ export class JobPolicyService {
     if (user.isAdmin) return null;
     const refusal = controllerSideUse(module, args);
     return refusal ? refuse(`module arguments (${refusal})`, refusal) : null;
-  }
-
-  private hostPatternRefusal(user: AuthenticatedUser, hostPattern: string): Refusal | null {
-    if (user.isAdmin) return null;
-    const names = hostPattern.split(/[:,]/).map((part) => part.replace(/^[!&]/, '').toLowerCase());
-    const local = names.find((name) => LOCALHOST_NAMES.has(name));
-    return local ? refuse(`host ${local}`, `User may not target ${local} by name; use a group of the inventory or all`) : null;
   }
 
   private playbookRefusal(user: AuthenticatedUser, playbookPath: string): Refusal | null {

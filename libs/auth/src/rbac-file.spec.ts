@@ -15,7 +15,16 @@ describe('rbac.json', () => {
     );
     expect(admin).toMatchObject({ user: 'admin', credential: { kind: 'plaintext', password: 'admin' }, inventories: [] });
     expect(dev.inventories).toEqual(['dev', '/srv/inventories/staging']);
-    expect(dev.limits).toEqual({ modules: undefined, playbooks: undefined, become: true, git: true, maxVerbosity: 1, diff: false });
+    expect(dev.limits).toEqual({ modules: undefined, playbooks: undefined, become: true, git: false, maxVerbosity: 1, diff: false });
+  });
+
+  it('grants git only to an entry that says "git": true (unlike the original Flansible)', () => {
+    const [granted, refused, unsaid] = parse(
+      { user: 'puller', password: 'x', git: true },
+      { user: 'reader', password: 'x', git: false },
+      { user: 'legacy', password: 'x', inventories: ['dev'] },
+    );
+    expect([granted.limits.git, refused.limits.git, unsaid.limits.git]).toEqual([true, false, false]);
   });
 
   it('reads a scrypt hash from the password field', async () => {
@@ -71,6 +80,8 @@ describe('rbac.json', () => {
     [{ user: 'u', password: 'x', vault_file: ['dev.pass'] }, 'entry 0 (user "u") has unknown field(s) "vault_file"'],
     [{ user: 'u', password: 'x', become: 'no' }, 'entry 0 (user "u") "become" must be true or false'],
     [{ user: 'u', password: 'x', git: 0 }, '"git" must be true or false'],
+    [{ user: 'u', password: 'x', git: 'true' }, '"git" must be true or false'],
+    [{ user: 'u', password: 'x', git: null }, '"git" must be true or false'],
     [{ user: 'u', password: 'x', admin: 'yes' }, '"admin" must be true or false'],
     [{ user: 'u', password: 'x', inventories: 'dev' }, '"inventories" must be a list of non-empty strings'],
     [{ user: 'u', password: 'x', becom: false }, 'entry 0 (user "u") has unknown field(s) "becom"'],

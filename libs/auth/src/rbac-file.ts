@@ -83,7 +83,8 @@ function parseEntry(item: unknown, at: string): RbacEntry {
       playbooks: entry.playbooks === undefined ? undefined : relativeGlobs(entry.playbooks, 'playbooks', 'playbook root', where),
       vaultFiles: entry.vault_files === undefined ? undefined : relativeGlobs(entry.vault_files, 'vault_files', 'vault root', where),
       become: optionalBoolean(entry.become, 'become', where) ?? true,
-      git: optionalBoolean(entry.git, 'git', where) ?? true,
+      // The playbook root is shared: one user's pull changes what every user runs.
+      git: optionalBoolean(entry.git, 'git', where) ?? false,
       maxVerbosity: verbosity(entry.max_verbosity, where),
       diff: optionalBoolean(entry.diff, 'diff', where) ?? false,
       tags: entry.tags === undefined ? undefined : tagList(entry.tags, where),

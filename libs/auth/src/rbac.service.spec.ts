@@ -73,7 +73,7 @@ describe('RbacService', () => {
       name: 'alice',
       isAdmin: false,
       inventories: ['dev'],
-      limits: { modules: ['ping'], playbooks: undefined, become: false, git: true, maxVerbosity: 1, diff: false },
+      limits: { modules: ['ping'], playbooks: undefined, become: false, git: false, maxVerbosity: 1, diff: false },
     });
     expect(await rbac.authenticate('carol', 'carol-plain')).toMatchObject({ name: 'carol', isAdmin: true });
     expect(await rbac.authenticate('alice', 'wrong')).toBeNull();

@@ -6,6 +6,7 @@ import {
   isPlainObject,
   optionalAbsolutePath,
   optionalBoolean,
+  optionalHostNameList,
   optionalInteger,
   optionalModuleArgs,
   optionalObject,
@@ -45,6 +46,11 @@ export interface AnsibleRunOptions extends JobControls {
   becomeUser?: string;
   /** `--limit`: further restrict the hosts. */
   limit?: string;
+  /**
+   * Exact host names (never patterns) the run is narrowed to, within what `limit` selects: a
+   * relaunch's hosts, from the first run's results. Server-side only; no request sets it.
+   */
+  limitHosts?: string[];
   /** `--check`: dry run. */
   check?: boolean;
   /** `--diff`: show changes. */
@@ -107,7 +113,7 @@ export function inventoryOf(spec: JobSpec): string | null {
 
 const RUN_OPTION_FIELDS = [
   'inventoryPath', 'extraVars', 'forks', 'verboseLevel', 'become', 'becomeMethod', 'becomeUser',
-  'limit', 'check', 'diff', 'unrestricted', 'timeoutSeconds', 'priority',
+  'limit', 'limitHosts', 'check', 'diff', 'unrestricted', 'timeoutSeconds', 'priority',
 ] as const;
 
 /** Every field each kind may carry: a message with any other is not of this schema version. */
@@ -132,6 +138,7 @@ function checkRunOptions(spec: Record<string, unknown>): void {
   optionalText(spec.becomeMethod, 'becomeMethod', TextRules.becomeMethod);
   optionalText(spec.becomeUser, 'becomeUser', TextRules.becomeUser);
   optionalText(spec.limit, 'limit', TextRules.hostPattern);
+  optionalHostNameList(spec.limitHosts, 'limitHosts');
 }
 
 /**

@@ -54,6 +54,10 @@ export const JobRange = {
 /** Entries of `tags` / `skip_tags` at the most. */
 export const MAX_TAGS = 100;
 
+/** Host names a job's limitHosts may list at the most, and the longest name (a relaunch's hosts). */
+export const MAX_LIMIT_HOSTS = 10_000;
+export const MAX_HOST_NAME_LENGTH = 1024;
+
 /** Whether `value` is a string `rule` allows (its grammar allows no empty string). */
 export function followsRule(value: unknown, rule: TextRule): value is string {
   return typeof value === 'string' && rule.grammar.test(value);
@@ -120,6 +124,23 @@ export function optionalTagList(value: unknown, field: string): string[] {
   if (!Array.isArray(value)) throw new InvalidJobSpecError(`${field} must be a list of tags`);
   if (value.length > MAX_TAGS) throw new InvalidJobSpecError(`${field} holds more than ${MAX_TAGS} tags`);
   return value.map((tag) => requireText(tag, `${field} entry`, TextRules.tag));
+}
+
+/**
+ * Exact host names (limitHosts), not patterns: any text Ansible could name a host with, which
+ * never reaches a pattern parser (the launcher compares names). Empty when absent; a present
+ * list holds at least one name.
+ */
+export function optionalHostNameList(value: unknown, field: string): string[] {
+  if (absent(value)) return [];
+  if (!Array.isArray(value) || value.length === 0) throw new InvalidJobSpecError(`${field} must be a non-empty list of host names`);
+  if (value.length > MAX_LIMIT_HOSTS) throw new InvalidJobSpecError(`${field} holds more than ${MAX_LIMIT_HOSTS} host names`);
+  for (const name of value) {
+    if (typeof name !== 'string' || name === '' || name.length > MAX_HOST_NAME_LENGTH || name.includes('\0')) {
+      throw new InvalidJobSpecError(`${field} entries must be host names of 1 to ${MAX_HOST_NAME_LENGTH} characters without NUL`);
+    }
+  }
+  return value as string[];
 }
 
 export function optionalModuleArgs(value: unknown, field: string): string | Record<string, unknown> | undefined {

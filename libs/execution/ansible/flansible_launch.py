@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Flansible: starts `ansible` / `ansible-playbook` exactly as their own scripts do, after installing
-# the Flansible guard inside Ansible when the runner asks for it (a non-admin's job).
+# the Flansible guard inside Ansible when the runner asks for it (a non-admin's job), and the
+# host list of a relaunch when the job has one (anyone's).
 #
 #   <python of ansible> flansible_launch.py ansible|ansible-playbook <arguments...>
 #   <python of ansible> flansible_launch.py --exec <program> <arguments...>     (git)
@@ -18,12 +19,21 @@
 #   target must be declared by the job's inventory (as parsed by Ansible's own inventory
 #   manager when the job started). Ansible's implicit localhost and hosts added at run time
 #   (add_host) are not declared, whatever spelling reached them (`::1`, `localhost[0]`,
-#   `{{ target }}`, `delegate_to`, unions, subscripts).
+#   `{{ target }}`, `delegate_to`, unions, subscripts). An inventory that lists localhost (or
+#   127.0.0.1, ::1) declares it, and Ansible then resolves all three names to that host.
 # - ad-hoc module arguments: the module Ansible resolved and the arguments its own parser read
 #   are held to the rules the gateway applies (libs/contracts module-argument-rules.ts), so a
 #   `key=value` spelling the gateway did not foresee is still refused.
 # A refusal writes its reason to FLANSIBLE_GUARD_REPORT, prints it, and kills the job's whole
 # process group at once: nothing runs on the refused host, and nothing after it.
+#
+# A relaunch's hosts (FLANSIBLE_LIMIT_HOSTS: a JSON file listing host names) narrow every host
+# selection that --limit narrows, to hosts with exactly those names. They are names taken from
+# the first run's results, never patterns: through --limit (even one host a line in a limit
+# file) Ansible would read `web*` as a glob, `!web1` or `&web2` as an exclusion or intersection
+# (alone they select every host), `~web` as a regex, and a name the inventory no longer holds as
+# a pattern. The job's own --limit still applies as Ansible reads it: the run reaches only hosts
+# both select.
 from __future__ import absolute_import, division, print_function
 
 import json
@@ -33,14 +43,19 @@ import sys
 
 GUARD_ENV = 'FLANSIBLE_GUARD'
 REPORT_ENV = 'FLANSIBLE_GUARD_REPORT'
+LIMIT_HOSTS_ENV = 'FLANSIBLE_LIMIT_HOSTS'
 BOOLEANS_TRUE = frozenset(('y', 'yes', 'on', '1', 'true', 't'))
 BUILTIN_PREFIXES = ('ansible.builtin.', 'ansible.legacy.')
 
 # Settings read once, then removed from the environment: no module or host ever sees them.
 _policy = json.loads(os.environ.pop(GUARD_ENV, '') or 'null')
 _report_path = os.environ.pop(REPORT_ENV, None)
+_limit_hosts_path = os.environ.pop(LIMIT_HOSTS_ENV, None)
 # Hosts the job's inventory declares: name -> its ansible_host (or None).
 _declared = {}
+# Whether the inventory lists a localhost-like host (localhost, 127.0.0.1 or ::1): Ansible then
+# resolves each of those names to it instead of creating its implicit localhost.
+_localhost = {'listed': False, 'names': frozenset()}
 # Ansible's main process (workers are forked from it and share its process group); the forked
 # child when supervised.
 _launcher_pid = os.getpid()
@@ -133,8 +148,15 @@ def check_host(host, what):
 def check_delegation(name):
     if name in _declared:
         return
+    # Ansible resolves a localhost name to the inventory's own localhost when it lists one, else
+    # to its implicit localhost (connection local: the Flansible host, as the service user). It
+    # never looks at addresses for these names, so a declared host whose ansible_host is
+    # 127.0.0.1 does not make a delegation to 127.0.0.1 reach that host.
+    if name in _localhost['names']:
+        if _localhost['listed']:
+            return
     # A declared host may be named by its address.
-    if any(address is not None and address == name for address in _declared.values()):
+    elif any(address is not None and address == name for address in _declared.values()):
         return
     refuse('delegation target %s is not declared in the job\'s inventory' % name)
 
@@ -170,11 +192,13 @@ def check_module_args(task):
 
 
 def install_guard():
+    from ansible import constants
     from ansible.executor.play_iterator import PlayIterator
     from ansible.executor.task_executor import TaskExecutor
     from ansible.inventory.manager import InventoryManager
     from ansible.plugins.strategy import StrategyBase
 
+    _localhost['names'] = frozenset(constants.LOCALHOST)
     parse_sources = InventoryManager.parse_sources
 
     def guarded_parse_sources(self, *args, **kwargs):
@@ -183,6 +207,8 @@ def install_guard():
         for name, host in self._inventory.hosts.items():
             if not getattr(host, 'implicit', False):
                 _declared[name] = host.vars.get('ansible_host')
+        localhost = self._inventory.localhost
+        _localhost['listed'] = localhost is not None and not getattr(localhost, 'implicit', False)
         return result
 
     InventoryManager.parse_sources = guarded_parse_sources
@@ -222,6 +248,25 @@ def install_guard():
     TaskExecutor._get_connection = guarded_get_connection
 
 
+def install_host_limit(path):
+    """Every host selection --limit applies to keeps only hosts named in the file (see the top)."""
+    from ansible.inventory.manager import InventoryManager
+
+    with open(path, 'rb') as f:
+        names = json.loads(f.read().decode('utf-8'))
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+        raise ValueError('%s must hold a non-empty JSON list of host names' % LIMIT_HOSTS_ENV)
+    names = frozenset(names)
+    get_hosts = InventoryManager.get_hosts
+
+    def limited_get_hosts(self, pattern='all', ignore_limits=False, ignore_restrictions=False, order=None):
+        hosts = get_hosts(self, pattern, ignore_limits=ignore_limits, ignore_restrictions=ignore_restrictions, order=order)
+        # Where Ansible ignores --limit (every host's variables for hostvars), so does this.
+        return hosts if ignore_limits else [h for h in hosts if h.name in names]
+
+    InventoryManager.get_hosts = limited_get_hosts
+
+
 def main():
     if len(sys.argv) >= 3 and sys.argv[1] == '--exec':
         supervise()
@@ -231,6 +276,13 @@ def main():
         return 2
     supervise()
     program = sys.argv[1]
+    if _limit_hosts_path is not None:
+        try:
+            install_host_limit(_limit_hosts_path)
+        except (OSError, ValueError) as err:
+            # Never run a relaunch on more hosts than it names.
+            sys.stderr.write('ERROR! Flansible could not read the hosts of this relaunch: %s\n' % err)
+            return 1
     if _policy is not None:
         install_guard()
     sys.argv = [program] + sys.argv[2:]

@@ -122,6 +122,72 @@ describe('the guard inside Ansible', () => {
     expect(remote.outcome.status).toBe('successful');
   });
 
+  it("refuses delegation to a localhost name that a declared host has as its address: Ansible delegates to its implicit localhost", async () => {
+    // Ansible resolves localhost, 127.0.0.1 and ::1 to its implicit localhost (connection local,
+    // as the service user) before it ever compares addresses, whatever box's ansible_host says.
+    const aliased = join(sandbox.config.inventoryRoot, 'aliased');
+    await writeFile(aliased, '[aliases]\nbox ansible_host=127.0.0.1 ansible_port=1 ansible_connection=ssh\nbox6 ansible_host=::1 ansible_port=1 ansible_connection=ssh\nboxname ansible_host=localhost ansible_port=1 ansible_connection=ssh\n');
+    const delegated = await playbook('aliased-delegate.yml', `- hosts: aliases\n  gather_facts: false\n  tasks:\n    - ansible.builtin.file: { path: "${join(canaryDir, 'aliased-{{ via }}')}", state: touch }\n      delegate_to: "{{ via }}"\n`, { inventoryPath: aliased });
+    for (const via of ['127.0.0.1', '::1', 'localhost']) {
+      const { outcome } = await run({ ...delegated, extraVars: { via } });
+      expect(outcome).toEqual({ status: 'error', reason: `Flansible refused the job: delegation target ${via} is not declared in the job's inventory`, returnCode: null });
+    }
+    expect((await canaries()).filter((name) => name.startsWith('aliased-'))).toEqual([]);
+  });
+
+  describe('with an inventory that lists localhost', () => {
+    let listing: string;
+    const LISTED_LOCALHOST = 'localhost ansible_connection=local ansible_python_interpreter="{{ ansible_playbook_python }}"';
+    beforeAll(async () => {
+      listing = join(sandbox.config.inventoryRoot, 'listing');
+      await writeFile(listing, `[local]\n${LISTED_LOCALHOST}\n[web]\nweb1 ansible_host=127.0.0.2 ansible_port=1\n`);
+    });
+    const on = (pattern: string, name: string) => command(pattern, { inventoryPath: listing, moduleArgs: touch(name) });
+
+    // Ansible resolves 127.0.0.1 and ::1 to the inventory's own localhost when it lists one, never
+    // to its implicit localhost: every spelling reaches the declared host, with its variables.
+    it.each([
+      ['localhost', 'by-name'],
+      ['localhost[0]', 'by-subscript'],
+      ['local', 'by-group'],
+      ['local:&localhost', 'by-intersection'],
+      ['127.0.0.1', 'by-ipv4'],
+      ['::1', 'by-ipv6'],
+      ['127.0.0.1[0]', 'by-ipv4-subscript'],
+    ])('lets a guarded ad-hoc job on %s reach the listed localhost', async (pattern, name) => {
+      const { outcome, output } = await run(on(pattern, name));
+      expect(outcome.status).toBe('successful');
+      expect(output).toMatch(/^localhost \| CHANGED/m);
+      expect(await canaries()).toContain(name);
+    });
+
+    it('lets playbooks name the listed localhost in hosts and delegate_to, and nothing undeclared', async () => {
+      const hostsFromVar = await playbook('listed-hosts.yml', `- hosts: "{{ target }}"\n  gather_facts: false\n  tasks:\n    - ansible.builtin.file: { path: "${join(canaryDir, 'listed-{{ target }}')}", state: touch }\n`, { inventoryPath: listing });
+      const delegated = await playbook('listed-delegate.yml', `- hosts: local\n  gather_facts: false\n  tasks:\n    - ansible.builtin.file: { path: "${join(canaryDir, 'listed-via-{{ via }}')}", state: touch }\n      delegate_to: "{{ via }}"\n`, { inventoryPath: listing });
+      for (const target of ['localhost', '127.0.0.1']) expect((await run({ ...hostsFromVar, extraVars: { target } })).outcome.status).toBe('successful');
+      for (const via of ['localhost', '127.0.0.1', '::1']) expect((await run({ ...delegated, extraVars: { via } })).outcome.status).toBe('successful');
+      const added = await playbook(
+        'listed-add.yml',
+        `- hosts: local\n  gather_facts: false\n  tasks:\n    - ansible.builtin.add_host: { name: "{{ newhost }}" }\n- hosts: "{{ newhost }}"\n  gather_facts: false\n  tasks:\n    - ansible.builtin.file: { path: "${join(canaryDir, 'listed-added')}", state: touch }\n`,
+        { inventoryPath: listing },
+      );
+      const refused: [PlaybookJobSpec, RegExp][] = [
+        [{ ...added, extraVars: { newhost: 'elsewhere' } }, /host elsewhere is not declared/],
+        [{ ...delegated, extraVars: { via: '127.0.0.9' } }, /delegation target 127\.0\.0\.9 is not declared/],
+      ];
+      for (const [spec, reason] of refused) {
+        expect((await run(spec)).outcome).toEqual({ status: 'error', reason: expect.stringMatching(reason), returnCode: null });
+      }
+      expect((await canaries()).filter((name) => name.startsWith('listed-')).sort()).toEqual([
+        'listed-127.0.0.1',
+        'listed-localhost',
+        'listed-via-127.0.0.1',
+        'listed-via-::1',
+        'listed-via-localhost',
+      ]);
+    });
+  });
+
   it('leaves admin jobs unrestricted', async () => {
     const { outcome } = await run(command('localhost', { moduleArgs: touch('admin'), unrestricted: true }));
     expect(outcome.status).toBe('successful');

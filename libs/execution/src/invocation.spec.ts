@@ -1,4 +1,4 @@
-import { CommandJobSpec, GitJobSpec, JobKind, PlaybookJobSpec } from '@flansible/contracts';
+import { CommandJobSpec, GitJobSpec, JobKind, parseJobSpec, PlaybookJobSpec } from '@flansible/contracts';
 import { buildChildEnv } from './child-env';
 import { serializeExtraVars } from './extra-vars-file';
 import {
@@ -8,6 +8,7 @@ import {
   buildPlaybookInvocation,
   InvalidJobSpecError,
   jobTimeoutSeconds,
+  LIMIT_HOSTS_ENV,
 } from './invocation';
 
 const command = (overrides: Partial<CommandJobSpec> = {}): CommandJobSpec => ({
@@ -305,6 +306,42 @@ describe('limit, check, diff, tags', () => {
     ['too many tags', { skipTags: Array.from({ length: 101 }, (_, i) => `t${i}`) }],
   ])('refuses a %s', (_what, overrides) => {
     expect(() => buildPlaybookInvocation(playbook(overrides), {})).toThrow(InvalidJobSpecError);
+  });
+});
+
+describe('limitHosts (a relaunch)', () => {
+  const hosts = ['web*', '!web1', 'db,web1', '~web', '@hosts', 'a:b', 'web[0]'];
+
+  it('hands the host names to the launcher in a file, never on the command line, keeping the job’s own limit', () => {
+    const file = '/srv/data/tmp/job-1/limit-hosts.json';
+    for (const invocation of [
+      buildPlaybookInvocation(playbook({ limit: 'web', limitHosts: hosts }), { limitHostsFile: file }),
+      buildCommandInvocation(command({ limit: 'web', limitHosts: hosts }), { limitHostsFile: file }, '/'),
+    ]) {
+      expect(invocation.env).toEqual({ [LIMIT_HOSTS_ENV]: file });
+      expect(invocation.args).toContain('--limit=web');
+      expect(invocation.args.join(' ')).not.toMatch(/web\*|~web|@hosts/);
+    }
+    expect(buildCommandInvocation(command(), {}, '/').env).toBeUndefined();
+    expect(buildPlaybookGitPullInvocation('/srv/playbooks/web').env).not.toHaveProperty(LIMIT_HOSTS_ENV);
+  });
+
+  it.each<[string, unknown]>([
+    ['an empty list', []],
+    ['a string', 'web1'],
+    ['an empty name', ['']],
+    ['a name with NUL', ['a\0b']],
+    ['a name that is not a string', [1]],
+    ['a name too long', ['x'.repeat(1025)]],
+    ['too many names', Array.from({ length: 10_001 }, (_, i) => `h${i}`)],
+  ])('refuses %s', (_what, limitHosts) => {
+    const spec = command({ limitHosts: limitHosts as string[] });
+    expect(() => buildCommandInvocation(spec, { limitHostsFile: '/tmp/x' }, '/')).toThrow(InvalidJobSpecError);
+    expect(() => parseJobSpec(spec)).toThrow(InvalidJobSpecError);
+  });
+
+  it('refuses host names without their file rather than running on every host', () => {
+    expect(() => buildPlaybookInvocation(playbook({ limitHosts: ['web1'] }), {})).toThrow('limitHosts needs its file');
   });
 });
 

@@ -8,6 +8,7 @@ import {
   TextRules,
   optionalAbsolutePath,
   optionalBoolean,
+  optionalHostNameList,
   optionalInteger,
   optionalModuleArgs,
   optionalTagList,
@@ -32,10 +33,25 @@ export interface Invocation {
   env?: Readonly<Record<string, string>>;
 }
 
-/** Files the executor prepares for one run (the extra vars: extra-vars-file.ts). */
+/** Files the executor prepares for one run (extra-vars-file.ts, limit-hosts-file.ts). */
 export interface InvocationFiles {
   /** Extra vars file, passed as `--extra-vars=@<file>`. */
   extraVarsFile?: string;
+  /** The relaunch's host names (spec.limitHosts), for the launcher: LIMIT_HOSTS_ENV. */
+  limitHostsFile?: string;
+}
+
+/** Where the launcher (flansible_launch.py) reads a relaunch's host names from. */
+export const LIMIT_HOSTS_ENV = 'FLANSIBLE_LIMIT_HOSTS';
+
+/**
+ * The launcher's variable naming the file of spec.limitHosts; nothing without them. The names
+ * never go on the command line: `--limit` would read them as patterns (flansible_launch.py).
+ */
+function limitHostsEnv(spec: AnsibleRunOptions, files: InvocationFiles): Record<string, string> | undefined {
+  if (optionalHostNameList(spec.limitHosts, 'limitHosts').length === 0) return undefined;
+  if (files.limitHostsFile === undefined) throw new InvalidJobSpecError('limitHosts needs its file');
+  return { [LIMIT_HOSTS_ENV]: requireAbsolutePath(files.limitHostsFile, 'limitHostsFile') };
 }
 
 /** What every builder below throws; the rules live in contracts (job-spec-rules.ts). */
@@ -109,7 +125,7 @@ export function buildCommandInvocation(spec: CommandJobSpec, files: InvocationFi
   const moduleArgs = moduleArgsText(spec.moduleArgs);
   if (moduleArgs !== undefined) args.push(`--args=${moduleArgs}`);
   args.push('--', requireText(spec.hostPattern, 'hostPattern', TextRules.hostPattern));
-  return { command: 'ansible', args, cwd, label: 'ansible' };
+  return withEnv({ command: 'ansible', args, cwd, label: 'ansible' }, limitHostsEnv(spec, files));
 }
 
 /** `ansible-playbook [options] [--vault-password-file=…] -- <playbook>`, run in the playbook's directory. */
@@ -119,12 +135,17 @@ export function buildPlaybookInvocation(spec: PlaybookJobSpec, files: Invocation
   const vaultFile = optionalAbsolutePath(spec.vaultFile, 'vaultFile');
   if (vaultFile !== undefined) args.push(`--vault-password-file=${vaultFile}`);
   args.push('--', requireAbsolutePath(spec.playbookPath, 'playbookPath'));
-  return {
+  const invocation = {
     command: 'ansible-playbook',
     args,
     cwd: requireAbsolutePath(spec.playbookDir, 'playbookDir'),
     label: 'ansible-playbook',
   };
+  return withEnv(invocation, limitHostsEnv(spec, files));
+}
+
+function withEnv(invocation: Invocation, env: Record<string, string> | undefined): Invocation {
+  return env === undefined ? invocation : { ...invocation, env };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { FlansibleConfig } from '@flansible/config';
-import { JobKind, JobOutcome, JobSpec, JobStatus, NewJobEvent, optionalBoolean } from '@flansible/contracts';
+import { JobKind, JobOutcome, JobSpec, JobStatus, NewJobEvent, optionalBoolean, optionalHostNameList } from '@flansible/contracts';
 import { PathNotFoundError, PathOutsideRootError, WorkspaceService } from '@flansible/workspace';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import { findCallbackPluginDir } from './callback-plugin';
 import { ansibleLocalTempDir, buildChildEnv } from './child-env';
 import { confineJobPaths, PathConfinementError } from './confine-job-paths';
 import { createJobTempDir, JobTempDir, writeExtraVarsFile } from './extra-vars-file';
+import { writeLimitHostsFile } from './limit-hosts-file';
 import {
   buildCommandInvocation,
   buildGitInvocations,
@@ -145,14 +146,22 @@ export class JobExecutor {
         tempDir = await createJobTempDir(this.config.dataDir);
         files.extraVarsFile = await writeExtraVarsFile(tempDir.path, confined.extraVars);
       }
+      const limitHosts = confined.kind === JobKind.Git ? [] : optionalHostNameList(confined.limitHosts, 'limitHosts');
+      if (limitHosts.length) {
+        tempDir ??= await createJobTempDir(this.config.dataDir);
+        files.limitHostsFile = await writeLimitHostsFile(tempDir.path, limitHosts);
+      }
       // Every step is built (and so validated) before the first one runs.
       const steps = await this.stepsOf(confined, files);
       await mkdir(ansibleLocalTempDir(this.config.dataDir), { recursive: true, mode: 0o700 });
       const env = buildChildEnv(process.env, this.config.dataDir, { callbackPluginDir: events ? this.callbackPluginDir : null });
       // Ansible always starts through flansible_launch.py (its own Python), which installs the
-      // guard for everyone but admins; a guarded job never runs without it.
+      // guard for everyone but admins and narrows a relaunch to its hosts: neither a guarded job
+      // nor a relaunch ever runs without it.
       const launcher = findAnsibleLauncher(env.PATH);
-      if (guarded && typeof launcher === 'string') return errorOutcome(`Could not start ${steps[steps.length - 1].invocation.label}: ${launcher}`);
+      if ((guarded || limitHosts.length) && typeof launcher === 'string') {
+        return errorOutcome(`Could not start ${steps[steps.length - 1].invocation.label}: ${launcher}`);
+      }
       let guardReport: string | null = null;
       if (guarded) {
         tempDir ??= await createJobTempDir(this.config.dataDir);

@@ -109,14 +109,14 @@ describe('JobRunnerService', () => {
     await queue.publish(removed);
     expect(await finished(removed.jobId)).toMatchObject({ status: JobStatus.Error, reason: 'submitter no longer allowed: user removed', returnCode: null });
     expect(await store.readOutput(removed.jobId)).toBe('');
-    // An admin's spec (localhost, unrestricted) checked for someone who is no admin (any more).
+    // An admin's spec (unrestricted: no guard inside Ansible) checked for someone who is no admin (any more).
     const rbac = app.get(RbacService);
     await writeFile(sandbox.config.rbacFile, JSON.stringify({ rbac: [...SANDBOX_RBAC.rbac, { user: 'demoted', password: 'x', inventories: ['local'] }] }));
     expect(await rbac.reload()).toBe(true);
     const demoted = message({ ...ping(), unrestricted: true } as JobSpec);
     await store.createJob({ id: demoted.jobId, submittedBy: 'demoted', spec: demoted.spec, createdAt: new Date() });
     await queue.publish(demoted);
-    expect(await finished(demoted.jobId)).toMatchObject({ status: JobStatus.Error, reason: 'submitter no longer allowed: host localhost' });
+    expect(await finished(demoted.jobId)).toMatchObject({ status: JobStatus.Error, reason: 'submitter no longer allowed: unrestricted (admin) run' });
     expect(await store.readOutput(demoted.jobId)).toBe('');
   });
 

@@ -154,6 +154,18 @@ describe('FlansibleClient', () => {
     expect(Object.fromEntries(new URL(events.url, server.baseUrl).searchParams)).toEqual({ after: '10', limit: '5', host: 'web1', type: 'host_failed,host_unreachable' });
   });
 
+  it('relaunches a job on some of its hosts, with an Idempotency-Key, and rejects with the server\'s 409', async () => {
+    answers['POST /api/v1/jobs/j%2F5/relaunch'] = (req) =>
+      JSON.parse(req.body).hosts === 'unreachable'
+        ? { status: 409, body: { statusCode: 409, error: 'Conflict', message: 'No host of job j/5 matches hosts=unreachable' } }
+        : { status: 202, body: { id: 'j6', status: 'queued', relaunch_of: 'j/5' }, headers: { location: '/api/v1/jobs/j6' } };
+    expect(await client().relaunchJob('j/5', 'failed', { idempotencyKey: 'retry-web' })).toMatchObject({ id: 'j6', relaunch_of: 'j/5' });
+    await expect(client().relaunchJob('j/5', 'unreachable')).rejects.toMatchObject({ status: 409, body: { message: 'No host of job j/5 matches hosts=unreachable' } });
+    const [relaunched, refused] = server.requests;
+    expect([relaunched.method, relaunched.url, JSON.parse(relaunched.body), relaunched.headers['idempotency-key']]).toEqual(['POST', '/api/v1/jobs/j%2F5/relaunch', { hosts: 'failed' }, 'retry-web']);
+    expect(refused.headers['idempotency-key']).toBeUndefined();
+  });
+
   it('turns an error answer into FlansibleApiError with the server\'s error body', async () => {
     const body = { statusCode: 400, error: 'Bad Request', message: '2 problems', details: ['module must be a string', 'forks must not be greater than 500'] };
     answers['POST /api/v1/jobs/command'] = () => ({ status: 400, body });

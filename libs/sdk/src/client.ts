@@ -25,6 +25,7 @@ import {
   type ListedPlaybook,
   type OutputPage,
   type OutputRange,
+  type RelaunchHosts,
   type RunCommandRequest,
   type RunPlaybookRequest,
   type SubmitCommandRequest,
@@ -238,6 +239,22 @@ export class FlansibleClient {
   /** Per-host counts (ok, changed, failed, unreachable, skipped, rescued, ignored). */
   getJobSummary(id: string, options: CallOptions = {}): Promise<JobSummary> {
     return ok(`GET /api/v1/jobs/${id}/summary`, this.raw.GET('/api/v1/jobs/{id}/summary', { params: { path: { id } }, signal: options.signal }));
+  }
+
+  /**
+   * Relaunches a finished job (`POST /api/v1/jobs/{id}/relaunch`) on all, the failed, the
+   * unreachable or the failed and unreachable hosts of its results; resolves with the new job,
+   * whose `relaunch_of` is `id`. The server reuses the job's own request, extra vars included.
+   */
+  relaunchJob(id: string, hosts: RelaunchHosts, options: SubmitOptions = {}): Promise<JobResource> {
+    return ok(
+      `POST /api/v1/jobs/${id}/relaunch`,
+      this.raw.POST('/api/v1/jobs/{id}/relaunch', {
+        params: { path: { id }, header: idempotency(options) },
+        body: { hosts },
+        signal: options.signal,
+      }),
+    );
   }
 
   /** Cancels: a queued job never starts, a running one's process tree is stopped. Ended jobs stay as they are. */

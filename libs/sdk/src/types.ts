@@ -34,6 +34,9 @@ export type JobEventType = JobEvent['type'];
 export type EventPage = Schemas['EventPageDto'];
 export type JobSummary = Schemas['JobSummaryDto'];
 export type HostSummary = Schemas['HostSummaryDto'];
+export type RelaunchJobRequest = Schemas['RelaunchJobDto'];
+/** Which hosts of a finished job's results a relaunch runs on. */
+export type RelaunchHosts = RelaunchJobRequest['hosts'];
 
 // API tokens.
 

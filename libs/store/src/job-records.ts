@@ -25,6 +25,8 @@ export interface JobRecord {
   cancelReason: string | null;
   /** The submitting HTTP request's id (X-Request-Id), for the logs. */
   requestId: string | null;
+  /** The job this one relaunches (its failed hosts, say); null for a fresh submission. */
+  relaunchOf: string | null;
   /** Lines of output stored so far (a last line without its newline counts). */
   outputLines: number;
   /** Events stored so far; the last event's counter. */
@@ -39,6 +41,8 @@ export interface NewJob {
   priority?: number;
   /** The submitting HTTP request's id. */
   requestId?: string;
+  /** The job this one relaunches. */
+  relaunchOf?: string;
   /** With submittedBy, makes a retried submission return the first job instead of a new one. */
   idempotencyKey?: string;
   /** What the request sent with that key asked for: a retry must ask for the same. */

@@ -30,6 +30,8 @@ export interface JobsTable {
   /** Migration 0004: the reason the (first) cancel request of a running job gave. */
   cancel_reason: ColumnType<string | null, string | null | undefined, string | null>;
   request_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Migration 0010: the job a relaunch repeats. */
+  relaunch_of: ColumnType<string | null, string | null | undefined, string | null>;
   /** Migration 0006: method, route and body digest of the request the idempotency key was sent with. */
   idempotency_fingerprint: ColumnType<string | null, string | null | undefined, string | null>;
   /** Migration 0006: set while the keyed submission may still fail and free its key. */

@@ -8,6 +8,7 @@ import { idempotencyFingerprint } from './migrations/0006-idempotency-fingerprin
 import { requestId } from './migrations/0007-request-id';
 import { apiTokens } from './migrations/0008-api-tokens';
 import { webhooks } from './migrations/0009-webhooks';
+import { relaunchOf } from './migrations/0010-relaunch-of';
 import { StoreDialect } from './store-database';
 
 /** Named so an operator sharing a PostgreSQL database can tell whose bookkeeping tables these are. */
@@ -33,6 +34,7 @@ export const STORE_MIGRATIONS = [
   '0007_request_id',
   '0008_api_tokens',
   '0009_webhooks',
+  '0010_relaunch_of',
 ] as const;
 export type StoreMigrationName = (typeof STORE_MIGRATIONS)[number];
 
@@ -51,6 +53,7 @@ export class StoreMigrationProvider implements MigrationProvider {
       '0007_request_id': requestId(),
       '0008_api_tokens': apiTokens(),
       '0009_webhooks': webhooks(this.dialect),
+      '0010_relaunch_of': relaunchOf(),
     };
   }
 }

@@ -14,6 +14,9 @@ export const IdempotencyKey = createParamDecorator((_data: unknown, context: Exe
   if (typeof value !== 'string' || !FieldGrammar.idempotencyKey.test(value)) {
     throw new BadRequestException('Idempotency-Key must be 1-200 printable ASCII characters without spaces');
   }
-  const route = `${req.baseUrl ?? ''}${(req.route as { path?: string } | undefined)?.path ?? req.path}`;
+  // The route with its parameters filled in: a key that relaunched job A is not the same request
+  // when sent to relaunch job B.
+  const pattern = `${req.baseUrl ?? ''}${(req.route as { path?: string } | undefined)?.path ?? req.path}`;
+  const route = pattern.replace(/:(\w+)/g, (param, name: string) => String(req.params?.[name] ?? param));
   return { key: value, fingerprint: requestFingerprint(req.method, route, req.body) };
 });

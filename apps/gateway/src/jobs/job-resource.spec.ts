@@ -21,6 +21,7 @@ const job = (moduleArgs: string | Record<string, unknown>): JobRecord => ({
   eventCount: 0,
   cancelReason: null,
   requestId: null,
+  relaunchOf: null,
 });
 
 describe('hideArgumentValues', () => {

@@ -5,23 +5,24 @@ import { AuthenticatedUser, JobPolicyService } from '@flansible/auth';
 import { FlansibleConfig } from '@flansible/config';
 import {
   AnsibleRunOptions,
+  CommandJobSpec,
   InvalidJobSpecError,
   JOB_MESSAGE_SCHEMA_VERSION,
   JobKind,
   JobSpec,
   parseJobSpec,
+  PlaybookJobSpec,
 } from '@flansible/contracts';
 import { FlansibleMetrics } from '@flansible/metrics';
 import { JobQueue, QueueUnavailableError } from '@flansible/queue';
 import { GatewayJobStore } from '@flansible/store';
 import { WorkspaceService } from '@flansible/workspace';
-import { AnsibleCommandDto } from './dto/ansible-command.dto';
-import { AnsiblePlaybookDto } from './dto/ansible-playbook.dto';
 import { AnsibleRunOptionsDto } from './dto/ansible-run-options.dto';
 import { GitUpdateDto } from './dto/git-update.dto';
 import { IdempotencyService, IdempotentRequest } from './idempotency.service';
 import { JobQuotaService } from './job-quota.service';
-import { JobOptionsDto, PlaybookTagsDto } from './dto/job-options.dto';
+import { JobOptionsDto } from './dto/job-options.dto';
+import { CommandRequest, commandRequestOf, PlaybookRequest, playbookRequestOf } from './stored-request';
 
 /** A submission's result: the job's id, and false when an Idempotency-Key named an earlier job. */
 export interface SubmittedJob {
@@ -32,6 +33,12 @@ export interface SubmittedJob {
 export interface SubmitOptions {
   /** With the user, makes a retried submission return the first job instead of running twice. */
   idempotency?: IdempotentRequest;
+}
+
+/** A relaunch: which job it repeats, and the hosts (exact names) it is narrowed to. */
+export interface Relaunch {
+  of: string;
+  hosts: string[];
 }
 
 type RunRequest = AnsibleRunOptionsDto & Partial<JobOptionsDto>;
@@ -56,44 +63,12 @@ export class JobSubmissionService {
     private readonly metrics: FlansibleMetrics,
   ) {}
 
-  submitCommand(user: AuthenticatedUser, dto: AnsibleCommandDto & Partial<JobOptionsDto>, options: SubmitOptions = {}): Promise<SubmittedJob> {
-    const hostPattern = (dto.host_pattern ?? dto.host_filter) as string;
-    this.policy.authorizeModule(user, dto.module);
-    this.policy.authorizeHostPattern(user, hostPattern);
-    this.policy.authorizeVariables(user, 'module_args', dto.module_args);
-    this.policy.authorizeModuleArguments(user, dto.module, dto.module_args);
-    return this.enqueue(user, {
-      kind: JobKind.Command,
-      hostPattern,
-      module: dto.module,
-      moduleArgs: dto.module_args,
-      ...this.runOptions(user, dto),
-    }, options);
+  submitCommand(user: AuthenticatedUser, dto: CommandRequest, options: SubmitOptions = {}): Promise<SubmittedJob> {
+    return this.enqueue(user, this.commandSpec(user, dto), options);
   }
 
-  submitPlaybook(
-    user: AuthenticatedUser,
-    dto: AnsiblePlaybookDto & Partial<JobOptionsDto & PlaybookTagsDto>,
-    options: SubmitOptions = {},
-  ): Promise<SubmittedJob> {
-    const { playbookDir, playbookPath } = this.workspace.resolvePlaybook(dto.playbook_dir, dto.playbook);
-    this.policy.authorizePlaybook(user, playbookPath);
-    this.policy.authorizeTags(user, dto.tags, dto.skip_tags);
-    if (dto.update_git_repo) {
-      this.policy.authorizeGit(user);
-      // git pulls in the playbook directory itself, so it must be the top of a checkout.
-      this.workspace.resolveRepoDir(dto.playbook_dir);
-    }
-    return this.enqueue(user, {
-      kind: JobKind.Playbook,
-      playbookDir,
-      playbookPath,
-      vaultFile: dto.vault_file === undefined || dto.vault_file === null ? undefined : this.policy.authorizeVaultFile(user, dto.vault_file),
-      updateGitRepo: dto.update_git_repo,
-      tags: dto.tags,
-      skipTags: dto.skip_tags,
-      ...this.runOptions(user, dto),
-    }, options);
+  submitPlaybook(user: AuthenticatedUser, dto: PlaybookRequest, options: SubmitOptions = {}): Promise<SubmittedJob> {
+    return this.enqueue(user, this.playbookSpec(user, dto), options);
   }
 
   submitGitUpdate(user: AuthenticatedUser, dto: GitUpdateDto): Promise<SubmittedJob> {
@@ -105,6 +80,53 @@ export class JobSubmissionService {
       branch: dto.branch_name ?? 'master',
       reset: dto.reset ?? false,
     });
+  }
+
+  /**
+   * Submits a stored job again for `user`, narrowed to `relaunch.hosts`: as the request that
+   * would submit it (stored-request.ts), through every check a fresh submission goes through,
+   * with the user's rights of now. A relaunch runs a job: whatever else a submission must pass
+   * (a token's `run` scope, say) it must pass too.
+   */
+  resubmit(user: AuthenticatedUser, original: CommandJobSpec | PlaybookJobSpec, relaunch: Relaunch, options: SubmitOptions = {}): Promise<SubmittedJob> {
+    const spec = original.kind === JobKind.Command ? this.commandSpec(user, commandRequestOf(original)) : this.playbookSpec(user, playbookRequestOf(original));
+    return this.enqueue(user, { ...spec, limitHosts: relaunch.hosts }, options, relaunch.of);
+  }
+
+  private commandSpec(user: AuthenticatedUser, dto: CommandRequest): CommandJobSpec {
+    const hostPattern = (dto.host_pattern ?? dto.host_filter) as string;
+    this.policy.authorizeModule(user, dto.module);
+    this.policy.authorizeHostPattern(user, hostPattern);
+    this.policy.authorizeVariables(user, 'module_args', dto.module_args);
+    this.policy.authorizeModuleArguments(user, dto.module, dto.module_args);
+    return {
+      kind: JobKind.Command,
+      hostPattern,
+      module: dto.module,
+      moduleArgs: dto.module_args,
+      ...this.runOptions(user, dto),
+    };
+  }
+
+  private playbookSpec(user: AuthenticatedUser, dto: PlaybookRequest): PlaybookJobSpec {
+    const { playbookDir, playbookPath } = this.workspace.resolvePlaybook(dto.playbook_dir, dto.playbook);
+    this.policy.authorizePlaybook(user, playbookPath);
+    this.policy.authorizeTags(user, dto.tags, dto.skip_tags);
+    if (dto.update_git_repo) {
+      this.policy.authorizeGit(user);
+      // git pulls in the playbook directory itself, so it must be the top of a checkout.
+      this.workspace.resolveRepoDir(dto.playbook_dir);
+    }
+    return {
+      kind: JobKind.Playbook,
+      playbookDir,
+      playbookPath,
+      vaultFile: dto.vault_file === undefined || dto.vault_file === null ? undefined : this.policy.authorizeVaultFile(user, dto.vault_file),
+      updateGitRepo: dto.update_git_repo,
+      tags: dto.tags,
+      skipTags: dto.skip_tags,
+      ...this.runOptions(user, dto),
+    };
   }
 
   private runOptions(user: AuthenticatedUser, dto: RunRequest): AnsibleRunOptions {
@@ -133,15 +155,16 @@ export class JobSubmissionService {
     };
   }
 
-  private enqueue(user: AuthenticatedUser, spec: JobSpec, options: SubmitOptions = {}): Promise<SubmittedJob> {
+  /** `relaunchOf`: the job this one repeats. */
+  private enqueue(user: AuthenticatedUser, spec: JobSpec, options: SubmitOptions = {}, relaunchOf?: string): Promise<SubmittedJob> {
     checkAsRunnerWould(spec);
     const request = options.idempotency;
-    if (request === undefined) return this.storeAndPublish(user, spec);
+    if (request === undefined) return this.storeAndPublish(user, spec, undefined, relaunchOf);
     // A retry on this gateway waits for the outcome of the attempt before it.
-    return this.idempotency.oneAtATime(user.name, request, () => this.storeAndPublish(user, spec, request));
+    return this.idempotency.oneAtATime(user.name, request, () => this.storeAndPublish(user, spec, request, relaunchOf));
   }
 
-  private async storeAndPublish(user: AuthenticatedUser, spec: JobSpec, request?: IdempotentRequest): Promise<SubmittedJob> {
+  private async storeAndPublish(user: AuthenticatedUser, spec: JobSpec, request?: IdempotentRequest, relaunchOf?: string): Promise<SubmittedJob> {
     const submittedAt = new Date();
     // Set by RequestIdMiddleware for this request: stored with the job, carried in its message.
     const { requestId } = currentLogFields();
@@ -158,6 +181,7 @@ export class JobSubmissionService {
         // From now, not submittedAt: the publish deadline starts after any wait for the quota.
         idempotencyPendingUntil: request && this.idempotency.pendingUntil(new Date()),
         requestId,
+        relaunchOf,
       }),
     );
     const { id, created } = stored;
@@ -184,7 +208,7 @@ export class JobSubmissionService {
     // The outbox flag; unset, the job counts as never published and the reconciler publishes it again (harmless).
     await this.store.markPublished(id, new Date()).catch((err: Error) => this.logger.warn(`Job ${id} queued but not marked published: ${err.message}`));
     if (request) await this.confirmKey(id);
-    this.logger.log(`Job ${id} queued: ${spec.kind} by ${user.name}`);
+    this.logger.log(`Job ${id} queued: ${spec.kind} by ${user.name}${relaunchOf ? `, relaunching ${relaunchOf}` : ''}`);
     this.metrics.jobSubmitted(spec.kind);
     return { id, created };
   }

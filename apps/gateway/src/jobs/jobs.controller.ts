@@ -23,11 +23,13 @@ import { EventPageDto, EventsQueryDto, JobSummaryDto } from './dto/job-events.dt
 import { OutputPageDto, OutputQueryDto } from './dto/job-output.dto';
 import { JobPageDto, JobResourceDto } from './dto/job-resource.dto';
 import { ListJobsQueryDto } from './dto/list-jobs-query.dto';
+import { RelaunchJobDto } from './dto/relaunch-job.dto';
 import { SubmitCommandJobDto, SubmitPlaybookJobDto } from './dto/submit-job.dto';
 import { IdempotencyKey } from './idempotency-key.decorator';
 import { IdempotentRequest } from './idempotency.service';
 import { JobControlService } from './job-control.service';
 import { JobQueryService } from './job-query.service';
+import { JobRelaunchService } from './job-relaunch.service';
 import { JobStreamService } from './job-stream.service';
 import { JobSubmissionService, SubmittedJob } from './job-submission.service';
 
@@ -49,6 +51,16 @@ const ApiIdempotency = () =>
 
 const LOCATION_HEADER = { Location: { description: "The job's URL", schema: { type: 'string' } } };
 
+/** A route that queues a job: 202 with the job and its Location, an Idempotency-Key, the submission errors. */
+const ApiLaunch = () =>
+  applyDecorators(
+    HttpCode(HttpStatus.ACCEPTED),
+    ApiIdempotency(),
+    ApiAcceptedResponse({ type: JobResourceDto, description: 'Queued', headers: LOCATION_HEADER }),
+    ApiOkResponse({ type: JobResourceDto, description: 'An Idempotency-Key retry: the job the first attempt created', headers: LOCATION_HEADER }),
+    ApiSubmissionErrors(),
+  );
+
 /** The versioned resource API: jobs with history, output ranges, events, summary, live stream, cancel. */
 @ApiTags('jobs')
 @ApiAuthenticated()
@@ -60,16 +72,13 @@ export class JobsController {
     private readonly query: JobQueryService,
     private readonly control: JobControlService,
     private readonly streams: JobStreamService,
+    private readonly relaunches: JobRelaunchService,
   ) {}
 
   /** Run an ad-hoc command. */
   @Post('command')
   @RequiresScope(ApiTokenScope.Run)
-  @HttpCode(HttpStatus.ACCEPTED)
-  @ApiIdempotency()
-  @ApiAcceptedResponse({ type: JobResourceDto, description: 'Queued', headers: LOCATION_HEADER })
-  @ApiOkResponse({ type: JobResourceDto, description: 'An Idempotency-Key retry: the job the first attempt created', headers: LOCATION_HEADER })
-  @ApiSubmissionErrors()
+  @ApiLaunch()
   @ApiForbiddenResponse({ type: ErrorBodyDto, description: 'Inventory, module, host, become or ansible_* variable not allowed' })
   async submitCommand(
     @CurrentUser() user: AuthenticatedUser,
@@ -83,11 +92,7 @@ export class JobsController {
   /** Run a playbook from the playbook root. */
   @Post('playbook')
   @RequiresScope(ApiTokenScope.Run)
-  @HttpCode(HttpStatus.ACCEPTED)
-  @ApiIdempotency()
-  @ApiAcceptedResponse({ type: JobResourceDto, description: 'Queued', headers: LOCATION_HEADER })
-  @ApiOkResponse({ type: JobResourceDto, description: 'An Idempotency-Key retry: the job the first attempt created', headers: LOCATION_HEADER })
-  @ApiSubmissionErrors()
+  @ApiLaunch()
   @ApiForbiddenResponse({ type: ErrorBodyDto, description: 'Inventory, playbook, vault file, become, git or ansible_* variable not allowed, or a path outside its root' })
   async submitPlaybook(
     @CurrentUser() user: AuthenticatedUser,
@@ -189,6 +194,26 @@ export class JobsController {
     @Res() res: Response,
   ): Promise<void> {
     await this.streams.stream(user, id, lastEventId, res);
+  }
+
+  /**
+   * Relaunch a finished job on all, the failed, the unreachable, or the failed and unreachable
+   * hosts of its results: the same request (extra vars as stored, never resent), narrowed to
+   * those hosts by name within its own limit, checked against the caller's rights of now.
+   */
+  @Post(':id/relaunch')
+  @RequiresScope(ApiTokenScope.Run)
+  @ApiLaunch()
+  @ApiForbiddenResponse({ type: ErrorBodyDto, description: 'Not the submitter or an admin, or a right the job needs is no longer granted' })
+  @ApiConflictResponse({ type: ErrorBodyDto, description: 'The job has not finished, is a git update, or no host of its results matches' })
+  async relaunchJob(
+    @CurrentUser() user: AuthenticatedUser,
+    @Param('id') id: string,
+    @Body() dto: RelaunchJobDto,
+    @IdempotencyKey() idempotency: IdempotentRequest | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<JobResourceDto> {
+    return this.accepted(user, await this.relaunches.relaunch(user, id, dto.hosts, { idempotency }), res);
   }
 
   /** Cancel: a queued job never starts; a running one's process tree is stopped. */

@@ -34,11 +34,14 @@ export interface TestGatewayOptions {
 const LOCAL_INVENTORY = '[local]\nlocalhost ansible_connection=local\n';
 const OK_PLAYBOOK = '- hosts: all\n  gather_facts: false\n  tasks: []\n';
 
-/** The users of the generated workspace: an admin, a user of `dev` alone, one of `prod` alone without git. */
+/**
+ * The users of the generated workspace: an admin, a user of `dev` alone who may use git, one of
+ * `prod` alone without git (the default).
+ */
 export const TEST_USERS = {
   admin: { user: 'admin', password: 'admin', inventories: [] },
-  devadmin: { user: 'devadmin', password: 'devpassword', inventories: ['dev'] },
-  produser: { user: 'produser', password: 'prodpassword', inventories: ['prod'], git: false },
+  devadmin: { user: 'devadmin', password: 'devpassword', inventories: ['dev'], git: true },
+  produser: { user: 'produser', password: 'prodpassword', inventories: ['prod'] },
 } as const;
 
 /** Playbook and inventory roots, a data directory and rbac.json in a temporary directory. */

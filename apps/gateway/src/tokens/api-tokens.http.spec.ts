@@ -118,6 +118,8 @@ describe('API tokens (in-process HTTP)', () => {
       ['post', '/api/ansibleplaybook', { playbook_dir: 'app', playbook: 'ok.yml', inventory: 'dev' }],
       ['post', '/api/git', { playbook_dir: 'app' }],
       ['post', `/api/v1/jobs/${job}/cancel`, {}],
+      ['post', `/api/v1/jobs/${job}/relaunch`, { hosts: 'all' }],
+      ['post', '/api/v1/webhooks', { url: 'https://hooks.example.com/x', events: ['job.finished'] }],
       ['post', '/api/v1/tokens', { name: 'more', scope: 'read' }],
       ['delete', `/api/v1/tokens/${run.id}`, {}],
     ];

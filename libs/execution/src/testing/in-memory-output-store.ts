@@ -49,6 +49,7 @@ export class InMemoryOutputStore implements GatewayJobStore, RunnerJobStore {
       cancelRequestedAt: null,
       cancelReason: null,
       requestId: job.requestId ?? null,
+      relaunchOf: job.relaunchOf ?? null,
       outputLines: 0,
       eventCount: 0,
     });

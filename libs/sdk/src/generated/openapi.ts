@@ -262,6 +262,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/jobs/{id}/relaunch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Relaunch a finished job on all, the failed, the unreachable, or the failed and unreachable
+         *     hosts of its results: the same request (extra vars as stored, never resent), narrowed to
+         *     those hosts by name within its own limit, checked against the caller's rights of now.
+         */
+        post: operations["relaunchJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/jobs/{id}/stream": {
         parameters: {
             query?: never;
@@ -600,6 +621,8 @@ export interface components {
             /** @description Real path of the inventory. */
             inventory?: string;
             limit?: string;
+            /** @description A relaunch's hosts: exact names from the job it repeats, within `limit`. */
+            limit_hosts?: string[];
             module?: string;
             /**
              * @description Module arguments as submitted, for the submitter and admins. Other readers (users of the same
@@ -638,6 +661,8 @@ export interface components {
             priority: number;
             /** @description One-line reason for every non-successful end. */
             reason: string | null;
+            /** @description The job this one relaunches (POST /api/v1/jobs/{id}/relaunch); null for any other job. */
+            relaunch_of: string | null;
             request: components["schemas"]["JobRequestDto"];
             /** @description The submitting request's id (its X-Request-Id, or one the gateway made): in every log line about the job. */
             request_id: string | null;
@@ -690,6 +715,14 @@ export interface components {
             checks: components["schemas"]["ReadinessChecksDto"];
             /** @enum {string} */
             status: "ok";
+        };
+        RelaunchJobDto: {
+            /**
+             * @description Which hosts of the job's per-host results (its summary) to run on again: every one, those
+             *     that failed (a rescued or ignored failure does not count), those unreachable, or both.
+             * @enum {string}
+             */
+            hosts: "all" | "failed" | "unreachable" | "failed_and_unreachable";
         };
         SubmitCommandJobDto: {
             /** @description Run with privilege escalation (`--become`). */
@@ -1387,6 +1420,14 @@ export interface operations {
                     "application/json": components["schemas"]["JobResourceDto"];
                 };
             };
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobResourceDto"];
+                };
+            };
             /** @description Queued */
             202: {
                 headers: {
@@ -1511,6 +1552,14 @@ export interface operations {
                 headers: {
                     /** @description The job's URL */
                     Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobResourceDto"];
+                };
+            };
+            201: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -1854,6 +1903,150 @@ export interface operations {
             };
             /** @description Too many failed logins; see Retry-After */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+        };
+    };
+    relaunchJob: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retrying the same request with the same key returns the job the first request created instead of running it twice. A key belongs to the request it was first sent with (method, route and body); a key whose first request failed is free again. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RelaunchJobDto"];
+            };
+        };
+        responses: {
+            /** @description An Idempotency-Key retry: the job the first attempt created */
+            200: {
+                headers: {
+                    /** @description The job's URL */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobResourceDto"];
+                };
+            };
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobResourceDto"];
+                };
+            };
+            /** @description Queued */
+            202: {
+                headers: {
+                    /** @description The job's URL */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobResourceDto"];
+                };
+            };
+            /** @description Missing, mistyped or unknown field, or malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Missing or wrong credentials, or an unknown, revoked or expired API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Not the submitter or an admin, or a right the job needs is no longer granted */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Unknown job, or one this user may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /**
+             * @description The job has not finished, is a git update, or no host of its results matches
+             *
+             *     The first request with this Idempotency-Key is still under way: retry (see Retry-After)
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Body larger than body_limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description This Idempotency-Key was used for a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Too many failed logins, or the user already has max_jobs_per_user jobs queued or running: nothing stored; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"];
+                };
+            };
+            /** @description Job queue unavailable: nothing stored or run */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { createJobStore, openStoreDatabase } from '../create-job-store';
 import { JobStore } from '../job-store';
 import { migrateTo } from '../store-migrations';
-import { newJob } from '../testing/job-fixtures';
+import { newJob, oldSchemaJobRow } from '../testing/job-fixtures';
 import { StoreBackend, StoreLocation, withMigratedStores } from '../testing/store-backends';
 
 const t = (s: number) => new Date(Date.UTC(2034, 0, 1, 0, 0, s));
@@ -69,18 +69,7 @@ export function describeJobOutbox(backend: StoreBackend): void {
       try {
         await migrateTo(db, dialect, '0004_cancel_reason');
         // A row as the code of that schema wrote it (today's createJob writes later columns too).
-        await db
-          .insertInto('jobs')
-          .values({
-            id: before.id,
-            kind: before.spec.kind,
-            status: JobStatus.Queued,
-            submitted_by: before.submittedBy,
-            spec: JSON.stringify(before.spec),
-            created_at: before.createdAt.getTime(),
-            priority: 0,
-          } as never)
-          .execute();
+        await db.insertInto('jobs').values(oldSchemaJobRow(before, { priority: 0 })).execute();
       } finally {
         await db.destroy();
       }

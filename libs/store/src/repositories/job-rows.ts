@@ -41,6 +41,7 @@ export function toRecord(row: Selectable<JobsTable>): JobRecord {
     cancelRequestedAt: toDate(row.cancel_requested_at),
     cancelReason: row.cancel_reason ?? null,
     requestId: row.request_id ?? null,
+    relaunchOf: row.relaunch_of ?? null,
     outputLines: Number(row.output_lines),
     eventCount: Number(row.event_count),
   };

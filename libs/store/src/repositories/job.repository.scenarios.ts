@@ -1,8 +1,10 @@
 import { JobKind, JobOutcome, JobStatus } from '@flansible/contracts';
 import { randomUUID } from 'node:crypto';
+import { createJobStore, openStoreDatabase } from '../create-job-store';
 import { JobStore } from '../job-store';
-import { commandSpec, failed, gitSpec, newJob, successful } from '../testing/job-fixtures';
-import { StoreBackend, withMigratedStores } from '../testing/store-backends';
+import { migrateTo } from '../store-migrations';
+import { commandSpec, failed, gitSpec, newJob, oldSchemaJobRow, successful } from '../testing/job-fixtures';
+import { StoreBackend, StoreLocation, withMigratedStores } from '../testing/store-backends';
 
 /** JobRepository: create, find, count, claim and complete, and the fair claim of the next job. */
 export function describeJobRepository(backend: StoreBackend): void {
@@ -34,6 +36,7 @@ export function describeJobRepository(backend: StoreBackend): void {
         cancelRequestedAt: null,
         cancelReason: null,
         requestId: 'req-1.a:b',
+        relaunchOf: null,
         outputLines: 0,
         eventCount: 0,
       });
@@ -42,6 +45,20 @@ export function describeJobRepository(backend: StoreBackend): void {
       const git = newJob({ spec: gitSpec, priority: 9 });
       await store.createJob(git);
       expect(await store.findJob(git.id)).toMatchObject({ kind: JobKind.Git, inventory: null, spec: gitSpec, priority: 9, requestId: null });
+    });
+
+    it('keeps the job a relaunch repeats, and still finds the relaunch once the original is purged', async () => {
+      const original = newJob({ createdAt: new Date(Date.now() - 3_600_000) });
+      const relaunch = newJob({ relaunchOf: original.id });
+      await store.createJob(original);
+      await store.createJob(relaunch);
+      expect(await other.findJob(relaunch.id)).toMatchObject({ relaunchOf: original.id });
+      expect(await other.findJob(original.id)).toMatchObject({ relaunchOf: null });
+      await store.claimJob(original.id, 'runner-1', new Date());
+      await store.completeJob(original.id, failed, new Date());
+      await store.purgeFinishedBefore(new Date(Date.now() - 60_000));
+      expect(await other.findJob(original.id)).toBeUndefined();
+      expect(await other.findJob(relaunch.id)).toMatchObject({ relaunchOf: original.id });
     });
 
     it("counts a user's queued and running jobs, not finished ones nor other users'", async () => {
@@ -231,6 +248,32 @@ export function describeJobRepository(backend: StoreBackend): void {
       expect(await store.cancelJob(job.id, 'Canceled by carol', new Date())).toBe('requested');
       expect(await other.cancelJob(job.id, 'Canceled by dave', new Date())).toBe('requested');
       expect(await store.findJob(job.id)).toMatchObject({ status: 'running', reason: null, cancelReason: 'Canceled by carol' });
+    });
+  });
+
+  describe(`migration 0010_relaunch_of on ${backend.name}`, () => {
+    let location: StoreLocation;
+    afterAll(async () => location?.dispose());
+
+    it('reads the jobs stored before it as no relaunch, and goes down and up again', async () => {
+      location = await backend.fresh();
+      const before = newJob();
+      const { db, dialect } = openStoreDatabase(location.config);
+      try {
+        await migrateTo(db, dialect, '0007_request_id');
+        await db.insertInto('jobs').values(oldSchemaJobRow(before)).execute();
+        await migrateTo(db, dialect, '0010_relaunch_of');
+        await migrateTo(db, dialect, '0007_request_id');
+      } finally {
+        await db.destroy();
+      }
+      const store = createJobStore(location.config);
+      try {
+        await store.migrate();
+        expect(await store.findJob(before.id)).toMatchObject({ relaunchOf: null, spec: before.spec });
+      } finally {
+        await store.close();
+      }
     });
   });
 }

@@ -35,6 +35,7 @@ export class JobRepository {
       idempotency_fingerprint: idempotencyKey === null ? null : (job.idempotencyFingerprint ?? null),
       idempotency_pending_until: idempotencyKey === null ? null : (job.idempotencyPendingUntil?.getTime() ?? null),
       request_id: job.requestId ?? null,
+      relaunch_of: job.relaunchOf ?? null,
       cancel_requested_at: null,
     };
     if (idempotencyKey === null) {

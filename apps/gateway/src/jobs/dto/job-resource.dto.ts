@@ -20,6 +20,8 @@ export class JobRequestDto {
   /** Names of the extra vars given (not their values). */
   extra_var_names?: string[];
   limit?: string;
+  /** A relaunch's hosts: exact names from the job it repeats, within `limit`. */
+  limit_hosts?: string[];
   tags?: string[];
   skip_tags?: string[];
   check?: boolean;
@@ -69,6 +71,9 @@ export class JobResourceDto {
   /** The submitting request's id (its X-Request-Id, or one the gateway made): in every log line about the job. */
   @ApiProperty({ type: String, nullable: true })
   request_id!: string | null;
+  /** The job this one relaunches (POST /api/v1/jobs/{id}/relaunch); null for any other job. */
+  @ApiProperty({ type: String, nullable: true })
+  relaunch_of!: string | null;
   /** Set while a cancel request waits for the runner. */
   @ApiProperty({ type: String, nullable: true })
   cancel_requested_at!: string | null;
