@@ -30,16 +30,23 @@ export class ApiTokenRepository {
   }
 
   async list(filter: ApiTokenFilter): Promise<ApiTokenRecord[]> {
-    let query = this.db.selectFrom('api_tokens').selectAll();
-    if (filter.user !== undefined) query = query.where('user_name', '=', filter.user);
-    const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').execute();
+    const { user } = filter;
+    const rows = await this.db
+      .selectFrom('api_tokens')
+      .selectAll()
+      .$if(user !== undefined, (query) => query.where('user_name', '=', user!))
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .execute();
     return rows.map(toTokenRecord);
   }
 
   async revoke(id: string, user?: string): Promise<boolean> {
-    let query = this.db.deleteFrom('api_tokens').where('id', '=', id);
-    if (user !== undefined) query = query.where('user_name', '=', user);
-    const result = await query.executeTakeFirst();
+    const result = await this.db
+      .deleteFrom('api_tokens')
+      .where('id', '=', id)
+      .$if(user !== undefined, (query) => query.where('user_name', '=', user!))
+      .executeTakeFirst();
     return Number(result.numDeletedRows) > 0;
   }
 
