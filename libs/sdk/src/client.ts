@@ -1,8 +1,7 @@
 import createClient, { type Client } from 'openapi-fetch';
 import { basicAuthorization } from './basic-auth';
-import { FlansibleApiError, FlansibleTimeoutError } from './errors';
+import { commaSeparated, idempotency, isoTime, ok, poll, text } from './client-results';
 import { followJobStream } from './follow-job';
-import { delay } from './delay';
 import type { components, paths } from './generated/openapi';
 import {
   isTerminalJobStatus,
@@ -55,12 +54,6 @@ export interface FlansibleClientOptions {
 /** Per-call options. */
 export interface CallOptions {
   signal?: AbortSignal;
-}
-
-interface RawResult<T> {
-  data?: T;
-  error?: unknown;
-  response: Response;
 }
 
 /** A client for a Flansible server, configured once with its URL and credentials. */
@@ -346,40 +339,4 @@ export class FlansibleClient {
   async revokeToken(id: string, options: CallOptions = {}): Promise<void> {
     await ok(`DELETE /api/v1/tokens/${id}`, this.raw.DELETE('/api/v1/tokens/{id}', { params: { path: { id } }, signal: options.signal }));
   }
-}
-
-/** The answer's body, or FlansibleApiError with the server's error body. */
-async function ok<T>(what: string, pending: Promise<RawResult<T>>): Promise<T> {
-  const { data, error, response } = await pending;
-  if (!response.ok) throw FlansibleApiError.fromResponse(response, error, what.split(' ')[0], response.url || what.slice(what.indexOf(' ') + 1));
-  return data as T;
-}
-
-/** A text answer; an empty one is '' (openapi-fetch gives undefined for a zero Content-Length). */
-async function text(what: string, pending: Promise<RawResult<string>>): Promise<string> {
-  return (await ok(what, pending)) ?? '';
-}
-
-async function poll<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, options: WaitOptions): Promise<T> {
-  const interval = options.intervalMs ?? 1_000;
-  const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() + interval > deadline) throw new FlansibleTimeoutError(`${what} has not ended after ${options.timeoutMs} ms`, value);
-    await delay(interval, options.signal);
-  }
-}
-
-function idempotency(options: SubmitOptions): { 'Idempotency-Key'?: string } {
-  return options.idempotencyKey === undefined ? {} : { 'Idempotency-Key': options.idempotencyKey };
-}
-
-function commaSeparated(value: string | readonly string[] | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  return typeof value === 'string' ? value : value.join(',');
-}
-
-function isoTime(value: Date | string | undefined): string | undefined {
-  return value instanceof Date ? value.toISOString() : value;
 }
