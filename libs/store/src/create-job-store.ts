@@ -71,7 +71,12 @@ function openPostgresDatabase(databaseUrl: string): Kysely<StoreDatabase> {
   const where = describePostgresUrl(databaseUrl);
   // An idle client losing its connection emits on the pool; unhandled, that would end the process.
   // The pool replaces the client on the next query.
-  pool.on('error', (err) => logger.warn(`PostgreSQL connection to ${where} lost: ${err.message}`));
+  const lost = (err: Error): void => logger.warn(`PostgreSQL connection to ${where} lost: ${err.message}`);
+  pool.on('error', lost);
+  // A client checked out between two statements (a transaction) emits on itself instead, and the
+  // pool listens only to idle ones: without this a database restart could end the gateway. Its
+  // next query then fails, and the pool discards it when it comes back.
+  pool.on('connect', (client) => client.on('error', lost));
   logger.log(`PostgreSQL store at ${where}`);
   return new Kysely<StoreDatabase>({ dialect: new PostgresDialect({ pool }) });
 }

@@ -24,7 +24,12 @@ export class BrokerProxy {
   }
 
   async start(): Promise<void> {
-    this.server = createServer((client) => {
+    const server = createServer((client) => {
+      // Accepted just as stop() ran: what stop() destroyed, this is too (else close() waits on it).
+      if (this.server !== server) {
+        client.destroy();
+        return;
+      }
       const upstream = createConnection(this.upstreamPort, '127.0.0.1');
       for (const socket of [client, upstream]) {
         this.sockets.add(socket);
@@ -34,7 +39,8 @@ export class BrokerProxy {
       this.relay(client, upstream);
       this.relay(upstream, client);
     });
-    await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
+    this.server = server;
+    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
   }
 
   /** Passes nothing on, either way, until release(). */
@@ -49,11 +55,18 @@ export class BrokerProxy {
     for (const write of held) write();
   }
 
+  /**
+   * Stops accepting first, then cuts every connection: in the other order a client reconnecting
+   * in between (a pool retrying every few milliseconds) kept close() waiting for ever.
+   */
   async stop(): Promise<void> {
     this.held = null;
-    for (const socket of this.sockets) socket.destroy();
-    if (this.server) await new Promise((resolve) => this.server!.close(resolve));
+    const server = this.server;
     this.server = undefined;
+    if (!server) return;
+    const closed = new Promise((resolve) => server.close(resolve));
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
   }
 
   private relay(from: Socket, to: Socket): void {
