@@ -1,3 +1,4 @@
+import { basicHeaderSpellings } from '@flansible/testing';
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -11,16 +12,7 @@ jest.setTimeout(120_000);
 const HASH_PASSWORD_CLI = join(dirname(GATEWAY_MAIN), 'cli', 'hash-password.js');
 
 /** Spellings of one Basic header that passport-http reads as the same user and password. */
-function basicSpellings(user: string, password: string): [string, string][] {
-  const token = Buffer.from(`${user}:${password}`).toString('base64');
-  return [
-    ['trailing junk', `Basic ${token} x`],
-    ['trailing junk after several spaces', `Basic ${token}   junk junk`],
-    ['a lower-case scheme', `basic ${token}`],
-    ['a mixed-case scheme with junk', `bAsIc ${token} x`],
-    ['junk with a tab after the token', `Basic ${token} x\ty`],
-  ];
-}
+const basicSpellings = basicHeaderSpellings;
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 

@@ -9,3 +9,4 @@ export { silenceNestLogs } from './silence-nest-logs';
 export { gate } from './gate';
 export { WebhookReceiver } from './webhook-receiver';
 export type { ReceivedWebhook } from './webhook-receiver';
+export { basicHeaderSpellings } from './basic-header-spellings';
