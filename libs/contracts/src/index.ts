@@ -10,3 +10,4 @@ export * from './store-limits';
 export * from './readiness';
 export * from './api-token';
 export * from './webhook-event';
+export * from './backoff';

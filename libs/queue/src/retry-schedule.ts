@@ -1,4 +1,4 @@
-import { Topology } from '@flansible/contracts';
+import { Topology, backoffDelay } from '@flansible/contracts';
 
 /**
  * When a message whose handler failed comes back: the delay before its retry number `retry`
@@ -7,7 +7,7 @@ import { Topology } from '@flansible/contracts';
  */
 export function retryDelay(retry: number, delaysMs: readonly number[] = Topology.retryDelaysMs): number | null {
   if (retry > Topology.deliveryLimit) return null;
-  return delaysMs[Math.min(retry, delaysMs.length) - 1];
+  return backoffDelay(retry, delaysMs);
 }
 
 /** "1 s", "250 ms": a delay as the logs say it. */

@@ -1,3 +1,4 @@
+import { backoffDelay } from '@flansible/contracts';
 import { FlansibleConfig } from '@flansible/config';
 import { WebhookDeliveryNext } from '@flansible/store';
 
@@ -14,6 +15,5 @@ export function nextAfterAttempt(
 ): WebhookDeliveryNext {
   if (succeeded) return { settled: 'delivered' };
   if (attempts >= config.webhookMaxAttempts) return { settled: 'failed' };
-  const delays = config.webhookRetryDelaysMs;
-  return { retryAt: new Date(now.getTime() + delays[Math.min(attempts, delays.length) - 1]) };
+  return { retryAt: new Date(now.getTime() + backoffDelay(attempts, config.webhookRetryDelaysMs)) };
 }
