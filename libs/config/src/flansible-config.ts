@@ -50,6 +50,8 @@ export class FlansibleConfig {
   readonly maxStreamsPerUser!: number;
   /** Live streams one gateway keeps open for all users together; one more answers 429. */
   readonly maxStreams!: number;
+  /** Ansible jobs are forked from a pool of interpreters that imported Ansible once (false: each starts cold). */
+  readonly warmRunner!: boolean;
   /** Prometheus metrics (GET /metrics, the HTTP timing middleware); false: neither. */
   readonly metrics!: boolean;
   /** The gateway's /metrics needs no credentials (else an admin's). */

@@ -31,6 +31,11 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...noFile, FLANSIBLE_LOG_FORMAT: 'xml' })).toThrow('FLANSIBLE_LOG_FORMAT must be text or json (got "xml")');
   });
 
+  it('runs Ansible warm by default, and cold with FLANSIBLE_WARM_RUNNER=false or warm_runner: false', () => {
+    expect(loadConfig(noFile).warmRunner).toBe(true);
+    expect(loadConfig({ ...noFile, FLANSIBLE_WARM_RUNNER: 'false' }).warmRunner).toBe(false);
+  });
+
   it('serves metrics by default, to admins only, and reads both switches from the environment', () => {
     expect(loadConfig(noFile)).toMatchObject({ metrics: true, metricsPublic: false });
     expect(loadConfig({ ...noFile, FLANSIBLE_METRICS: 'false', FLANSIBLE_METRICS_PUBLIC: 'TRUE' })).toMatchObject({ metrics: false, metricsPublic: true });

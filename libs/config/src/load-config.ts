@@ -163,6 +163,7 @@ const KEYS: { [K in keyof Parsed]: KeySpec<K> } = {
   maxOutputBytes: { file: 'max_output_mb', parse: mebibytes(0.001, 1024 * 1024), default: 64 },
   maxStreamsPerUser: { file: 'max_streams_per_user', parse: integer(1, 1_000_000), default: 20 },
   maxStreams: { file: 'max_streams', parse: integer(1, 1_000_000), default: 1000 },
+  warmRunner: { file: 'warm_runner', parse: boolean, default: true },
   metrics: { file: 'metrics', parse: boolean, default: true },
   metricsPublic: { file: 'metrics_public', parse: boolean, default: false },
   shutdownGraceSeconds: { file: 'shutdown_grace', parse: integer(0, 7 * 24 * 3600), default: 600 },

@@ -43,4 +43,12 @@ export interface JobOutcome {
   /** One-line human reason; null only for a successful job. */
   reason: string | null;
   returnCode: number | null;
+  /**
+   * How the job's Ansible started: `warm` (forked from an interpreter that had imported Ansible)
+   * or `cold` (a new process; git jobs too). Absent when nothing was started.
+   */
+  launchPath?: LaunchPath;
 }
+
+export const LaunchPath = { Warm: 'warm', Cold: 'cold' } as const;
+export type LaunchPath = (typeof LaunchPath)[keyof typeof LaunchPath];

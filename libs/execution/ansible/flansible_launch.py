@@ -46,11 +46,13 @@ REPORT_ENV = 'FLANSIBLE_GUARD_REPORT'
 LIMIT_HOSTS_ENV = 'FLANSIBLE_LIMIT_HOSTS'
 BOOLEANS_TRUE = frozenset(('y', 'yes', 'on', '1', 'true', 't'))
 BUILTIN_PREFIXES = ('ansible.builtin.', 'ansible.legacy.')
+ANSIBLE_PROGRAMS = ('ansible', 'ansible-playbook')
 
-# Settings read once, then removed from the environment: no module or host ever sees them.
-_policy = json.loads(os.environ.pop(GUARD_ENV, '') or 'null')
-_report_path = os.environ.pop(REPORT_ENV, None)
-_limit_hosts_path = os.environ.pop(LIMIT_HOSTS_ENV, None)
+# The job's settings (take_settings): read once, then removed from the environment, so no module
+# or host ever sees them.
+_policy = None
+_report_path = None
+_limit_hosts_path = None
 # Hosts the job's inventory declares: name -> its ansible_host (or None).
 _declared = {}
 # Whether the inventory lists a localhost-like host (localhost, 127.0.0.1 or ::1): Ansible then
@@ -58,7 +60,7 @@ _declared = {}
 _localhost = {'listed': False, 'names': frozenset()}
 # Ansible's main process (workers are forked from it and share its process group); the forked
 # child when supervised.
-_launcher_pid = os.getpid()
+_launcher_pid = None
 SUPERVISOR_ENV = 'FLANSIBLE_SUPERVISOR_PARENT'
 PR_SET_PDEATHSIG = 1
 
@@ -85,8 +87,19 @@ def refuse(reason):
     os._exit(1)
 
 
-# The job's process group when the runner made this process its leader (it always does).
-_job_group = os.getpgrp() if os.getpgrp() == os.getpid() else None
+# The job's process group when this process leads it (the runner, or the warm runner's fork
+# server, always makes it the leader).
+_job_group = None
+
+
+def take_settings():
+    """Reads the job's settings from the environment and removes them; before supervise() forks."""
+    global _policy, _report_path, _limit_hosts_path, _launcher_pid, _job_group
+    _policy = json.loads(os.environ.pop(GUARD_ENV, '') or 'null')
+    _report_path = os.environ.pop(REPORT_ENV, None)
+    _limit_hosts_path = os.environ.pop(LIMIT_HOSTS_ENV, None)
+    _launcher_pid = os.getpid()
+    _job_group = os.getpgrp() if os.getpgrp() == os.getpid() else None
 
 
 def _set_parent_death_signal(sig):
@@ -268,14 +281,19 @@ def install_host_limit(path):
 
 
 def main():
+    take_settings()
     if len(sys.argv) >= 3 and sys.argv[1] == '--exec':
         supervise()
         os.execvp(sys.argv[2], sys.argv[2:])
-    if len(sys.argv) < 2 or sys.argv[1] not in ('ansible', 'ansible-playbook'):
+    if len(sys.argv) < 2 or sys.argv[1] not in ANSIBLE_PROGRAMS:
         sys.stderr.write('usage: flansible_launch.py ansible|ansible-playbook|--exec program [arguments]\n')
         return 2
     supervise()
-    program = sys.argv[1]
+    return run_ansible(sys.argv[1], sys.argv[2:])
+
+
+def run_ansible(program, args):
+    """Runs `program args` as its own script would, with the relaunch's hosts and the guard installed."""
     if _limit_hosts_path is not None:
         try:
             install_host_limit(_limit_hosts_path)
@@ -285,7 +303,7 @@ def main():
             return 1
     if _policy is not None:
         install_guard()
-    sys.argv = [program] + sys.argv[2:]
+    sys.argv = [program] + list(args)
     if program == 'ansible':
         from ansible.cli.adhoc import main as cli_main
     else:

@@ -4,9 +4,9 @@ import { chmod, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ansiblePython, findAnsibleLauncher, throughLauncher } from './ansible-launcher';
-import { WorkspaceService } from '@flansible/workspace';
 import { JobExecutor } from './job-executor';
 import { AnsibleSandbox, createAnsibleSandbox } from './testing/ansible-sandbox';
+import { startJobExecutor } from './testing/job-executor-harness';
 
 jest.setTimeout(60_000);
 
@@ -17,6 +17,7 @@ jest.setTimeout(60_000);
  */
 let sandbox: AnsibleSandbox;
 let executor: JobExecutor;
+let stopExecutor: () => Promise<void>;
 let remoteInventory: string;
 let canaryDir: string;
 
@@ -24,13 +25,16 @@ const DEVBOX = 'devbox ansible_connection=local ansible_python_interpreter="{{ a
 
 beforeAll(async () => {
   sandbox = await createAnsibleSandbox();
-  executor = new JobExecutor(sandbox.config, new WorkspaceService(sandbox.config));
+  ({ executor, stop: stopExecutor } = await startJobExecutor(sandbox.config));
   remoteInventory = join(sandbox.config.inventoryRoot, 'webdev');
   // Remote hosts (nothing listens on 127.0.0.2:1) and one declared host over the local connection.
   await writeFile(remoteInventory, `[web]\nweb1 ansible_host=127.0.0.2 ansible_port=1\n[box]\n${DEVBOX}\n`);
   canaryDir = await mkdtemp(join(tmpdir(), 'flansible-canary-'));
 });
-afterAll(() => sandbox.dispose());
+afterAll(async () => {
+  await stopExecutor();
+  await sandbox.dispose();
+});
 
 async function run(spec: JobSpec): Promise<{ outcome: JobOutcome; output: string }> {
   const chunks: string[] = [];

@@ -2,6 +2,9 @@ import { userInfo } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { EVENTS_CALLBACK_NAME, EVENTS_FD } from './callback-plugin';
 
+/** Where the events plugin is told its descriptor; read when the plugin starts, so it may differ per job. */
+export const EVENTS_FD_ENV = 'FLANSIBLE_EVENTS_FD';
+
 /** Variables the child inherits from the service as they are. */
 const INHERITED = ['PATH', 'HOME', 'LANG', 'LANGUAGE', 'TZ', 'USER', 'LOGNAME', 'SSH_AUTH_SOCK'];
 
@@ -30,6 +33,8 @@ export interface ChildEnvOptions {
    * (ad-hoc commands included) and to write its events to file descriptor 3.
    */
   callbackPluginDir?: string | null;
+  /** False: the plugin is loaded but told no descriptor, so it records nothing (default true). */
+  recordEvents?: boolean;
 }
 
 /** `first` ahead of the entries of an inherited list, without duplicates. */
@@ -71,8 +76,8 @@ export function buildChildEnv(serviceEnv: NodeJS.ProcessEnv, dataDir: string, op
       ANSIBLE_CALLBACKS_ENABLED: prepend(EVENTS_CALLBACK_NAME, env.ANSIBLE_CALLBACKS_ENABLED, ','),
       // Ad-hoc `ansible` runs no callback but its stdout one without this.
       ANSIBLE_LOAD_CALLBACK_PLUGINS: '1',
-      FLANSIBLE_EVENTS_FD: String(EVENTS_FD),
     });
+    if (options.recordEvents !== false) env[EVENTS_FD_ENV] = String(EVENTS_FD);
   }
   return env;
 }

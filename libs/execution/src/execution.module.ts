@@ -9,6 +9,7 @@ import { RunnerDrainService } from './runner-drain.service';
 import { LostRunnerSweeper } from './lost-runner-sweeper';
 import { RunnerHeartbeatService } from './runner-heartbeat.service';
 import { RunnerStartupRecovery } from './runner-startup-recovery';
+import { WarmAnsiblePool } from './warm-ansible-pool';
 
 /**
  * Runs jobs: consumes the job queue and executes ansible / ansible-playbook / git, keeps the
@@ -21,8 +22,8 @@ import { RunnerStartupRecovery } from './runner-startup-recovery';
   imports: [WorkspaceModule, RightsModule, MetricsModule],
   // The job handler; startJobConsumer connects it to the queue.
   controllers: [JobMessageController],
-  providers: [JobExecutor, JobRunnerService, RunnerHeartbeatService, LostRunnerSweeper, RunnerDrainService],
-  exports: [JobExecutor, JobRunnerService, RunnerHeartbeatService, RunnerDrainService],
+  providers: [JobExecutor, WarmAnsiblePool, JobRunnerService, RunnerHeartbeatService, LostRunnerSweeper, RunnerDrainService],
+  exports: [JobExecutor, WarmAnsiblePool, JobRunnerService, RunnerHeartbeatService, RunnerDrainService],
 })
 export class ExecutionModule {
   /** With the deployment's account of the jobs its previous process left running (see RunnerStartupRecovery). */

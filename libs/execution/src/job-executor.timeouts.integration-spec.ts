@@ -1,11 +1,9 @@
+import { LaunchPath } from '@flansible/contracts';
 import { readdir, readFile } from 'node:fs/promises';
 import { processGroupIsAlive } from './process-runner';
 import { play, useJobExecutor } from './testing/job-executor-harness';
 
 jest.setTimeout(30_000);
-
-/** The job's timeout and idle timeout: each stops the whole process tree. */
-const { sandbox, execute, command, playbook } = useJobExecutor();
 
 /** Live (non-zombie) processes whose command line contains `text`. */
 async function processesRunning(text: string): Promise<number[]> {
@@ -18,7 +16,10 @@ async function processesRunning(text: string): Promise<number[]> {
   return found;
 }
 
-describe('JobExecutor with real Ansible on localhost', () => {
+/** The job's timeout and idle timeout: each stops the whole process tree, forked warm or started cold. */
+describe.each([LaunchPath.Warm, LaunchPath.Cold])('JobExecutor with real Ansible on localhost, %s', (launch) => {
+  const { sandbox, execute, command, playbook } = useJobExecutor({ warmRunner: launch === LaunchPath.Warm });
+
   it('on timeout stops the whole process tree, grandchildren included', async () => {
     const marker = '301.4567';
     const path = await sandbox().writePlaybook('hang.yml', play(`command: sleep ${marker}`));
@@ -27,12 +28,13 @@ describe('JobExecutor with real Ansible on localhost', () => {
     const watcher = setInterval(async () => {
       if ((await processesRunning(`sleep ${marker}`)).length) sawSleep = true;
     }, 100);
-    const { outcome } = await execute(playbook(path), {
+    const { outcome, launchPath } = await execute(playbook(path), {
       timeoutSeconds: 5,
       killGraceMs: 1_000,
       onSpawn: (pid) => (pgid = pid),
     }).finally(() => clearInterval(watcher));
     expect(outcome).toEqual({ status: 'timed_out', reason: 'Task timed out after 5 s', returnCode: null });
+    expect(launchPath).toBe(launch);
     expect(sawSleep).toBe(true);
     expect(await processGroupIsAlive(pgid)).toBe(false);
     expect(await processesRunning(`sleep ${marker}`)).toEqual([]);
@@ -42,12 +44,13 @@ describe('JobExecutor with real Ansible on localhost', () => {
     const marker = '302.4567';
     const path = await sandbox().writePlaybook('idle.yml', play('debug: msg="before-the-silence"', `command: sleep ${marker}`));
     let pgid = 0;
-    const { outcome, output } = await execute(playbook(path), {
+    const { outcome, output, launchPath } = await execute(playbook(path), {
       idleTimeoutSeconds: 3,
       killGraceMs: 1_000,
       onSpawn: (pid) => (pgid = pid),
     });
     expect(outcome).toEqual({ status: 'timed_out', reason: 'No output for 3 s', returnCode: null });
+    expect(launchPath).toBe(launch);
     expect(output).toContain('before-the-silence');
     expect(await processGroupIsAlive(pgid)).toBe(false);
     expect(await processesRunning(`sleep ${marker}`)).toEqual([]);

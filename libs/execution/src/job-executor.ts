@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { FlansibleConfig } from '@flansible/config';
-import { JobKind, JobOutcome, JobSpec, JobStatus, NewJobEvent, optionalBoolean, optionalHostNameList } from '@flansible/contracts';
+import { JobKind, JobOutcome, JobSpec, JobStatus, LaunchPath, NewJobEvent, optionalBoolean, optionalHostNameList } from '@flansible/contracts';
 import { PathNotFoundError, PathOutsideRootError, WorkspaceService } from '@flansible/workspace';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -24,6 +24,7 @@ import { EventBatcher, EventBatcherOptions } from './event-batcher';
 import { JobEventLineReader } from './job-event-parser';
 import { OutputBatcher, OutputBatcherOptions } from './output-batcher';
 import { ProcessResult, runProcess } from './process-runner';
+import { WarmAnsiblePool } from './warm-ansible-pool';
 
 /**
  * The reason to pass to AbortController.abort() to stop a running job: its outcome is recorded
@@ -41,7 +42,7 @@ export interface ExecuteJobOptions {
   appendOutput: (chunk: string) => Promise<void>;
   /**
    * Stores one batch of structured events (from the callback plugin); called one batch at a
-   * time, in order. Without it, Ansible runs without the plugin.
+   * time, in order. Without it, the plugin records nothing.
    */
   appendEvents?: (events: NewJobEvent[]) => Promise<void>;
   /** Aborting stops the process tree; pass a JobInterruption as the abort reason. */
@@ -61,6 +62,8 @@ export interface ExecuteJobOptions {
   eventBatching?: EventBatcherOptions;
   /** Called with each child's pid (= its process group id) once started. */
   onSpawn?: (pid: number, invocation: Invocation) => void;
+  /** Hears how the job's Ansible started (warm or cold; a git job's steps: cold). */
+  onLaunched?: (path: LaunchPath) => void;
 }
 
 /** One step of a job: the process to run and how its failure reads in the job's reason. */
@@ -99,6 +102,7 @@ export class JobExecutor {
   constructor(
     private readonly config: FlansibleConfig,
     private readonly workspace: WorkspaceService,
+    private readonly warmPool: WarmAnsiblePool,
   ) {}
 
   /** Logs an error when the callback plugin is missing; false then. Called at runner start. */
@@ -154,7 +158,9 @@ export class JobExecutor {
       // Every step is built (and so validated) before the first one runs.
       const steps = await this.stepsOf(confined, files);
       await mkdir(ansibleLocalTempDir(this.config.dataDir), { recursive: true, mode: 0o700 });
-      const env = buildChildEnv(process.env, this.config.dataDir, { callbackPluginDir: events ? this.callbackPluginDir : null });
+      // The same environment with or without events (the plugin then finds no descriptor and stays
+      // off): one environment for every job, the one the warm runner imported Ansible with.
+      const env = buildChildEnv(process.env, this.config.dataDir, { callbackPluginDir: this.callbackPluginDir, recordEvents: events !== null });
       // Ansible always starts through flansible_launch.py (its own Python), which installs the
       // guard for everyone but admins and narrows a relaunch to its hosts: neither a guarded job
       // nor a relaunch ever runs without it.
@@ -177,8 +183,12 @@ export class JobExecutor {
         const eventLines = events && step.ansible ? new JobEventLineReader((event) => events.add(event)) : null;
         // Git too runs supervised when the launcher is at hand; without Ansible it runs as it is.
         const invocation = typeof launcher !== 'string' ? throughLauncher(step.invocation, launcher) : step.invocation;
+        // Ansible steps fork from the warm runner where it can (the pool decides); else as above.
+        const warmEnv = { ...env, ...step.invocation.env };
+        const startWarm = step.ansible && typeof launcher !== 'string' ? () => this.warmPool.fork(step.invocation, warmEnv, eventLines !== null) : undefined;
         const result = await runProcess(invocation, {
           env: invocation.env ? { ...env, ...invocation.env } : env,
+          startWarm,
           onOutput: (text) => batcher.write(text),
           onEventData: eventLines ? (text) => eventLines.write(text) : undefined,
           timeoutMs: remainingMs,
@@ -188,6 +198,7 @@ export class JobExecutor {
           onSpawn: (pid) => options.onSpawn?.(pid, step.invocation),
         });
         await eventLines?.end();
+        if (result.launchPath && (step.ansible || !steps.some((s) => s.ansible))) options.onLaunched?.(result.launchPath);
         // The guard stopped the job before anything ran on a host it may not reach.
         const refusal = guardReport && step.ansible ? await readFile(guardReport, 'utf8').catch(() => '') : '';
         if (refusal) return errorOutcome(firstLine(refusal));

@@ -10,7 +10,7 @@ import {
 import { JobStartAuthorizer } from '@flansible/auth';
 import { withLogFields } from '@flansible/logging';
 import { FlansibleMetrics } from '@flansible/metrics';
-import { JobMessage, JobNotice, JobStatus } from '@flansible/contracts';
+import { JobMessage, JobNotice, JobStatus, LaunchPath } from '@flansible/contracts';
 import { DeliveryInfo, JobCancelBus, JobNoticeBus } from '@flansible/queue';
 import { JobRecord, RunnerJobStore } from '@flansible/store';
 import { randomBytes } from 'node:crypto';
@@ -203,8 +203,10 @@ export class JobRunnerService implements OnApplicationBootstrap, OnModuleDestroy
     const { id: jobId, spec } = job;
     const started = Date.now();
     this.logger.log(`Job ${jobId} (${spec?.kind}) started for ${job.submittedBy}`);
+    let launchPath: LaunchPath | undefined;
     const outcome = await this.executor.execute(spec, {
       ...this.options,
+      onLaunched: (path) => (launchPath = path),
       appendOutput: async (chunk) => {
         await this.store.appendOutput(jobId, chunk);
         this.metrics.outputStored(chunk);
@@ -218,7 +220,7 @@ export class JobRunnerService implements OnApplicationBootstrap, OnModuleDestroy
     });
     const took = ((Date.now() - started) / 1000).toFixed(1);
     this.logger.log(`Job ${jobId} ${outcome.status} after ${took} s${outcome.reason ? `: ${outcome.reason}` : ''}`);
-    await this.recorder.record(jobId, held, outcome);
+    await this.recorder.record(jobId, held, launchPath ? { ...outcome, launchPath } : outcome);
   }
 
   /**

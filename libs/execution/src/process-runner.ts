@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { Readable } from 'node:stream';
 import { readdir, readFile } from 'node:fs/promises';
+import { LaunchPath } from '@flansible/contracts';
 import { Invocation } from './invocation';
 
 export const DEFAULT_KILL_GRACE_MS = 5_000;
@@ -33,6 +34,25 @@ export interface RunProcessOptions {
   signal?: AbortSignal;
   /** Called once the child has started (its pid is also its process group id). */
   onSpawn?: (pid: number) => void;
+  /**
+   * Starts the child warm instead (forked by the warm runner's fork server); null or a rejection:
+   * it is spawned cold as usual. Everything after the start is the same for both.
+   */
+  startWarm?: () => Promise<StartedProcess | null>;
+}
+
+/** A started child, spawned or forked: what runProcess watches until its group is gone. */
+export interface StartedProcess {
+  /** Its pid, also its process group id. */
+  pid: number;
+  stdout: Readable;
+  stderr: Readable;
+  /** Its file descriptor 3, when asked for (onEventData). */
+  events: Readable | null;
+  /** Resolves when the child itself has ended (its group may still hold others). */
+  exited: Promise<void>;
+  /** Resolves when it has ended and its streams have closed, with how it ended. */
+  closed: Promise<{ exitCode: number | null; signal: NodeJS.Signals | null }>;
 }
 
 export interface ProcessResult {
@@ -47,6 +67,8 @@ export interface ProcessResult {
   aborted: boolean;
   /** The child could not be started (ENOENT, EACCES, …). */
   spawnError: Error | null;
+  /** How it was started; null when it was not. */
+  launchPath: LaunchPath | null;
 }
 
 /** Sends a signal to a whole process group; false when no process of the group is left. */
@@ -100,15 +122,46 @@ async function waitForGroupGone(pgid: number, withinMs: number): Promise<boolean
 }
 
 /**
- * Runs one child process without a shell, in a process group of its own (detached: setsid), so
- * a timeout, an idle timeout or an abort can stop the whole tree: SIGTERM to the group, SIGKILL
- * after the grace period. With onEventData the child also gets a pipe on its descriptor 3.
- * Whatever the group still holds when the child itself has ended (a background grandchild) is
- * stopped the same way, and the promise resolves only once the group is gone.
- * Never rejects: a child that cannot start is reported in `spawnError`.
+ * Spawns the child without a shell, in a process group of its own (detached: setsid), with a
+ * pipe on its descriptor 3 when asked; an Error when it could not be started.
  */
-export function runProcess(invocation: Invocation, options: RunProcessOptions): Promise<ProcessResult> {
-  const killGraceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
+function spawnCold(invocation: Invocation, options: RunProcessOptions): Promise<StartedProcess | Error> {
+  let child: ChildProcess;
+  try {
+    child = spawn(invocation.command, invocation.args, {
+      cwd: invocation.cwd,
+      env: options.env,
+      detached: true,
+      shell: false,
+      stdio: options.onEventData ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
+    });
+  } catch (err) {
+    // Synchronous failures: invalid arguments (e.g. a NUL byte), unusual spawn errors.
+    return Promise.resolve(err as Error);
+  }
+  const pid = child.pid;
+  // Emitted when the child could not be started; after a start, 'close' reports the end.
+  if (pid === undefined) return new Promise((resolve) => child.once('error', resolve));
+  child.on('error', () => undefined);
+  return Promise.resolve({
+    pid,
+    stdout: child.stdout!,
+    stderr: child.stderr!,
+    events: options.onEventData ? (child.stdio[3] as Readable) : null,
+    exited: new Promise((resolve) => child.once('exit', () => resolve())),
+    closed: new Promise((resolve) => child.once('close', (exitCode, signal) => resolve({ exitCode, signal }))),
+  });
+}
+
+/**
+ * Runs one child process without a shell, in a process group of its own — spawned cold, or
+ * forked warm when `startWarm` gives one — so a timeout, an idle timeout or an abort can stop
+ * the whole tree: SIGTERM to the group, SIGKILL after the grace period. With onEventData the
+ * child also gets a stream on its descriptor 3. Whatever the group still holds when the child
+ * itself has ended (a background grandchild) is stopped the same way, and the promise resolves
+ * only once the group is gone. Never rejects: a child that cannot start is reported in `spawnError`.
+ */
+export async function runProcess(invocation: Invocation, options: RunProcessOptions): Promise<ProcessResult> {
   const result: ProcessResult = {
     pid: null,
     exitCode: null,
@@ -117,26 +170,20 @@ export function runProcess(invocation: Invocation, options: RunProcessOptions): 
     idleTimedOut: false,
     aborted: false,
     spawnError: null,
+    launchPath: null,
   };
-  if (options.signal?.aborted) return Promise.resolve({ ...result, aborted: true });
+  if (options.signal?.aborted) return { ...result, aborted: true };
+  const warm = options.startWarm ? await options.startWarm().catch(() => null) : null;
+  const started = warm ?? (await spawnCold(invocation, options));
+  if (started instanceof Error) return { ...result, spawnError: started };
+  return watch(started, options, { ...result, pid: started.pid, launchPath: warm ? LaunchPath.Warm : LaunchPath.Cold });
+}
 
+/** Streams the started child's output, holds it to its limits, and resolves once its group is gone. */
+function watch(child: StartedProcess, options: RunProcessOptions, result: ProcessResult): Promise<ProcessResult> {
+  const killGraceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
+  const pid = child.pid;
   return new Promise<ProcessResult>((resolve) => {
-    let child: ChildProcess;
-    try {
-      child = spawn(invocation.command, invocation.args, {
-        cwd: invocation.cwd,
-        env: options.env,
-        detached: true,
-        shell: false,
-        stdio: options.onEventData ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
-      });
-    } catch (err) {
-      // Synchronous failures: invalid arguments (e.g. a NUL byte), unusual spawn errors.
-      resolve({ ...result, spawnError: err as Error });
-      return;
-    }
-
-    const pid = child.pid;
     let settled = false;
     let timeoutTimer: NodeJS.Timeout | null = null;
     let idleTimer: NodeJS.Timeout | null = null;
@@ -144,7 +191,7 @@ export function runProcess(invocation: Invocation, options: RunProcessOptions): 
 
     const terminateGroup = (): Promise<void> =>
       (terminating ??= (async () => {
-        if (pid === undefined || !signalProcessGroup(pid, 'SIGTERM')) return;
+        if (!signalProcessGroup(pid, 'SIGTERM')) return;
         if (await waitForGroupGone(pid, killGraceMs)) return;
         signalProcessGroup(pid, 'SIGKILL');
         await waitForGroupGone(pid, 2_000);
@@ -164,12 +211,6 @@ export function runProcess(invocation: Invocation, options: RunProcessOptions): 
       resolve({ ...result, ...update });
     };
 
-    child.once('error', (err) => {
-      // Emitted when the child could not be started; after a start, 'close' reports the end.
-      if (pid === undefined) settle({ spawnError: err });
-    });
-    if (pid === undefined) return;
-    result.pid = pid;
     options.onSpawn?.(pid);
 
     if (options.timeoutMs) {
@@ -178,7 +219,9 @@ export function runProcess(invocation: Invocation, options: RunProcessOptions): 
         void terminateGroup();
       }, options.timeoutMs);
     }
-    options.signal?.addEventListener('abort', onAbort, { once: true });
+    // An abort while a warm start was under way counts as soon as the child is there.
+    if (options.signal?.aborted) onAbort();
+    else options.signal?.addEventListener('abort', onAbort, { once: true });
 
     const idleTimeoutMs = options.idleTimeoutMs;
     let stopped = false;
@@ -196,8 +239,8 @@ export function runProcess(invocation: Invocation, options: RunProcessOptions): 
     };
     resetIdleTimer();
 
-    const eventStream = options.onEventData ? (child.stdio[3] as Readable | null) : null;
-    const streams = [child.stdout!, child.stderr!, ...(eventStream ? [eventStream] : [])];
+    const eventStream = options.onEventData ? child.events : null;
+    const streams = [child.stdout, child.stderr, ...(eventStream ? [eventStream] : [])];
     let pauses = 0;
     const deliver = (text: string, to: (text: string) => Promise<void> | void) => {
       if (!text) return;
@@ -225,18 +268,18 @@ export function runProcess(invocation: Invocation, options: RunProcessOptions): 
       });
       stream.on('end', () => deliver(decoder.end(), to));
     };
-    read(child.stdout!, options.onOutput, true);
-    read(child.stderr!, options.onOutput, true);
+    read(child.stdout, options.onOutput, true);
+    read(child.stderr, options.onOutput, true);
     if (eventStream) read(eventStream, options.onEventData!, false);
 
     // The child itself has ended: stop whatever it left behind in its group.
-    child.once('exit', () => {
+    void child.exited.then(() => {
       stopped = true;
       stopIdleTimer();
       void terminateGroup();
     });
-    child.once('close', (code: number | null, signal: NodeJS.Signals | null) => {
-      void terminateGroup().then(() => settle({ exitCode: code, signal }));
+    void child.closed.then(({ exitCode, signal }) => {
+      void terminateGroup().then(() => settle({ exitCode, signal }));
     });
   });
 }

@@ -1,4 +1,4 @@
-import { JobEventType, JobKind, JobSpec, JobStatus } from '@flansible/contracts';
+import { JobEventType, JobKind, JobSpec, JobStatus, LaunchPath } from '@flansible/contracts';
 
 /** A job as the store keeps it. */
 export interface JobRecord {
@@ -27,6 +27,8 @@ export interface JobRecord {
   requestId: string | null;
   /** The job this one relaunches (its failed hosts, say); null for a fresh submission. */
   relaunchOf: string | null;
+  /** How its Ansible started (warm runner or cold); null until it finished, and when nothing started. */
+  launchPath: LaunchPath | null;
   /** Lines of output stored so far (a last line without its newline counts). */
   outputLines: number;
   /** Events stored so far; the last event's counter. */

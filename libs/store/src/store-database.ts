@@ -32,6 +32,8 @@ export interface JobsTable {
   request_id: ColumnType<string | null, string | null | undefined, string | null>;
   /** Migration 0010: the job a relaunch repeats. */
   relaunch_of: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Migration 0011: `warm` or `cold`, set with the outcome. */
+  launch_path: ColumnType<string | null, string | null | undefined, string | null>;
   /** Migration 0006: method, route and body digest of the request the idempotency key was sent with. */
   idempotency_fingerprint: ColumnType<string | null, string | null | undefined, string | null>;
   /** Migration 0006: set while the keyed submission may still fail and free its key. */

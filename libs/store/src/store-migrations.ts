@@ -9,6 +9,7 @@ import { requestId } from './migrations/0007-request-id';
 import { apiTokens } from './migrations/0008-api-tokens';
 import { webhooks } from './migrations/0009-webhooks';
 import { relaunchOf } from './migrations/0010-relaunch-of';
+import { launchPath } from './migrations/0011-launch-path';
 import { StoreDialect } from './store-database';
 
 /** Named so an operator sharing a PostgreSQL database can tell whose bookkeeping tables these are. */
@@ -35,6 +36,7 @@ export const STORE_MIGRATIONS = [
   '0008_api_tokens',
   '0009_webhooks',
   '0010_relaunch_of',
+  '0011_launch_path',
 ] as const;
 export type StoreMigrationName = (typeof STORE_MIGRATIONS)[number];
 
@@ -54,6 +56,7 @@ export class StoreMigrationProvider implements MigrationProvider {
       '0008_api_tokens': apiTokens(),
       '0009_webhooks': webhooks(this.dialect),
       '0010_relaunch_of': relaunchOf(),
+      '0011_launch_path': launchPath(),
     };
   }
 }

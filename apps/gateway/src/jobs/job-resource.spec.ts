@@ -22,6 +22,7 @@ const job = (moduleArgs: string | Record<string, unknown>): JobRecord => ({
   cancelReason: null,
   requestId: null,
   relaunchOf: null,
+  launchPath: null,
 });
 
 describe('hideArgumentValues', () => {

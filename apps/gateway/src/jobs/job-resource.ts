@@ -89,6 +89,7 @@ export function toJobResource(job: JobRecord, view: JobResourceView, now = new D
     runner: job.runnerId,
     request_id: job.requestId,
     relaunch_of: job.relaunchOf,
+    launch_path: job.launchPath,
     cancel_requested_at: iso(job.cancelRequestedAt),
     output_lines: job.outputLines,
     event_count: job.eventCount,

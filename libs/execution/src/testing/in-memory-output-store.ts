@@ -50,6 +50,7 @@ export class InMemoryOutputStore implements GatewayJobStore, RunnerJobStore {
       cancelReason: null,
       requestId: job.requestId ?? null,
       relaunchOf: job.relaunchOf ?? null,
+      launchPath: null,
       outputLines: 0,
       eventCount: 0,
     });

@@ -1,4 +1,4 @@
-import { JobEvent, JobEventType, JobKind, JobSpec, JobStatus, TERMINAL_JOB_STATUSES } from '@flansible/contracts';
+import { JobEvent, JobEventType, JobKind, JobSpec, JobStatus, LaunchPath, TERMINAL_JOB_STATUSES } from '@flansible/contracts';
 import { Selectable } from 'kysely';
 import { JobRecord } from '../job-records';
 import { JobEventsTable, JobsTable } from '../store-database';
@@ -42,6 +42,7 @@ export function toRecord(row: Selectable<JobsTable>): JobRecord {
     cancelReason: row.cancel_reason ?? null,
     requestId: row.request_id ?? null,
     relaunchOf: row.relaunch_of ?? null,
+    launchPath: row.launch_path === LaunchPath.Warm || row.launch_path === LaunchPath.Cold ? row.launch_path : null,
     outputLines: Number(row.output_lines),
     eventCount: Number(row.event_count),
   };

@@ -37,6 +37,7 @@ export function describeJobRepository(backend: StoreBackend): void {
         cancelReason: null,
         requestId: 'req-1.a:b',
         relaunchOf: null,
+        launchPath: null,
         outputLines: 0,
         eventCount: 0,
       });
@@ -109,6 +110,17 @@ export function describeJobRepository(backend: StoreBackend): void {
         startedAt,
         finishedAt,
       });
+    });
+
+    it('records how the job’s Ansible started with its outcome (warm or cold), and nothing when the outcome says nothing', async () => {
+      const [warm, cold, none] = [newJob(), newJob(), newJob()];
+      for (const job of [warm, cold, none]) await store.createJob(job);
+      await store.completeJob(warm.id, { ...failed, launchPath: 'warm' }, new Date());
+      await store.completeJob(cold.id, { ...failed, launchPath: 'cold' }, new Date());
+      await store.completeJob(none.id, failed, new Date());
+      expect((await other.findJob(warm.id))?.launchPath).toBe('warm');
+      expect((await other.findJob(cold.id))?.launchPath).toBe('cold');
+      expect((await other.findJob(none.id))?.launchPath).toBeNull();
     });
 
     it('lets exactly one of two concurrent claims win, every time', async () => {
@@ -248,6 +260,32 @@ export function describeJobRepository(backend: StoreBackend): void {
       expect(await store.cancelJob(job.id, 'Canceled by carol', new Date())).toBe('requested');
       expect(await other.cancelJob(job.id, 'Canceled by dave', new Date())).toBe('requested');
       expect(await store.findJob(job.id)).toMatchObject({ status: 'running', reason: null, cancelReason: 'Canceled by carol' });
+    });
+  });
+
+  describe(`migration 0011_launch_path on ${backend.name}`, () => {
+    let location: StoreLocation;
+    afterAll(async () => location?.dispose());
+
+    it('reads the jobs finished before it as of no known launch path, and goes down and up again', async () => {
+      location = await backend.fresh();
+      const before = newJob();
+      const { db, dialect } = openStoreDatabase(location.config);
+      try {
+        await migrateTo(db, dialect, '0007_request_id');
+        await db.insertInto('jobs').values(oldSchemaJobRow(before)).execute();
+        await migrateTo(db, dialect, '0011_launch_path');
+        await migrateTo(db, dialect, '0010_relaunch_of');
+      } finally {
+        await db.destroy();
+      }
+      const store = createJobStore(location.config);
+      try {
+        await store.migrate();
+        expect(await store.findJob(before.id)).toMatchObject({ launchPath: null, relaunchOf: null, spec: before.spec });
+      } finally {
+        await store.close();
+      }
     });
   });
 

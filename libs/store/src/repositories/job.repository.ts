@@ -162,6 +162,7 @@ export class JobRepository {
         status: outcome.status,
         reason: storableOrNull(outcome.reason),
         return_code: outcome.returnCode,
+        launch_path: outcome.launchPath ?? null,
         finished_at: finishedAt.getTime(),
       })
       .where('id', '=', id)

@@ -74,6 +74,12 @@ export class JobResourceDto {
   /** The job this one relaunches (POST /api/v1/jobs/{id}/relaunch); null for any other job. */
   @ApiProperty({ type: String, nullable: true })
   relaunch_of!: string | null;
+  /**
+   * How the job's Ansible started: `warm` (forked from a runner's interpreter that had imported
+   * Ansible already) or `cold` (a new process). Null until the job finished.
+   */
+  @ApiProperty({ type: String, enum: ['warm', 'cold'], nullable: true })
+  launch_path!: 'warm' | 'cold' | null;
   /** Set while a cancel request waits for the runner. */
   @ApiProperty({ type: String, nullable: true })
   cancel_requested_at!: string | null;
