@@ -38,9 +38,11 @@ describe('JobExecutor with real Ansible on localhost', () => {
     it('pulls a branch', async () => {
       await commitUpstream('version-two');
       const git: GitJobSpec = { kind: JobKind.Git, repoDir: checkout, remote: 'origin', branch: 'main', reset: false };
-      const { outcome, spawned } = await execute(git);
+      const { outcome, spawned, launchPath } = await execute(git);
       expect(outcome).toEqual({ status: 'successful', reason: null, returnCode: 0 });
       expect(spawned.map((s) => s.label)).toEqual(['git pull']);
+      // git never forks from the warm runner: it is not Ansible.
+      expect(launchPath).toBe('cold');
       expect(await readFile(join(checkout, 'site.yml'), 'utf8')).toContain('version-two');
     });
 
@@ -63,11 +65,13 @@ describe('JobExecutor with real Ansible on localhost', () => {
 
     it('updates the playbook directory before running the playbook', async () => {
       await commitUpstream('version-four');
-      const { outcome, output, spawned } = await execute(
+      const { outcome, output, spawned, launchPath } = await execute(
         playbook(join(checkout, 'site.yml'), { playbookDir: checkout, updateGitRepo: true }),
       );
       expect(outcome.status).toBe('successful');
       expect(spawned.map((s) => s.label)).toEqual(['git pull', 'ansible-playbook']);
+      // The pull ran cold; the job's path is its playbook's.
+      expect(launchPath).toBe('warm');
       expect(output).toMatch(/Fast-forward[\s\S]*version-four/);
     });
 

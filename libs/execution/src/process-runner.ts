@@ -123,9 +123,9 @@ async function waitForGroupGone(pgid: number, withinMs: number): Promise<boolean
 
 /**
  * Spawns the child without a shell, in a process group of its own (detached: setsid), with a
- * pipe on its descriptor 3 when asked; an Error when it could not be started.
+ * pipe on its descriptor 3 when asked; or why it could not be started.
  */
-function spawnCold(invocation: Invocation, options: RunProcessOptions): Promise<StartedProcess | Error> {
+function spawnCold(invocation: Invocation, options: RunProcessOptions): Promise<StartedProcess | { spawnError: Error }> {
   let child: ChildProcess;
   try {
     child = spawn(invocation.command, invocation.args, {
@@ -137,11 +137,11 @@ function spawnCold(invocation: Invocation, options: RunProcessOptions): Promise<
     });
   } catch (err) {
     // Synchronous failures: invalid arguments (e.g. a NUL byte), unusual spawn errors.
-    return Promise.resolve(err as Error);
+    return Promise.resolve({ spawnError: err as Error });
   }
   const pid = child.pid;
   // Emitted when the child could not be started; after a start, 'close' reports the end.
-  if (pid === undefined) return new Promise((resolve) => child.once('error', resolve));
+  if (pid === undefined) return new Promise((resolve) => child.once('error', (spawnError) => resolve({ spawnError })));
   child.on('error', () => undefined);
   return Promise.resolve({
     pid,
@@ -175,7 +175,7 @@ export async function runProcess(invocation: Invocation, options: RunProcessOpti
   if (options.signal?.aborted) return { ...result, aborted: true };
   const warm = options.startWarm ? await options.startWarm().catch(() => null) : null;
   const started = warm ?? (await spawnCold(invocation, options));
-  if (started instanceof Error) return { ...result, spawnError: started };
+  if ('spawnError' in started) return { ...result, spawnError: started.spawnError };
   return watch(started, options, { ...result, pid: started.pid, launchPath: warm ? LaunchPath.Warm : LaunchPath.Cold });
 }
 
