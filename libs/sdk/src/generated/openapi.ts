@@ -657,6 +657,12 @@ export interface components {
             inventory: string | null;
             /** @enum {string} */
             kind: "command" | "playbook" | "git";
+            /**
+             * @description How the job's Ansible started: `warm` (forked from a runner's interpreter that had imported
+             *     Ansible already) or `cold` (a new process). Null until the job finished.
+             * @enum {string|null}
+             */
+            launch_path: "warm" | "cold" | null;
             output_lines: number;
             priority: number;
             /** @description One-line reason for every non-successful end. */
