@@ -50,6 +50,15 @@ export function describeJobLifecycle(kind: DeploymentKind): void {
       expect(await api().output(job.id)).toContain('"ping": "pong"');
     });
 
+    it('says how a finished job’s Ansible started: forked warm once the runner’s fork server is ready', async () => {
+      const runner = kind === 'distributed' ? deployment.runners[0] : deployment.gateway;
+      await runner.waitForLog(/Warm runner ready/);
+      const job = await sdk().submitCommand({ host_pattern: 'localhost', module: 'ping' });
+      expect(job.launch_path).toBeNull();
+      expect(await waitForEnd(job.id)).toMatchObject({ status: 'successful', launch_path: 'warm' });
+      expect(await api().output(job.id)).toContain('"ping": "pong"');
+    });
+
     it('returns the same job for a retried submission with the same Idempotency-Key', async () => {
       const body = { host_pattern: 'localhost', module: 'ping' };
       const idempotencyKey = `retry-${kind}-${Date.now()}`;
