@@ -14,6 +14,7 @@ import { hashPassword } from '@flansible/auth';
 import { Deployment, DeploymentKind } from '../test/support/deployment';
 import { readJobStream } from '../test/support/sse-client';
 import { benchStoreHistory } from './store-history';
+import { benchWarmRunner } from './warm-runner';
 import { benchWebhooks } from './webhooks';
 
 const run = promisify(execFile);
@@ -280,7 +281,7 @@ async function benchRunnerDeath(): Promise<void> {
 
 async function main(): Promise<void> {
   console.log(`Flansible bench: ${ROUNDS} rounds per deployment, node ${process.version}`);
-  // BENCH_ONLY=runner-death (or deployments, auth, metrics, store-history, webhooks) runs one part.
+  // BENCH_ONLY=runner-death (or deployments, auth, metrics, store-history, webhooks, warm-runner) runs one part.
   const only = process.env.BENCH_ONLY;
   if (!only || only === 'deployments') for (const kind of ['embedded', 'distributed'] as const) await benchDeployment(kind);
   if (!only || only === 'auth') await benchPasswordHashing();
@@ -288,6 +289,7 @@ async function main(): Promise<void> {
   if (!only || only === 'runner-death') await benchRunnerDeath();
   if (!only || only === 'store-history') await benchStoreHistory();
   if (!only || only === 'webhooks') await benchWebhooks();
+  if (!only || only === 'warm-runner') await benchWarmRunner();
 }
 
 main().catch((err) => {

@@ -167,7 +167,13 @@ def config_difference(imported):
     from ansible import constants as C
     from ansible.config.manager import ConfigManager
 
-    fresh = ConfigManager()
+    # The definitions (base.yml) are Ansible's own, read once by the server: a fresh copy of them.
+    read_yaml = ConfigManager._read_config_yaml_file
+    ConfigManager._read_config_yaml_file = lambda self, path: _base_defs if path == _base_defs_path else read_yaml(self, path)
+    try:
+        fresh = ConfigManager()
+    finally:
+        ConfigManager._read_config_yaml_file = read_yaml
     if fresh._config_file != C.config._config_file:
         return 'its configuration file is %s, the warm one %s' % (fresh._config_file, C.config._config_file)
     if fresh._config_file is not None and _read(fresh._config_file) != imported:
@@ -337,11 +343,14 @@ def main():
     if len(sys.argv) != 2:
         sys.stderr.write('usage: flansible_forkserver.py <socket path>\n')
         return 2
-    global _imported_config
+    global _imported_config, _base_defs, _base_defs_path
     from ansible import constants as C
+    from ansible.config import manager
 
     preload()
     _imported_config = _read(C.CONFIG_FILE) if C.CONFIG_FILE else None
+    _base_defs_path = '%s/base.yml' % os.path.dirname(manager.__file__)
+    _base_defs = C.config._read_config_yaml_file(_base_defs_path)
     server = Server(sys.argv[1])
     # Children are reaped by the kernel; the runner alone ends the server (SIGTERM, or its stdin).
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
@@ -355,6 +364,9 @@ def main():
 
 
 _imported_config = None
+# base.yml as read, untouched: each forked child's check uses (and may change) its own copy.
+_base_defs = None
+_base_defs_path = None
 
 if __name__ == '__main__':
     sys.exit(main())
