@@ -499,10 +499,12 @@ export const DIFFERENTIAL_CORPUS: CorpusJob[] = [
   },
   {
     name: 'playbook-outlives-idle-check',
-    covers: 'a job that runs past the idle timeout (4 items of 1 s, idle timeout 3 s) without falling silent: not stopped',
+    // Each item prints its result when it ends: the longest silence is one item, well under the
+    // idle timeout even on a loaded machine, while the whole job lasts longer than it.
+    covers: 'a job that runs past the idle timeout (6 items of 0.5 s, idle timeout 3 s) without falling silent: not stopped',
     prepare: async (h) =>
       h.playbook(
-        await h.sandbox().writePlaybook('steady.yml', play('name: steady\ncommand: sleep 1\nloop: [1, 2, 3, 4]', 'debug: msg="steady-done"')),
+        await h.sandbox().writePlaybook('steady.yml', play('name: steady\ncommand: sleep 0.5\nloop: [1, 2, 3, 4, 5, 6]', 'debug: msg="steady-done"')),
       ),
     options: { idleTimeoutSeconds: 3 },
     status: JobStatus.Successful,
