@@ -18,3 +18,5 @@ export type {
 export { StoreModule } from './store.module';
 export { createJobStore, SQLITE_FILE_NAME } from './create-job-store';
 export { countNewlines } from './output-lines';
+export { HOST_RESULT_EVENTS, summaryFromHostEvents, summaryFromStats } from './host-summary';
+export type { HostEventRow } from './host-summary';
