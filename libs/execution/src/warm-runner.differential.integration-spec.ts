@@ -1,4 +1,4 @@
-import { JobEventType, JobOutcome } from '@flansible/contracts';
+import { JobEventType, LaunchPath } from '@flansible/contracts';
 import { CorpusJob, DIFFERENTIAL_CORPUS, runCorpusJob } from './testing/differential-corpus';
 import { useJobExecutor } from './testing/job-executor-harness';
 import { NormalisedRun, normaliseRun, RunRecord } from './testing/normalise-run';
@@ -11,23 +11,9 @@ jest.setTimeout(60_000);
  * and the two runs must agree on the outcome (status, return code, reason), the output text,
  * the structured events (type, host, task, data) and the per-host summary, once the per-run
  * noise is replaced by placeholders (testing/normalise-run.ts).
- *
- * TODO(warm runner): until the warm path lands both sides run cold, which proves the normaliser
- * and the comparison on their own. To compare warm with cold, change the `warm` line below to
- *   const warm = useJobExecutor({ warmRunner: true });
- * and WARM_SIDE_LAUNCH_PATH to 'warm' (jobs with their own ansible.cfg still expect 'cold').
  */
-const cold = useJobExecutor(/* { warmRunner: false } */);
-const warm = useJobExecutor(/* TODO(warm runner): { warmRunner: true } */);
-const WARM_SIDE_LAUNCH_PATH: LaunchPath = 'cold'; // TODO(warm runner): 'warm'
-
-type LaunchPath = 'warm' | 'cold';
-
-/** JobOutcome.launchPath, which the warm runner adds; absent before it, when every job runs cold. */
-function launchPathOf(outcome: JobOutcome): LaunchPath {
-  // TODO(warm runner): once JobOutcome has launchPath, read it directly, without the default.
-  return (outcome as JobOutcome & { launchPath?: LaunchPath }).launchPath ?? 'cold';
-}
+const cold = useJobExecutor({ warmRunner: false });
+const warm = useJobExecutor({ warmRunner: true });
 
 /** The job did what its entry says it covers, on this side. */
 function expectJobDidItsPart(job: CorpusJob, run: RunRecord, side: string): void {
@@ -53,8 +39,9 @@ describe('warm runner: every corpus job comes out the same as on the cold path',
     const [coldRun, warmRun] = await Promise.all([runCorpusJob(cold, job), runCorpusJob(warm, job)]);
     expectJobDidItsPart(job, coldRun, 'cold side');
     expectJobDidItsPart(job, warmRun, 'warm side');
-    expect(launchPathOf(coldRun.outcome)).toBe('cold');
-    expect(launchPathOf(warmRun.outcome)).toBe(job.ownAnsibleCfg ? 'cold' : WARM_SIDE_LAUNCH_PATH);
+    expect(coldRun.launchPath).toBe(LaunchPath.Cold);
+    // A job with an ansible.cfg of its own takes the cold path on the warm side too.
+    expect(warmRun.launchPath).toBe(job.ownAnsibleCfg ? LaunchPath.Cold : LaunchPath.Warm);
 
     const options = { anyHostOrder: job.anyHostOrder };
     const expected = normaliseRun(coldRun, options);

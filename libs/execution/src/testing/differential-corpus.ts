@@ -1,4 +1,4 @@
-import { JobSpec, JobStatus, NewJobEvent, TerminalJobStatus } from '@flansible/contracts';
+import { JobSpec, JobStatus, LaunchPath, NewJobEvent, TerminalJobStatus } from '@flansible/contracts';
 import { execFile } from 'node:child_process';
 import { mkdir, realpath, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -514,15 +514,15 @@ export const DIFFERENTIAL_CORPUS: CorpusJob[] = [
 ];
 
 /** Runs one corpus job through a harness, with events: what the comparison reads. */
-export async function runCorpusJob(h: JobExecutorHarness, job: CorpusJob): Promise<RunRecord> {
+export async function runCorpusJob(h: JobExecutorHarness, job: CorpusJob): Promise<RunRecord & { launchPath: LaunchPath | null }> {
   const spec = await job.prepare(h);
   const events: NewJobEvent[] = [];
   const started = Date.now();
-  const { outcome, output } = await h.execute(spec, {
+  const { outcome, output, launchPath } = await h.execute(spec, {
     appendEvents: async (batch) => void events.push(...batch),
     ...job.options,
   });
   const elapsedMs = Date.now() - started;
   const { root } = h.sandbox();
-  return { outcome, output, events, roots: [...new Set([root, await realpath(root)])], elapsedMs };
+  return { outcome, output, events, roots: [...new Set([root, await realpath(root)])], elapsedMs, launchPath };
 }
