@@ -1,5 +1,6 @@
 import { LaunchPath } from '@flansible/contracts';
 import { readdir, readFile } from 'node:fs/promises';
+import { JobInterruption } from './job-executor';
 import { processGroupIsAlive } from './process-runner';
 import { play, useJobExecutor } from './testing/job-executor-harness';
 
@@ -52,6 +53,25 @@ describe.each([LaunchPath.Warm, LaunchPath.Cold])('JobExecutor with real Ansible
     expect(outcome).toEqual({ status: 'timed_out', reason: 'No output for 3 s', returnCode: null });
     expect(launchPath).toBe(launch);
     expect(output).toContain('before-the-silence');
+    expect(await processGroupIsAlive(pgid)).toBe(false);
+    expect(await processesRunning(`sleep ${marker}`)).toEqual([]);
+  });
+
+  it('stops the whole process tree of a canceled job, with the cancel’s outcome', async () => {
+    const marker = '305.4567';
+    const path = await sandbox().writePlaybook('cancel.yml', play(`command: sleep ${marker}`));
+    const abort = new AbortController();
+    const watcher = setInterval(async () => {
+      if ((await processesRunning(`sleep ${marker}`)).length) abort.abort(new JobInterruption('canceled', 'Canceled by alice'));
+    }, 100);
+    let pgid = 0;
+    const { outcome, launchPath } = await execute(playbook(path), {
+      signal: abort.signal,
+      killGraceMs: 1_000,
+      onSpawn: (pid) => (pgid = pid),
+    }).finally(() => clearInterval(watcher));
+    expect(outcome).toEqual({ status: 'canceled', reason: 'Canceled by alice', returnCode: null });
+    expect(launchPath).toBe(launch);
     expect(await processGroupIsAlive(pgid)).toBe(false);
     expect(await processesRunning(`sleep ${marker}`)).toEqual([]);
   });
