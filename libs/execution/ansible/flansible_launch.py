@@ -6,6 +6,9 @@
 #   <python of ansible> flansible_launch.py ansible|ansible-playbook <arguments...>
 #   <python of ansible> flansible_launch.py --exec <program> <arguments...>     (git)
 #
+# The warm runner (flansible_forkserver.py) runs the same code in a forked child instead: it calls
+# take_settings() and run_ansible(), and supervises the job itself (flansible_warm_job.py).
+#
 # Supervision: when the runner names itself in FLANSIBLE_SUPERVISOR_PARENT, this process stays
 # behind as a small supervisor, the leader of the job's process group, and the job runs in a
 # forked child. The kernel tells the supervisor when the runner dies, by any means (kill -9, OOM,
