@@ -5,27 +5,17 @@
  * this shared 2-core machine is noisy.
  */
 import autocannon from 'autocannon';
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { hashPassword } from '@flansible/auth';
 import { Deployment, DeploymentKind } from '../test/support/deployment';
 import { readJobStream } from '../test/support/sse-client';
+import { median, ms, ROUNDS, run } from './measure';
 import { benchStoreHistory } from './store-history';
 import { benchWarmRunner } from './warm-runner';
 import { benchWebhooks } from './webhooks';
 
-const run = promisify(execFile);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
-const ms = (n: number) => `${n.toFixed(0)} ms`;
 const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];

@@ -8,20 +8,11 @@
  * - the fork server's memory (RSS).
  * Rounds alternate CLI, warm and cold, to spread the machine's noise over all three.
  */
-import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { Deployment, DeploymentKind } from '../test/support/deployment';
+import { median, ms, ROUNDS, run } from './measure';
 
-const run = promisify(execFile);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
-const ms = (n: number) => `${n.toFixed(0)} ms`;
 const CLI_ENV = { PATH: process.env.PATH, HOME: process.env.HOME, LANG: 'C.UTF-8' };
 const LOOP_ITEMS = 5_000;
 const LOOP_PLAYBOOK = `- hosts: all\n  gather_facts: false\n  tasks:\n    - debug:\n        msg: "item {{ item }}"\n      loop: "{{ range(${LOOP_ITEMS}) | list }}"\n`;

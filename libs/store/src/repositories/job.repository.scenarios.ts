@@ -1,8 +1,9 @@
 import { JobKind, JobOutcome, JobStatus } from '@flansible/contracts';
 import { randomUUID } from 'node:crypto';
 import { createJobStore, openStoreDatabase } from '../create-job-store';
+import { JobRecord } from '../job-records';
 import { JobStore } from '../job-store';
-import { migrateTo } from '../store-migrations';
+import { migrateTo, StoreMigrationName } from '../store-migrations';
 import { commandSpec, failed, gitSpec, newJob, oldSchemaJobRow, successful } from '../testing/job-fixtures';
 import { StoreBackend, StoreLocation, withMigratedStores } from '../testing/store-backends';
 
@@ -263,52 +264,29 @@ export function describeJobRepository(backend: StoreBackend): void {
     });
   });
 
-  describe(`migration 0011_launch_path on ${backend.name}`, () => {
+  describe.each<[StoreMigrationName, StoreMigrationName, string, Partial<JobRecord>]>([
+    ['0010_relaunch_of', '0007_request_id', 'as no relaunch', { relaunchOf: null }],
+    ['0011_launch_path', '0010_relaunch_of', 'as of no known launch path', { launchPath: null, relaunchOf: null }],
+  ])(`migration %s on ${backend.name}`, (migration, previous, as, fields) => {
     let location: StoreLocation;
     afterAll(async () => location?.dispose());
 
-    it('reads the jobs finished before it as of no known launch path, and goes down and up again', async () => {
+    it(`reads the jobs stored before it ${as}, and goes down and up again`, async () => {
       location = await backend.fresh();
       const before = newJob();
       const { db, dialect } = openStoreDatabase(location.config);
       try {
         await migrateTo(db, dialect, '0007_request_id');
         await db.insertInto('jobs').values(oldSchemaJobRow(before)).execute();
-        await migrateTo(db, dialect, '0011_launch_path');
-        await migrateTo(db, dialect, '0010_relaunch_of');
+        await migrateTo(db, dialect, migration);
+        await migrateTo(db, dialect, previous);
       } finally {
         await db.destroy();
       }
       const store = createJobStore(location.config);
       try {
         await store.migrate();
-        expect(await store.findJob(before.id)).toMatchObject({ launchPath: null, relaunchOf: null, spec: before.spec });
-      } finally {
-        await store.close();
-      }
-    });
-  });
-
-  describe(`migration 0010_relaunch_of on ${backend.name}`, () => {
-    let location: StoreLocation;
-    afterAll(async () => location?.dispose());
-
-    it('reads the jobs stored before it as no relaunch, and goes down and up again', async () => {
-      location = await backend.fresh();
-      const before = newJob();
-      const { db, dialect } = openStoreDatabase(location.config);
-      try {
-        await migrateTo(db, dialect, '0007_request_id');
-        await db.insertInto('jobs').values(oldSchemaJobRow(before)).execute();
-        await migrateTo(db, dialect, '0010_relaunch_of');
-        await migrateTo(db, dialect, '0007_request_id');
-      } finally {
-        await db.destroy();
-      }
-      const store = createJobStore(location.config);
-      try {
-        await store.migrate();
-        expect(await store.findJob(before.id)).toMatchObject({ relaunchOf: null, spec: before.spec });
+        expect(await store.findJob(before.id)).toMatchObject({ ...fields, spec: before.spec });
       } finally {
         await store.close();
       }
