@@ -39,7 +39,8 @@ class EndWhatWasRunning extends RunnerStartupRecovery {
 
 let sandbox: AnsibleSandbox;
 beforeAll(async () => {
-  sandbox = await createAnsibleSandbox({ runnerLostAfterSeconds: 1 });
+  // No job runs here: no fork server either.
+  sandbox = await createAnsibleSandbox({ runnerLostAfterSeconds: 1, warmRunner: false });
 });
 afterAll(() => sandbox.dispose());
 

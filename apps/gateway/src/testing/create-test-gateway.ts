@@ -64,12 +64,18 @@ function writeWorkspace(root: string): Record<string, string> {
 /**
  * The gateway of the embedded deployment in this process, as main.ts configures it: a temporary
  * SQLite store and the in-process queue, but no job consumer (nothing runs Ansible; submitted jobs
- * stay queued) and no start-up inventory audit (it runs ansible-inventory).
+ * stay queued), no warm runner and no start-up inventory audit (it runs ansible-inventory).
  */
 export async function createTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
   const root = mkdtempSync(join(tmpdir(), 'flansible-http-'));
   const env = { ...writeWorkspace(root), ...options.env };
-  const config = loadConfig({ ...env, FLANSIBLE_CONFIG_FILE: join(root, 'no-config-file.yml'), FLANSIBLE_SHUTDOWN_GRACE: '0' });
+  // Nothing runs Ansible here, so no warm runner either (it would start a Python per gateway).
+  const config = loadConfig({
+    FLANSIBLE_WARM_RUNNER: 'false',
+    ...env,
+    FLANSIBLE_CONFIG_FILE: join(root, 'no-config-file.yml'),
+    FLANSIBLE_SHUTDOWN_GRACE: '0',
+  });
   let builder = Test.createTestingModule({ imports: [GatewayModule.forRoot(config)] })
     .overrideProvider(LocalHostExposureAudit)
     .useValue({});
