@@ -123,7 +123,10 @@ def start_job(job):
         os._exit(0)
     os.environ.clear()
     os.environ.update(request['env'])
-    why = config_difference(_imported_config)
+    try:
+        why = config_difference(_imported_config)
+    except Exception as err:  # Ansible cannot read its configuration here: the cold path says why
+        why = 'its configuration could not be read (%s)' % err
     if why:
         answer(lifeline, {'cold': why})
         os._exit(0)
