@@ -14,6 +14,8 @@ const shared = {
 };
 
 module.exports = {
+  // Longest files first, also on a clean clone (no Jest cache): see test/suite-sequencer.js.
+  testSequencer: require.resolve('./test/suite-sequencer.js'),
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
     { ...shared, displayName: 'integration', testMatch: ['<rootDir>/{apps,libs}/**/*.integration-spec.ts'], slowTestThreshold: 15 },

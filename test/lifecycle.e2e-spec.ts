@@ -6,7 +6,8 @@ import { describeJobLifecycle } from './scenarios/job-lifecycle.scenarios';
 jest.setTimeout(120_000);
 
 describeJobLifecycle('embedded');
-describeJobLifecycle('distributed');
+// The distributed run of these scenarios is test/lifecycle-distributed.e2e-spec.ts: a file of its
+// own, so that the two halves can run on two Jest workers at once.
 
 /**
  * kill -9 of whatever runs the jobs (a runner process, or the embedded gateway): its running job

@@ -7,14 +7,33 @@ const ROOT = join(__dirname, '..', '..');
 export const GATEWAY_MAIN = join(ROOT, 'dist/apps/gateway/src/main.js');
 export const RUNNER_MAIN = join(ROOT, 'dist/apps/runner/src/main.js');
 
+/** Ports freePort() hands out: one band per Jest worker, below the kernel's ephemeral range (32768 up). */
+const PORT_BANDS = { start: 20_000, size: 1_500, count: 8 };
+const portBand = PORT_BANDS.start + ((Number(process.env.JEST_WORKER_ID ?? '1') - 1) % PORT_BANDS.count) * PORT_BANDS.size;
+/** Where in its band this file starts: files that follow each other on one worker do not start alike. */
+let nextPort = Math.floor(Math.random() * PORT_BANDS.size);
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A port that nothing listens on, for a process started next to bind. Not one the kernel picks for
+ * port 0: those come from the ephemeral range, where outgoing connections take their local ports
+ * and where another worker's freePort() could get the same one before either process has bound it
+ * (seen as EADDRINUSE with four workers). Each Jest worker takes the ports of a band of its own in
+ * turn, skipping any in use.
+ */
 export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
+  for (let tried = 0; tried < PORT_BANDS.size; tried++) {
+    const port = portBand + (nextPort++ % PORT_BANDS.size);
+    if (await canListen(port)) return port;
+  }
+  throw new Error(`no free port in ${portBand}-${portBand + PORT_BANDS.size - 1}`);
 }
 
 /** A real, built Flansible app (gateway or runner) running as a child process. */
