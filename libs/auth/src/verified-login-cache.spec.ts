@@ -7,7 +7,11 @@ describe('VerifiedLoginCache', () => {
     expect(new Set([key, cache.key('alice', '$scrypt$b', 'pw'), cache.key('alice', '$scrypt$a', 'pw2'), cache.key('bob', '$scrypt$a', 'pw')]).size).toBe(4);
     // The separators keep "ab"+"c" apart from "a"+"bc".
     expect(cache.key('ab', 'c', 'pw')).not.toBe(cache.key('a', 'bc', 'pw'));
-    expect(key).not.toContain('pw');
+    // A digest (HMAC-SHA256, base64), never the password: a two-letter password could turn up in
+    // 44 random characters by chance, a long one cannot.
+    expect(key).toMatch(/^[A-Za-z0-9+/]{43}=$/);
+    const password = 'longPassphrase42xyz';
+    expect(cache.key('alice', '$scrypt$a', password)).not.toContain(password);
   });
 
   it('forgets entries after their time', () => {

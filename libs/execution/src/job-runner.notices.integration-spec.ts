@@ -171,7 +171,7 @@ describe('JobRunnerService with the notice bus', () => {
     const { jobId, pgid } = await startSleeper('322.25');
     // Only the store knows: what the gateway's cancel leaves behind when the broker dropped the message.
     expect(await r.store.cancelJob(jobId, 'Canceled by bob', new Date())).toBe('requested');
-    expect(await finished(r.store, jobId)).toMatchObject({ status: JobStatus.Canceled, reason: 'Job canceled' });
+    expect(await finished(r.store, jobId)).toMatchObject({ status: JobStatus.Canceled, reason: 'Canceled by bob' });
     expect(await processGroupIsAlive(pgid())).toBe(false);
   });
 

@@ -98,9 +98,8 @@ export class RunnerHeartbeatService implements OnModuleInit, OnModuleDestroy {
 
   private async stopCanceledJobs(): Promise<void> {
     try {
-      for (const jobId of await this.store.findCancelRequests(this.runnerId)) {
-        if (this.runner.cancel(jobId)) this.logger.log(`Job ${jobId} canceled (request found in the store)`);
-      }
+      // With the request's own reason, as when the bus message arrives first (it may still).
+      for (const jobId of await this.store.findCancelRequests(this.runnerId)) await this.runner.cancelIfRequested(jobId);
     } catch (err) {
       this.logger.error(`Could not look for cancel requests: ${(err as Error).message}`);
     }
