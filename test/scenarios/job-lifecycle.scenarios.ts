@@ -331,7 +331,10 @@ export function describeJobLifecycle(kind: DeploymentKind): void {
     it('cancels a running job and stops its whole process tree', async () => {
       const marker = String(1000 + Math.floor(Math.random() * 8000)) + '.5';
       const job = await sdk().submitCommand({ host_pattern: 'localhost', module: 'command', module_args: `sleep ${marker}` });
-      await eventually(async () => processesWith(`sleep ${marker}`).length > 0, 'the sleep to start');
+      await eventually(async () => processesWith(`sleep ${marker}`).length > 0, 'the sleep to start', 30_000).catch(async (err: Error) => {
+        // Once seen on a loaded CI machine: say where the job was.
+        throw new Error(`${err.message}; the job: ${JSON.stringify(await sdk().getJob(job.id))}`);
+      });
       await sdk().cancelJob(job.id);
       expect(lastAnswer().status).toBe(202);
       expect(await waitForEnd(job.id, 30_000)).toMatchObject({ status: 'canceled', reason: 'Canceled by admin' });
