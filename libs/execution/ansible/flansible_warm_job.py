@@ -161,6 +161,24 @@ def become_fresh():
     display = Display()
     for seen in ('_deprecations', '_warns', '_errors'):
         getattr(display, seen, {}).clear()
+    fresh_cross_process_locks()
+
+
+def fresh_cross_process_locks():
+    """
+    Ansible's multiprocessing locks (module payload builds, password encryption) live in memory a
+    fork shares: those made at import would be one lock for every job of the server, and a job
+    killed while holding one (a cancel during a module build) would block every later job for ever.
+    Each job gets its own, as each cold start does.
+    """
+    import multiprocessing
+    from ansible.executor import action_write_locks
+    from ansible.utils import encrypt
+
+    locks = action_write_locks.action_write_locks
+    for name in list(locks):
+        locks[name] = multiprocessing.Lock()
+    encrypt._LOCK = multiprocessing.Lock()
 
 
 def supervise(lifeline, child):
