@@ -26,31 +26,48 @@ describe('a gateway killed between the insert and the broker confirm (distribute
   });
 
   it('publishes the job it left unpublished, and an idempotent retry answers with that job, which runs', async () => {
-    const hole = await blackHole();
-    cleanups.push(() => hole.close());
-    const port = await freePort();
-    const doomed = FlansibleProcess.start('gateway-black-hole', GATEWAY_MAIN, {
-      ...deployment.env,
-      FLANSIBLE_PORT: String(port),
-      FLANSIBLE_AMQP_URL: `amqp://guest:guest@127.0.0.1:${hole.port}/${encodeURIComponent(deployment.vhost as string)}`,
-      // Its publish would wait this long for a channel; it is killed long before. Its key stays
-      // pending for this plus 5 s: the in-flight window a retry elsewhere answers 409 in.
-      FLANSIBLE_PUBLISH_TIMEOUT_MS: '3000',
-    });
-    cleanups.push(() => doomed.kill());
-    await doomed.waitForLog(/listening on http/);
-
     const key = `orphan-${randomUUID()}`;
     const submit = (api: ApiClient) => api.request<{ id: string; status: string }>('POST', '/api/v1/jobs/command', { json: PING, headers: { 'Idempotency-Key': key }, timeoutMs: 60_000 });
-    const unanswered = submit(new ApiClient(`http://127.0.0.1:${port}`)).then(
-      () => 'answered',
-      () => 'no answer',
-    );
-    // The row is in and its publish hangs on the black hole: kill -9 now.
-    const orphan = await eventually(async () => {
-      const [row] = await deployment.storeSql<{ id: string; status: string }>('SELECT id, status FROM jobs WHERE idempotency_key = $1', [key]);
-      return row;
-    }, 'the job row');
+
+    // A gateway whose broker accepts the connection and never answers: its publish hangs only
+    // while its first connection attempt is under way (5 s; after that it knows the broker is
+    // down and answers 503 at once, storing nothing). On a loaded machine its start-up can use
+    // that window up, so a doomed gateway that answered before its row was seen is replaced.
+    const startDoomed = async () => {
+      const hole = await blackHole();
+      cleanups.push(() => hole.close());
+      const port = await freePort();
+      const gateway = FlansibleProcess.start('gateway-black-hole', GATEWAY_MAIN, {
+        ...deployment.env,
+        FLANSIBLE_PORT: String(port),
+        FLANSIBLE_AMQP_URL: `amqp://guest:guest@127.0.0.1:${hole.port}/${encodeURIComponent(deployment.vhost as string)}`,
+        // Its publish would wait this long for a channel; it is killed long before. Its key stays
+        // pending for this plus 5 s: the in-flight window a retry elsewhere answers 409 in.
+        FLANSIBLE_PUBLISH_TIMEOUT_MS: '3000',
+      });
+      cleanups.push(() => gateway.kill());
+      await gateway.waitForLog(/listening on http/);
+      let answered = false;
+      const unanswered = submit(new ApiClient(`http://127.0.0.1:${port}`)).then(
+        () => ((answered = true), 'answered'),
+        () => 'no answer',
+      );
+      // The row is in and its publish hangs on the black hole: kill -9 then.
+      const { row } = await eventually(async () => {
+        const rows = await deployment.storeSql<{ id: string; status: string }>('SELECT id, status FROM jobs WHERE idempotency_key = $1', [key]);
+        if (rows.length > 0) return { row: rows[0] };
+        return answered ? { row: null } : undefined;
+      }, 'the job row');
+      if (row === null) {
+        await gateway.kill();
+        return null;
+      }
+      return { gateway, row, unanswered };
+    };
+    let doomedRun: Awaited<ReturnType<typeof startDoomed>> = null;
+    for (let attempt = 0; attempt < 3 && !doomedRun; attempt++) doomedRun = await startDoomed();
+    if (!doomedRun) throw new Error('three gateways answered before their job row was seen: none kept its publish hanging');
+    const { gateway: doomed, row: orphan, unanswered } = doomedRun;
     expect(orphan.status).toBe('queued');
     await doomed.kill();
     expect(await unanswered).toBe('no answer');
