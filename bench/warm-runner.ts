@@ -100,7 +100,7 @@ async function benchPing(kind: DeploymentKind): Promise<void> {
   }
 }
 
-export async function benchThroughput(): Promise<void> {
+async function benchThroughput(): Promise<void> {
   const jobs = 40;
   const concurrency = 4;
   const { warm, cold } = await startPair('distributed', concurrency);
@@ -121,7 +121,7 @@ export async function benchThroughput(): Promise<void> {
   }
 }
 
-export async function benchLoop(): Promise<void> {
+async function benchLoop(): Promise<void> {
   const { warm, cold } = await startPair('embedded', 2);
   try {
     const inventory = join(warm.fixture.inventoryRoot, 'localhost');

@@ -164,12 +164,20 @@ def become_fresh():
     fresh_cross_process_locks()
 
 
+def cross_process_locks():
+    """Ansible's multiprocessing locks, by name: module payload builds (None: the generic one) and encryption."""
+    from ansible.executor import action_write_locks
+    from ansible.utils import encrypt
+
+    return dict(((str(name), lock) for name, lock in action_write_locks.action_write_locks.items()), encrypt=encrypt._LOCK)
+
+
 def fresh_cross_process_locks():
     """
-    Ansible's multiprocessing locks (module payload builds, password encryption) live in memory a
-    fork shares: those made at import would be one lock for every job of the server, and a job
-    killed while holding one (a cancel during a module build) would block every later job for ever.
-    Each job gets its own, as each cold start does.
+    Ansible's multiprocessing locks live in memory a fork shares: those made at import would be
+    one lock for every job of the server, and a job killed while holding one (a cancel during a
+    module build) would block every later job for ever. Each job gets its own, as each cold start
+    does.
     """
     import multiprocessing
     from ansible.executor import action_write_locks

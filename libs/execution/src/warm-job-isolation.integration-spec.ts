@@ -17,20 +17,15 @@ import json, os, sys
 import flansible_forkserver as server
 import flansible_warm_job as warm_job
 server.preload()
-from ansible.executor import action_write_locks
-from ansible.utils import encrypt
-
-def cross_process_locks():
-    return dict(((str(name), lock) for name, lock in action_write_locks.action_write_locks.items()), encrypt=encrypt._LOCK)
 
 # Held, as a job killed in the middle of a module build leaves its lock.
-held = cross_process_locks()
+held = warm_job.cross_process_locks()
 for lock in held.values():
     lock.acquire()
 report_r, report_w = os.pipe()
 if os.fork() == 0:
     warm_job.become_fresh()
-    free = sorted(name for name, lock in cross_process_locks().items() if lock.acquire(timeout=0.2))
+    free = sorted(name for name, lock in warm_job.cross_process_locks().items() if lock.acquire(timeout=0.2))
     os.write(report_w, json.dumps(free).encode())
     sys.exit(0)
 os.close(report_w)
