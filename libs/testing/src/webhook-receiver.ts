@@ -28,6 +28,8 @@ export class WebhookReceiver {
   answer: (request: ReceivedWebhook) => number = () => 204;
   /** Milliseconds to wait before answering (to run past a sender's timeout). */
   delayMs = 0;
+  /** While set, answers wait for it: a spec holds an attempt open until it has changed something. */
+  hold: Promise<void> | null = null;
   private readonly secrets = new Map<string, string>();
 
   private constructor(
@@ -76,6 +78,7 @@ export class WebhookReceiver {
     const request: ReceivedWebhook = { path, headers, body, payload, verifyError, status: 0, receivedAt: Date.now() };
     this.received.push(request);
     request.status = this.answer(request);
+    if (this.hold) await this.hold;
     // unref: an answer still held back must not keep a finished spec's process alive.
     if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs).unref());
     return request.status;

@@ -2,9 +2,10 @@ import Database from 'better-sqlite3';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
+import { RbacService } from '@flansible/auth';
 import { FlansibleConfig } from '@flansible/config';
 import { SQLITE_FILE_NAME } from '@flansible/store';
-import { eventually, ReceivedWebhook, WebhookReceiver } from '@flansible/testing';
+import { eventually, gate, ReceivedWebhook, WebhookReceiver } from '@flansible/testing';
 import { createTestGateway, TestGateway, TEST_USERS } from '../testing/create-test-gateway';
 import { ResolvedAddress, WebhookResolver } from './target/webhook-resolver';
 
@@ -153,25 +154,35 @@ describe('webhook delivery (in-process, a real receiver on loopback)', () => {
   it("sends a user only the jobs they may read, as rbac.json says at each attempt, with the job as they may see it", async () => {
     const webhook = await subscribe(devadmin, '/dev');
     receiver.answer = (r) => (r.path === '/dev' ? 503 : 204);
-    await finishedJob('prod');
-    const devJob = await finishedJob('dev', { module_args: { data: 'pong-secret' } });
-    const [first] = await arrived('/dev', 1);
-    expect(first.payload).toMatchObject({ type: 'job.finished', data: { id: devJob, inventory: expect.stringMatching(/dev$/), request: { module_args: { data: '<hidden>' } } } });
-    expect(first.body).not.toContain('pong-secret');
-
-    // devadmin loses `dev` while the delivery waits for its retry: the retry is not sent.
+    // The first attempt's 503 is held back until rbac.json has changed, so its retry (150 ms after
+    // the answer) cannot run before the new rights are loaded, however loaded the machine is.
+    const held = gate();
+    receiver.hold = held.wait;
     const config = gateway.app.get(FlansibleConfig);
-    const rbac = JSON.parse(readFileSync(config.rbacFile, 'utf8'));
-    const original = JSON.stringify(rbac);
-    rbac.rbac.find((u: { user: string }) => u.user === 'devadmin').inventories = [];
-    writeFileSync(config.rbacFile, JSON.stringify(rbac));
+    const original = readFileSync(config.rbacFile, 'utf8');
     try {
+      await finishedJob('prod');
+      const devJob = await finishedJob('dev', { module_args: { data: 'pong-secret' } });
+      const [first] = await arrived('/dev', 1);
+      expect(first.payload).toMatchObject({ type: 'job.finished', data: { id: devJob, inventory: expect.stringMatching(/dev$/), request: { module_args: { data: '<hidden>' } } } });
+      expect(first.body).not.toContain('pong-secret');
+
+      // devadmin loses `dev` while the delivery waits for its retry: the retry is not sent.
+      const rbac = JSON.parse(original);
+      rbac.rbac.find((u: { user: string }) => u.user === 'devadmin').inventories = [];
+      writeFileSync(config.rbacFile, JSON.stringify(rbac));
+      // Within the held attempt (its 1 s time limit), not whenever the watcher sees the write.
+      await gateway.app.get(RbacService).reload();
       await eventually(async () => (await gateway.http.get(`/api/v1/jobs/${devJob}`).auth(devadmin.user, devadmin.password)).status === 404, 'the reload');
+      receiver.hold = null;
+      held.release();
       receiver.answer = () => 204;
       await settle();
       expect(receiver.on('/dev').map((r: ReceivedWebhook) => (r.payload as { data: { id: string } }).data.id)).toEqual([devJob]);
       expect(await attempts(webhook.id)).toHaveLength(1);
     } finally {
+      receiver.hold = null;
+      held.release();
       writeFileSync(config.rbacFile, original);
     }
   });
