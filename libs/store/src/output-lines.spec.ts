@@ -1,4 +1,4 @@
-import { countNewlines, EMPTY_OUTPUT, OutputLineState, placeChunk, sliceLines } from './output-lines';
+import { countNewlines, EMPTY_OUTPUT, OutputLineState, placeChunk, sliceLines, storedChunks } from './output-lines';
 
 /** Places chunks one after another, as appendOutput does. */
 function placeAll(chunks: string[]): { placed: { startLine: number; endLine: number }[]; after: OutputLineState } {
@@ -46,5 +46,32 @@ describe('output line bookkeeping', () => {
     expect(sliceLines(text, 7, 10, 10)).toEqual(['ten-partial']);
     expect(sliceLines('x\n', 1, 1, 1)).toEqual(['x']);
     expect(sliceLines('x\n', 1, 2, 1)).toEqual([]);
+  });
+
+  it('stores a large chunk as pieces cut after a newline, numbered as if they had been appended one by one', () => {
+    const texts = ['a\nbb\nccc\ndddd\n', 'x'.repeat(25) + '\nshort\n', 'no newline at all, longer than the limit', '\n\n\n\n\n\n', 'a\nb\nc\nopen end'];
+    for (const before of [EMPTY_OUTPUT, { lines: 7, lastLineOpen: false }, { lines: 7, lastLineOpen: true }]) {
+      for (const text of texts) {
+        const whole = placeChunk(before, text);
+        const rows = storedChunks(text, whole.endLine, 4);
+        expect(rows.map((r) => r.chunk).join('')).toBe(text);
+        // Each piece is within the limit unless it is one line longer than it.
+        for (const r of rows) expect(r.chunk.length <= 4 || countNewlines(r.chunk.slice(0, -1)) === 0).toBe(true);
+        for (const r of rows.slice(0, -1)) expect(r.chunk.endsWith('\n')).toBe(true);
+        let state = before;
+        for (const r of rows) {
+          const placed = placeChunk(state, r.chunk);
+          expect([r.startLine, r.endLine]).toEqual([placed.startLine, placed.endLine]);
+          state = placed.after;
+        }
+        expect(state).toEqual(whole.after);
+      }
+    }
+  });
+
+  it('keeps a chunk within the limit as one row', () => {
+    expect(storedChunks('one\ntwo\n', 12)).toEqual([{ chunk: 'one\ntwo\n', startLine: 11, endLine: 12 }]);
+    expect(storedChunks('x'.repeat(100_000), 3).map((r) => r.chunk.length)).toEqual([100_000]);
+    expect(storedChunks(('y'.repeat(99) + '\n').repeat(1_000), 1_000).map((r) => r.chunk.length)).toEqual([16_300, 16_300, 16_300, 16_300, 16_300, 16_300, 2_200]);
   });
 });

@@ -53,3 +53,46 @@ export function sliceLines(text: string, firstLine: number, from: number, to: nu
   }
   return lines;
 }
+
+/**
+ * Characters a stored chunk holds at most (a longer line stays whole): a page of lines is read
+ * from the few chunks it overlaps, so one large append (a burst of output, a big `cat`) must not
+ * become one row that every later page reads again in full.
+ */
+export const STORED_CHUNK_CHARS = 16 * 1024;
+
+/** One row of job_output: a piece of an appended chunk and the lines of its first and last character. */
+export interface StoredChunk {
+  chunk: string;
+  startLine: number;
+  endLine: number;
+}
+
+/**
+ * An appended text as the rows it is stored in: cut after a newline once a piece reaches
+ * `maxChars`, and numbered back from `endLine`, the line its last character is on (what
+ * placeChunk says of the whole text). Every piece but the last ends with a newline, so each
+ * next piece starts a line of its own.
+ */
+export function storedChunks(text: string, endLine: number, maxChars = STORED_CHUNK_CHARS): StoredChunk[] {
+  const pieces: string[] = [];
+  for (let start = 0; start < text.length; ) {
+    let cut = text.length;
+    if (text.length - start > maxChars) {
+      const before = text.lastIndexOf('\n', start + maxChars - 1);
+      const after = before >= start ? before : text.indexOf('\n', start + maxChars);
+      if (after !== -1) cut = after + 1;
+    }
+    pieces.push(text.slice(start, cut));
+    start = cut;
+  }
+  const rows: StoredChunk[] = [];
+  let end = endLine;
+  for (let i = pieces.length - 1; i >= 0; i--) {
+    const piece = pieces[i];
+    const startLine = end - countNewlines(piece) + (piece.endsWith('\n') ? 1 : 0);
+    rows.unshift({ chunk: piece, startLine, endLine: end });
+    end = startLine - 1;
+  }
+  return rows;
+}

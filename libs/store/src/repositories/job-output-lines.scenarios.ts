@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { createJobStore, openStoreDatabase } from '../create-job-store';
 import { OutputLines } from '../job-records';
 import { JobStore } from '../job-store';
+import { STORED_CHUNK_CHARS } from '../output-lines';
 import { migrateTo } from '../store-migrations';
 import { commandSpec, newJob } from '../testing/job-fixtures';
 import { StoreBackend, StoreLocation, withMigratedStores } from '../testing/store-backends';
@@ -116,6 +117,26 @@ export function describeJobOutputLines(backend: StoreBackend): void {
       expect(await store.readOutputLines(job.id, 1, total)).toEqual(expectedRange(text, 1, total));
       for (let line = 1; line <= total; line++) {
         expect((await store.readOutputLines(job.id, line, line)).lines).toEqual(expectedRange(text, line, line).lines);
+      }
+    });
+
+    it('stores one large append as rows of at most STORED_CHUNK_CHARS, each read only by the pages it overlaps', async () => {
+      const job = newJob();
+      await store.createJob(job);
+      const text = Array.from({ length: 20_000 }, (_, i) => `line ${i + 1} ${'z'.repeat(i % 40)}\n`).join('') + 'open';
+      await store.appendOutput(job.id, text);
+      const { db } = openStoreDatabase(location.config);
+      try {
+        const rows = await db.selectFrom('job_output').select(['chunk', 'start_line', 'end_line']).where('job_id', '=', job.id).orderBy('id').execute();
+        expect(rows.length).toBeGreaterThan(Math.floor(text.length / STORED_CHUNK_CHARS));
+        expect(rows.every((r) => r.chunk.length <= STORED_CHUNK_CHARS)).toBe(true);
+        expect(rows.map((r) => r.chunk).join('')).toBe(text);
+        expect([Number(rows[0].start_line), Number(rows.at(-1)!.end_line)]).toEqual([1, 20_001]);
+      } finally {
+        await db.destroy();
+      }
+      for (const [from, to] of [[1, 1000], [9_990, 10_010], [19_500, 20_001]]) {
+        expect(await other.readOutputLines(job.id, from, to)).toEqual(expectedRange(text, from, to));
       }
     });
 

@@ -1,8 +1,11 @@
 import { Kysely, sql } from 'kysely';
 import { OutputLines } from '../job-records';
-import { countNewlines, sliceLines } from '../output-lines';
+import { countNewlines, sliceLines, storedChunks } from '../output-lines';
 import { StoreDatabase } from '../store-database';
 import { storableText } from './job-rows';
+
+/** Rows per INSERT: 4 parameters each. */
+const INSERT_ROWS = 1_000;
 
 /**
  * A job's output (job_output), line-numbered as it is appended. The job row's counters are
@@ -16,7 +19,8 @@ export class JobOutputRepository {
   /**
    * One UPDATE of the job row and one INSERT, in one transaction: the cost does not grow with the
    * output already stored. The job row's line count and "last line open" flag give the chunk its
-   * line numbers (see placeChunk in output-lines.ts, which this does in SQL).
+   * line numbers (see placeChunk in output-lines.ts, which this does in SQL); a large chunk is
+   * stored as several rows of at most STORED_CHUNK_CHARS (storedChunks).
    */
   async append(id: string, chunk: string): Promise<void> {
     if (chunk === '') return;
@@ -35,11 +39,9 @@ export class JobOutputRepository {
         .returning('output_lines')
         .executeTakeFirst();
       if (!job) throw new Error(`no job ${id}: output must belong to an existing job`);
-      const endLine = Number(job.output_lines);
-      await trx
-        .insertInto('job_output')
-        .values({ job_id: id, chunk: text, start_line: endLine - newlines + closesLastLine, end_line: endLine })
-        .execute();
+      const rows = storedChunks(text, Number(job.output_lines)).map((c) => ({ job_id: id, chunk: c.chunk, start_line: c.startLine, end_line: c.endLine }));
+      // In statements of a bounded number of parameters (SQLite allows 32,766 at most).
+      for (let i = 0; i < rows.length; i += INSERT_ROWS) await trx.insertInto('job_output').values(rows.slice(i, i + INSERT_ROWS)).execute();
     });
   }
 
