@@ -74,14 +74,22 @@ export function ansiblePython(path: string): string[] | null {
   return [interpreter, ...rest];
 }
 
-/** The launcher for `ansible` on `path`, or why there is none (a sentence's end). */
-export function findAnsibleLauncher(path: string, startDir?: string): AnsibleLauncher | string {
+/**
+ * A script of libs/execution/ansible with the interpreter of `ansible` on `path`, or why there is
+ * none (a sentence's end): the launcher, the fork server, the inventory lister.
+ */
+export function findAnsibleScript(file: string, path: string, startDir?: string): AnsibleLauncher | string {
   if (!onPath('ansible', path)) return 'ansible was not found on PATH';
   const python = ansiblePython(path);
   if (!python) return 'the Python interpreter of ansible could not be read from its first line';
-  const assets = findShippedAnsibleDir(LAUNCHER_FILE, startDir);
-  if (!assets) return `${LAUNCHER_FILE} was not found (libs/execution/ansible under the package root)`;
-  return { python, script: join(assets, LAUNCHER_FILE) };
+  const assets = findShippedAnsibleDir(file, startDir);
+  if (!assets) return `${file} was not found (libs/execution/ansible under the package root)`;
+  return { python, script: join(assets, file) };
+}
+
+/** The launcher for `ansible` on `path`, or why there is none (a sentence's end). */
+export function findAnsibleLauncher(path: string, startDir?: string): AnsibleLauncher | string {
+  return findAnsibleScript(LAUNCHER_FILE, path, startDir);
 }
 
 /** Names the runner to the launcher's supervisor, which kills the job's group when this process dies. */

@@ -3,9 +3,13 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { JobPolicyService, RbacService } from '@flansible/auth';
 import { FlansibleConfig } from '@flansible/config';
-import { buildChildEnv } from '@flansible/execution';
+import { buildChildEnv, findAnsibleScript } from '@flansible/execution';
 
 const run = promisify(execFile);
+/** Lists inventories as `ansible-inventory --list` does, paying Ansible's import once (libs/execution/ansible). */
+const LISTER_FILE = 'flansible_list_inventories.py';
+/** Seconds one inventory may take to list (an inventory script or plugin may hang). */
+const LIST_TIMEOUT_S = 60;
 /** Names Ansible connects to locally when the inventory gives no connection for them. */
 const LOCAL_NAMES = new Set(['localhost', '127.0.0.1', '::1']);
 
@@ -33,12 +37,13 @@ export function localHostsOf(list: InventoryList): string[] {
  * At start, warns once per non-admin user whose inventories hold a host that Ansible runs on the
  * Flansible host itself (`ansible_connection=local`, or localhost without a connection): such a
  * user can run `shell` here, with the service's files and keys. Asks Ansible's own inventory
- * parser (`ansible-inventory --list`), so every inventory format reads as Ansible reads it.
+ * parser (`ansible-inventory --list`, every inventory in one process), so every inventory format
+ * reads as Ansible reads it.
  */
 @Injectable()
 export class LocalHostExposureAudit implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(LocalHostExposureAudit.name);
-  /** Stops a still-running ansible-inventory at shutdown, so it does not outlive the gateway. */
+  /** Stops a still-running inventory listing at shutdown, so it does not outlive the gateway. */
   private readonly stopped = new AbortController();
 
   constructor(
@@ -57,13 +62,14 @@ export class LocalHostExposureAudit implements OnApplicationBootstrap, OnModuleD
   }
 
   async audit(): Promise<void> {
-    const localHosts = new Map<string, Promise<string[]>>();
-    for (const user of this.rbac.users.filter((u) => !u.isAdmin)) {
+    const users = this.rbac.users.filter((u) => !u.isAdmin);
+    const inventories = [...new Set(users.flatMap((user) => this.policy.readableInventories(user)))];
+    if (inventories.length === 0) return;
+    const localHosts = await this.localHosts(inventories);
+    for (const user of users) {
       const exposed: string[] = [];
       for (const inventory of this.policy.readableInventories(user)) {
-        if (this.stopped.signal.aborted) return;
-        if (!localHosts.has(inventory)) localHosts.set(inventory, this.localHosts(inventory));
-        const hosts = await localHosts.get(inventory)!;
+        const hosts = localHosts.get(inventory) ?? [];
         if (hosts.length) exposed.push(`${inventory} (${hosts.join(', ')})`);
       }
       if (exposed.length) {
@@ -75,19 +81,35 @@ export class LocalHostExposureAudit implements OnApplicationBootstrap, OnModuleD
     }
   }
 
-  private async localHosts(inventory: string): Promise<string[]> {
+  /**
+   * Each inventory's local hosts, from one Python process that lists them all
+   * (flansible_list_inventories.py: `ansible-inventory --list` per inventory, forked after one
+   * import of Ansible, instead of one interpreter start each). An inventory that cannot be read
+   * is warned about and counts as none.
+   */
+  private async localHosts(inventories: string[]): Promise<Map<string, string[]>> {
+    const env = buildChildEnv(process.env, this.config.dataDir);
+    const lister = findAnsibleScript(LISTER_FILE, env.PATH);
+    if (typeof lister === 'string') throw new Error(lister);
+    const [python, ...flags] = lister.python;
+    let stdout: string;
     try {
-      const { stdout } = await run('ansible-inventory', [`--inventory=${inventory}`, '--list'], {
-        env: buildChildEnv(process.env, this.config.dataDir),
+      ({ stdout } = await run(python, [...flags, lister.script, String(LIST_TIMEOUT_S), ...inventories], {
+        env,
         maxBuffer: 64 * 1024 * 1024,
-        timeout: 60_000,
         signal: this.stopped.signal,
-      });
-      return localHostsOf(JSON.parse(stdout) as InventoryList);
+      }));
     } catch (err) {
-      if (this.stopped.signal.aborted) return [];
-      this.logger.warn(`Could not read inventory ${inventory} with ansible-inventory: ${(err as Error).message.split('\n')[0]}`);
-      return [];
+      if (this.stopped.signal.aborted) return new Map();
+      throw err;
     }
+    const listed = JSON.parse(stdout) as Record<string, { list?: InventoryList; error?: string }>;
+    const hosts = new Map<string, string[]>();
+    for (const inventory of inventories) {
+      const { list, error } = listed[inventory] ?? { error: 'not listed' };
+      if (list) hosts.set(inventory, localHostsOf(list));
+      else this.logger.warn(`Could not read inventory ${inventory} with ansible-inventory: ${error}`);
+    }
+    return hosts;
   }
 }
