@@ -27,8 +27,13 @@ describe.each([LaunchPath.Warm, LaunchPath.Cold])('JobExecutor with real Ansible
     const path = await sandbox().writePlaybook('hang.yml', play(`command: sleep ${marker}`));
     let pgid = 0;
     let sawSleep = false;
+    let looking = false;
+    // Scans /proc until the sleep is seen, one scan at a time (each reads every process's files).
     const watcher = setInterval(async () => {
-      if ((await processesRunning(`sleep ${marker}`)).length) sawSleep = true;
+      if (sawSleep || looking) return;
+      looking = true;
+      sawSleep = (await processesRunning(`sleep ${marker}`)).length > 0;
+      looking = false;
     }, 100);
     const { outcome, launchPath } = await execute(playbook(path), {
       timeoutSeconds: 15,
