@@ -15,5 +15,5 @@ export function configureGatewayApp(app: NestExpressApplication, config: Flansib
   const cors = corsPolicy(config.corsOrigins);
   if (cors) app.enableCors(cors);
   app.useBodyParser('json', { limit: config.bodyLimitBytes });
-  serveOpenApi(app, buildOpenApiDocument(app));
+  serveOpenApi(app, () => buildOpenApiDocument(app));
 }
