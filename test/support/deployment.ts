@@ -8,6 +8,14 @@ import { createTestDatabase, createTestVhost, queryDatabase } from './services';
 
 export type DeploymentKind = 'embedded' | 'distributed';
 
+/**
+ * What a process that runs jobs logs once its warm runner has settled: the fork server is ready,
+ * or it said why jobs start cold. Scenarios start after it, so their jobs take the path a
+ * running service takes (a job that arrives while the fork server still imports Ansible starts
+ * cold, at twice the CPU: warm-ansible-pool.integration-spec.ts covers that case).
+ */
+const WARM_RUNNER_SETTLED = /Warm runner ready|Ansible jobs start cold|Could not start the warm runner's fork server/;
+
 export interface DeploymentOptions {
   runners?: number;
   runnerConcurrency?: number;
@@ -78,8 +86,10 @@ export class Deployment {
   }
 
   async startGateway(extraEnv: Record<string, string> = {}): Promise<FlansibleProcess> {
-    this.gateway = FlansibleProcess.start('gateway', GATEWAY_MAIN, { ...this.env, ...extraEnv });
+    const env = { ...this.env, ...extraEnv };
+    this.gateway = FlansibleProcess.start('gateway', GATEWAY_MAIN, env);
     await this.gateway.waitForLog(/listening on http/);
+    if (this.kind === 'embedded') await this.warmRunnerSettled(this.gateway, env);
     return this.gateway;
   }
 
@@ -88,15 +98,17 @@ export class Deployment {
 
   async startRunner(extraEnv: Record<string, string> = {}): Promise<FlansibleProcess> {
     const port = await freePort();
-    const runner = FlansibleProcess.start(`runner-${this.runners.length + 1}`, RUNNER_MAIN, {
-      ...this.env,
-      FLANSIBLE_RUNNER_PORT: String(port),
-      ...extraEnv,
-    });
+    const env = { ...this.env, FLANSIBLE_RUNNER_PORT: String(port), ...extraEnv };
+    const runner = FlansibleProcess.start(`runner-${this.runners.length + 1}`, RUNNER_MAIN, env);
     this.runners.push(runner);
     this.runnerUrls.push(`http://127.0.0.1:${port}`);
     await runner.waitForLog(/consuming jobs/);
+    await this.warmRunnerSettled(runner, env);
     return runner;
+  }
+
+  private async warmRunnerSettled(runsJobs: FlansibleProcess, env: Record<string, string>): Promise<void> {
+    if (env.FLANSIBLE_WARM_RUNNER !== 'false') await runsJobs.waitForLog(WARM_RUNNER_SETTLED, 60_000);
   }
 
   /** How many jobs the store holds: what a refused request must leave unchanged. */
