@@ -1,27 +1,19 @@
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { AddressInfo, Socket, createServer } from 'node:net';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
 
 export { createTestPostgresDatabase as createTestDatabase } from '@flansible/store/testing';
+import { createThrowawayVhost } from '../../libs/queue/src/testing/throwaway-vhost';
 
 const run = promisify(execFile);
 
 export const RABBITMQ_URL = process.env.FLANSIBLE_TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 
-const uniqueName = (prefix: string) => `${prefix}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
-
 /** A RabbitMQ virtual host of its own for one test run, deleted afterwards. */
 export async function createTestVhost(): Promise<{ url: string; name: string; drop(): Promise<void> }> {
-  const name = uniqueName('flansible-e2e');
-  await run('rabbitmqctl', ['add_vhost', name]);
-  await run('rabbitmqctl', ['set_permissions', '-p', name, 'guest', '.*', '.*', '.*']);
-  return {
-    name,
-    url: `${RABBITMQ_URL}/${encodeURIComponent(name)}`,
-    drop: () => run('rabbitmqctl', ['delete_vhost', name]).then(() => undefined),
-  };
+  const vhost = await createThrowawayVhost('e2e');
+  return { name: vhost.name, url: `${RABBITMQ_URL}/${encodeURIComponent(vhost.name)}`, drop: () => vhost.remove() };
 }
 
 /** Runs one query against a test database (to look at what the store holds). */

@@ -6,8 +6,8 @@ import { RabbitMqJobQueue, RabbitMqJobQueueOptions } from '../rabbitmq-job-queue
 import { ThrowawayVhost, createThrowawayVhost, rabbitmqctl } from './throwaway-vhost';
 
 // For the RabbitMqJobQueue specs (rabbitmq-job-queue-*.integration-spec.ts): the real broker on
-// 127.0.0.1:5672, inside a vhost of the spec file's own (rabbitmqctl: the management plugin is not
-// enabled here), so the files run side by side and beside any other suite.
+// 127.0.0.1:5672, inside a vhost of the spec file's own (throwaway-vhost.ts), so the files run side
+// by side and beside any other suite.
 
 type AmqpConnection = Awaited<ReturnType<typeof amqplib.connect>>;
 
