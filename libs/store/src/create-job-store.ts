@@ -7,6 +7,7 @@ import { Pool } from 'pg';
 import { JobStore } from './job-store';
 import { KyselyJobStore } from './kysely-job-store';
 import { preparePrivateSqliteFile } from './private-sqlite-files';
+import { StatementCachingSqlite } from './sqlite-statement-cache';
 import { StoreDatabase, StoreDialect } from './store-database';
 
 /** The embedded deployment's database file, under the data directory. */
@@ -58,7 +59,7 @@ function openSqliteDatabase(dataDir: string): Kysely<StoreDatabase> {
   // (created_at, id) index. The store repeats it after each purge.
   database.pragma('optimize = 0x10002');
   logger.log(`SQLite store at ${file}`);
-  return new Kysely<StoreDatabase>({ dialect: new SqliteDialect({ database }) });
+  return new Kysely<StoreDatabase>({ dialect: new SqliteDialect({ database: new StatementCachingSqlite(database) }) });
 }
 
 function openPostgresDatabase(databaseUrl: string): Kysely<StoreDatabase> {
