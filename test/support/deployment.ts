@@ -1,3 +1,4 @@
+import { loadConfig } from '@flansible/config';
 import { ApiClient } from './api-client';
 import { Fixture } from './fixture';
 import { FlansibleProcess, GATEWAY_MAIN, RUNNER_MAIN, freePort } from './flansible-process';
@@ -107,8 +108,9 @@ export class Deployment {
     return runner;
   }
 
+  /** warm_runner as the process read it (the product's own parser): off, there is nothing to wait for. */
   private async warmRunnerSettled(runsJobs: FlansibleProcess, env: Record<string, string>): Promise<void> {
-    if (env.FLANSIBLE_WARM_RUNNER !== 'false') await runsJobs.waitForLog(WARM_RUNNER_SETTLED, 60_000);
+    if (loadConfig(env).warmRunner) await runsJobs.waitForLog(WARM_RUNNER_SETTLED, 60_000);
   }
 
   /** How many jobs the store holds: what a refused request must leave unchanged. */

@@ -92,6 +92,12 @@ export function findAnsibleLauncher(path: string, startDir?: string): AnsibleLau
   return findAnsibleScript(LAUNCHER_FILE, path, startDir);
 }
 
+/** The command and arguments that run `script` with ansible's interpreter (its flags kept), then `args`. */
+export function scriptCommand(script: AnsibleLauncher, args: readonly string[]): [string, string[]] {
+  const [python, ...flags] = script.python;
+  return [python, [...flags, script.script, ...args]];
+}
+
 /** Names the runner to the launcher's supervisor, which kills the job's group when this process dies. */
 export const SUPERVISOR_ENV = 'FLANSIBLE_SUPERVISOR_PARENT';
 
@@ -100,12 +106,12 @@ export const SUPERVISOR_ENV = 'FLANSIBLE_SUPERVISOR_PARENT';
  * (git) as `<python> flansible_launch.py --exec git …`: same argv, same behaviour, supervised.
  */
 export function throughLauncher(invocation: Invocation, launcher: AnsibleLauncher): Invocation {
-  const [python, ...flags] = launcher.python;
   const ansible = invocation.command === 'ansible' || invocation.command === 'ansible-playbook';
+  const [command, args] = scriptCommand(launcher, [...(ansible ? [] : ['--exec']), invocation.command, ...invocation.args]);
   return {
     ...invocation,
-    command: python,
-    args: [...flags, launcher.script, ...(ansible ? [] : ['--exec']), invocation.command, ...invocation.args],
+    command,
+    args,
     env: { ...invocation.env, [SUPERVISOR_ENV]: String(process.pid) },
   };
 }

@@ -12,5 +12,5 @@ export {
   jobTimeoutSeconds,
 } from './invocation';
 export { buildChildEnv } from './child-env';
-export { findAnsibleScript } from './ansible-launcher';
+export { findAnsibleScript, scriptCommand } from './ansible-launcher';
 export { serializeExtraVars } from './extra-vars-file';

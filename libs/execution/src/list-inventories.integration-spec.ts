@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { eventually } from '@flansible/testing';
-import { AnsibleLauncher, findAnsibleScript } from './ansible-launcher';
+import { AnsibleLauncher, findAnsibleScript, scriptCommand } from './ansible-launcher';
 
 jest.setTimeout(60_000);
 
@@ -19,8 +19,8 @@ function lister(): AnsibleLauncher {
 
 /** What the lister answers for `inventories`, given `timeoutS` each. */
 async function listed(timeoutS: number, ...inventories: string[]): Promise<Record<string, { list?: unknown; error?: string }>> {
-  const { python, script } = lister();
-  const { stdout } = await run(python[0], [...python.slice(1), script, String(timeoutS), ...inventories], { env: ENV, cwd: tmpdir() });
+  const [command, args] = scriptCommand(lister(), [String(timeoutS), ...inventories]);
+  const { stdout } = await run(command, args, { env: ENV, cwd: tmpdir() });
   return JSON.parse(stdout);
 }
 
@@ -76,8 +76,7 @@ describe('the inventory lister', () => {
   });
 
   it('stops the inventory being listed, with everything it started, when it is stopped itself', async () => {
-    const { python, script } = lister();
-    const child = spawn(python[0], [...python.slice(1), script, '60', join(dir, 'hangs.sh')], { env: ENV, stdio: 'ignore' });
+    const child = spawn(...scriptCommand(lister(), ['60', join(dir, 'hangs.sh')]), { env: ENV, stdio: 'ignore' });
     await eventually(() => running(`sleep ${marker}`).length === 1, 'the inventory script to start');
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     child.kill('SIGTERM');

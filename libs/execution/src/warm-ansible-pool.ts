@@ -5,7 +5,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AnsibleLauncher, findAnsibleLauncher, findShippedAnsibleDir } from './ansible-launcher';
+import { AnsibleLauncher, findAnsibleLauncher, findAnsibleScript, scriptCommand } from './ansible-launcher';
 import { findCallbackPluginDir } from './callback-plugin';
 import { buildChildEnv } from './child-env';
 import { forkWarm, WarmStartRefused } from './fork-server-client';
@@ -146,11 +146,11 @@ export class WarmAnsiblePool implements OnApplicationBootstrap, OnApplicationShu
     if (server) await this.kill(server, 'SIGTERM');
   }
 
+  /** The fork server script with ansible's interpreter; the jobs it forks need the launcher beside it. */
   private launcher(): AnsibleLauncher | string {
-    const launcher = findAnsibleLauncher(buildChildEnv(process.env, this.config.dataDir).PATH);
-    if (typeof launcher === 'string') return launcher;
-    if (!findShippedAnsibleDir(FORK_SERVER_FILE)) return `${FORK_SERVER_FILE} was not found`;
-    return launcher;
+    const path = buildChildEnv(process.env, this.config.dataDir).PATH;
+    const launcher = findAnsibleLauncher(path);
+    return typeof launcher === 'string' ? launcher : findAnsibleScript(FORK_SERVER_FILE, path);
   }
 
   private async spawnServer(launcher: AnsibleLauncher): Promise<void> {
@@ -161,10 +161,9 @@ export class WarmAnsiblePool implements OnApplicationBootstrap, OnApplicationShu
     const socketDir = await mkdtemp(join(tmpdir(), 'flansible-warm-'));
     const socketPath = join(socketDir, 'fork.sock');
     const fingerprint = await configFingerprint(env);
-    const [python, ...flags] = launcher.python;
-    const script = join(findShippedAnsibleDir(FORK_SERVER_FILE)!, FORK_SERVER_FILE);
+    const [command, args] = scriptCommand(launcher, [socketPath]);
     // Its stdin stays open: when this process ends, by any means, the server reads its end and exits.
-    const child = spawn(python, [...flags, script, socketPath], { cwd: socketDir, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd: socketDir, env, stdio: ['pipe', 'pipe', 'pipe'] });
     const server: ForkServer = { process: child, socketDir, socketPath, env, fingerprint, ready: false };
     if (this.stopped) {
       await this.kill(server, 'SIGTERM');

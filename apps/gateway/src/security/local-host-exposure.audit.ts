@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { JobPolicyService, RbacService } from '@flansible/auth';
 import { FlansibleConfig } from '@flansible/config';
-import { buildChildEnv, findAnsibleScript } from '@flansible/execution';
+import { buildChildEnv, findAnsibleScript, scriptCommand } from '@flansible/execution';
 
 const run = promisify(execFile);
 /** Lists inventories as `ansible-inventory --list` does, paying Ansible's import once (libs/execution/ansible). */
@@ -91,10 +91,10 @@ export class LocalHostExposureAudit implements OnApplicationBootstrap, OnModuleD
     const env = buildChildEnv(process.env, this.config.dataDir);
     const lister = findAnsibleScript(LISTER_FILE, env.PATH);
     if (typeof lister === 'string') throw new Error(lister);
-    const [python, ...flags] = lister.python;
+    const [command, args] = scriptCommand(lister, [String(LIST_TIMEOUT_S), ...inventories]);
     let stdout: string;
     try {
-      ({ stdout } = await run(python, [...flags, lister.script, String(LIST_TIMEOUT_S), ...inventories], {
+      ({ stdout } = await run(command, args, {
         env,
         maxBuffer: 64 * 1024 * 1024,
         signal: this.stopped.signal,

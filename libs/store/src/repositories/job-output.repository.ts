@@ -17,8 +17,8 @@ export class JobOutputRepository {
   constructor(private readonly db: Kysely<StoreDatabase>) {}
 
   /**
-   * One UPDATE of the job row and one INSERT, in one transaction: the cost does not grow with the
-   * output already stored. The job row's line count and "last line open" flag give the chunk its
+   * One UPDATE of the job row and an INSERT of the chunk's rows, in one transaction: the cost does
+   * not grow with the output already stored. The job row's line count and "last line open" flag give the chunk its
    * line numbers (see placeChunk in output-lines.ts, which this does in SQL); a large chunk is
    * stored as several rows of at most STORED_CHUNK_CHARS (storedChunks).
    */
